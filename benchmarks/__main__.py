@@ -1,0 +1,25 @@
+"""`python -m benchmarks NAME [NAME...]` (or `nox -s bench -- NAME`): runs the named benchmarks.
+
+Each benchmark is a module here with a `main(argv)` function that prints its figures side by side
+with the baseline it is compared against, in the same run.
+"""
+
+import importlib
+import sys
+
+BENCHMARKS = ["snappea", "ingest", "digest", "ui", "e2e"]
+
+
+def main(argv):
+    names = [a for a in argv if not a.startswith("-")] or BENCHMARKS
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    extra = [a for a in argv if a.startswith("-")]
+    for name in names:
+        print(f"\n=== benchmark: {name} ===", flush=True)
+        importlib.import_module(f"benchmarks.{name}").main(extra)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""django-bugsink-ingest: the Sentry SDK endpoints (auth, decoding, limits, spool, hand-off)."""

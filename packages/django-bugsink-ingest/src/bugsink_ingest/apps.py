@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BugsinkIngestConfig(AppConfig):
+    name = "bugsink_ingest"
+    label = "bugsink_ingest"
+    verbose_name = "Bugsink ingest"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,57 @@
+import secrets
+
+from django.db import models
+from django.utils.text import slugify
+
+
+def new_public_key():
+    # Hex only: the JS SDK rejects DSN keys with other characters.
+    return secrets.token_hex(16)
+
+
+class Project(models.Model):
+    """A destination for events. Its numeric id is the last path segment of the DSN."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Per-project ingest rate limit (events per minute); null falls back to the installation default.
+    rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.name)
+        super().save(*args, **kwargs)
+
+
+def unique_slug(name):
+    base = slugify(name)[:190] or "project"
+    slug, n = base, 1
+    while Project.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class ProjectKey(models.Model):
+    """A DSN public key. A project may have several (rotate one without breaking the others)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="keys")
+    public_key = models.CharField(max_length=32, unique=True, default=new_public_key)
+    label = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Per-key rate limit (events per minute); null means only the project and global limits apply.
+    rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.project}: {self.public_key}"

@@ -1,0 +1,2 @@
+app_name = "bugsink_ingest"
+urlpatterns = []

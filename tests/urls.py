@@ -1,0 +1,8 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("bugsink_ingest.urls")),
+    path("", include("bugsink_issues.urls")),
+]
