@@ -34,7 +34,14 @@ for bindir in sorted(
 
 
 def install_project(session, django_python="3.11"):
-    session.install(*DJANGO_FOR_PYTHON[django_python], *PACKAGES, "-r", "tests/requirements.txt")
+    session.install(
+        *DJANGO_FOR_PYTHON[django_python],
+        *PACKAGES,
+        "-r",
+        "tests/requirements.txt",
+        "-r",
+        "example_project/requirements.txt",
+    )
 
 
 @nox.session(python=list(DJANGO_FOR_PYTHON))
@@ -67,6 +74,7 @@ def lint(session):
 def bench(session):
     """`nox -s bench -- NAME [NAME...]`: snappea, ingest, digest, ui, e2e (all when none given)."""
     install_project(session, "3.11")
+    session.install("-r", "example_project/requirements.txt")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
@@ -75,3 +83,11 @@ def serve(session):
     """The reference deployment on this machine: migrations, Gunicorn and the foreman."""
     session.install(*DJANGO_FOR_PYTHON["3.11"], *PACKAGES, "-r", "example_project/requirements.txt")
     session.run("python", "example_project/manage.py", "serve", *session.posargs)
+
+
+@nox.session(python="3.11")
+def chaos(session):
+    """Faults and hostile input against the running reference deployment (see BENCHMARKS.md)."""
+    install_project(session, "3.11")
+    session.install("-r", "example_project/requirements.txt")
+    session.run("python", "-m", "benchmarks.chaos", *session.posargs)
