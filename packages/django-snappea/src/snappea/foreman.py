@@ -1,0 +1,316 @@
+"""The foreman: claims due tasks in batches and runs them in a pool of worker threads.
+
+One main thread owns every write to the queue (claims, outcomes, heartbeat); workers only run tasks
+and hand their outcomes back, so the queue file sees a few short transactions per batch instead of
+several per task.
+"""
+
+import collections
+import fcntl
+import logging
+import os
+import queue as stdlib_queue
+import signal
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from snappea import queue
+from snappea.execution import run_claimed_task
+from snappea.models import Foreman as ForemanRow
+from snappea.routers import queue_alias
+from snappea.sqlite import lock_file_path, queue_db_path, wake_file_path
+from snappea.wakeup import WakeWatcher
+
+logger = logging.getLogger("snappea.foreman")
+_STOP = object()
+_PRUNE_EVERY = 60.0
+
+
+class ForemanAlreadyRunning(Exception):
+    pass
+
+
+class ForemanLock:
+    """An exclusive lock on a file beside the queue database: one foreman per queue."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def acquire(self):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise ForemanAlreadyRunning(
+                f"Another foreman (pid {holder}) is already running for the queue database "
+                f"{queue_db_path()}. Only one foreman may serve a queue database: stop that one "
+                f"first, or give this one another database (SNAPPEA_DATABASE)."
+            )
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
+
+
+class Foreman:
+    def __init__(self, *, workers=None, burst=False, queue_names=None, grace_period=None):
+        self.workers = workers or settings.SNAPPEA_WORKERS
+        self.burst = burst
+        self.queue_names = list(queue_names or [])
+        self.grace_period = settings.SNAPPEA_GRACE_PERIOD if grace_period is None else grace_period
+        self.batch_size = max(1, settings.SNAPPEA_BATCH_SIZE)
+        self.capacity = max(self.batch_size, self.workers * 2)
+        self.keep_results = settings.SNAPPEA_RESULTS
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = False
+        self._signals = 0
+        self._ready = stdlib_queue.PriorityQueue()
+        self._outcomes = collections.deque()
+        self._in_flight: set[int] = set()
+        self._started: dict[int, float] = {}  # thread ident -> wall-clock start of its current task
+        self._threads: list[threading.Thread] = []
+        self._done = self._failed = 0
+        self._control_r, self._control_w = os.pipe()
+        os.set_blocking(self._control_r, False)
+        os.set_blocking(self._control_w, False)
+        self._lock = ForemanLock(lock_file_path())
+
+    # -- signals and wake-ups -------------------------------------------------------------------
+
+    def _poke(self):
+        try:
+            os.write(self._control_w, b".")
+        except BlockingIOError:
+            pass  # the pipe is full: the main thread has plenty of reasons to wake already
+
+    def _drain_control(self):
+        try:
+            while os.read(self._control_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def handle_signal(self, signum, frame):
+        self._signals += 1
+        if self._signals > 1:
+            logger.warning("Second %s: exiting at once.", signal.Signals(signum).name)
+            os._exit(1)
+        logger.warning(
+            "%s: no new tasks; waiting up to %ss for %s running task(s). Send it again to exit at once.",
+            signal.Signals(signum).name,
+            self.grace_period,
+            len(self._started),
+        )
+        self.stopping = True
+        self._poke()
+
+    def install_signal_handlers(self):
+        signal.signal(signal.SIGTERM, self.handle_signal)
+        signal.signal(signal.SIGINT, self.handle_signal)
+
+    # -- workers --------------------------------------------------------------------------------
+
+    def _work(self):
+        ident = threading.get_ident()
+        max_retries = settings.SNAPPEA_MAX_RETRIES
+        backoff = settings.SNAPPEA_RETRY_BACKOFF
+        low_water = self.workers
+        flush_at = max(1, self.batch_size // 2)
+        while True:
+            _, _, claimed = self._ready.get()
+            if claimed is _STOP:
+                return
+            self._started[ident] = time.time()
+            try:
+                outcome = run_claimed_task(
+                    claimed,
+                    worker_id=self.worker_id,
+                    keep_results=self.keep_results,
+                    max_retries=max_retries,
+                    backoff=backoff,
+                )
+            finally:
+                self._started.pop(ident, None)
+            self._outcomes.append(outcome)
+            # Wake the main thread only when it has something worth a transaction to do.
+            if self._ready.qsize() <= low_water or len(self._outcomes) >= flush_at:
+                self._poke()
+
+    # -- the main loop --------------------------------------------------------------------------
+
+    def run(self):
+        self._lock.acquire()
+        try:
+            requeued = queue.requeue_orphans()
+            if requeued:
+                logger.warning(
+                    "%s task(s) claimed by a foreman that died will run again.", requeued
+                )
+            self._register()
+            watcher = WakeWatcher(wake_file_path(), self._control_r, settings.SNAPPEA_POLL_INTERVAL)
+            logger.info(
+                "Foreman pid %s: %s worker(s) on %s (%s)%s",
+                os.getpid(),
+                self.workers,
+                queue_db_path(),
+                "inotify" if watcher.uses_inotify else "polling",
+                ", burst mode" if self.burst else "",
+            )
+            for n in range(self.workers):
+                thread = threading.Thread(
+                    target=self._work, name=f"snappea-worker-{n}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+            try:
+                self._loop(watcher)
+            finally:
+                watcher.close()
+            return self._shutdown()
+        finally:
+            self._lock.release()
+
+    def _loop(self, watcher):
+        heartbeat_interval = settings.SNAPPEA_HEARTBEAT_INTERVAL
+        next_heartbeat = next_prune = 0.0
+        while not self.stopping:
+            self._flush()
+            now = timezone.now()
+            room = self.capacity - len(self._in_flight)
+            asked = 0
+            claimed = []
+            # Claim in batches: not for every single free slot while the workers are busy.
+            if room >= self.capacity // 2 or not self._in_flight:
+                asked = min(room, self.batch_size)
+                claimed = queue.claim_tasks(asked, now, self.queue_names)
+                for task in claimed:
+                    self._in_flight.add(task.id)
+                    self._ready.put((-task.priority, task.id, task))
+            mono = time.monotonic()
+            if mono >= next_heartbeat:
+                self._heartbeat()
+                next_heartbeat = mono + heartbeat_interval
+            if mono >= next_prune:
+                queue.prune(
+                    now,
+                    keep_failed_for=settings.SNAPPEA_KEEP_FAILED_FOR,
+                    keep_results_for=settings.SNAPPEA_KEEP_RESULTS_FOR,
+                )
+                next_prune = mono + _PRUNE_EVERY
+            if asked and len(claimed) == asked:
+                continue  # a full batch: more may be due right now
+            timeout = next_heartbeat - time.monotonic()
+            if asked:  # the due backlog is empty: sleep until the next deferred task is due
+                due = queue.next_due_at(self.queue_names)
+                if self.burst and not self._in_flight and (due is None or due > now):
+                    return  # a burst does not wait for deferred tasks
+                if due is not None:
+                    timeout = min(timeout, (due - timezone.now()).total_seconds())
+            if self._in_flight:
+                timeout = min(timeout, 0.1)  # outcomes get recorded at least this often
+            watcher.wait(timeout)
+            self._drain_control()
+
+    def _flush(self):
+        outcomes = []
+        while self._outcomes:
+            outcomes.append(self._outcomes.popleft())
+        if not outcomes:
+            return
+        queue.finish_tasks(outcomes, keep_results=self.keep_results)
+        for outcome in outcomes:
+            self._in_flight.discard(outcome.task.id)
+            if outcome.succeeded:
+                self._done += 1
+            elif outcome.retry_at is None:
+                self._failed += 1
+
+    def _shutdown(self):
+        """Release what never started, let running tasks finish within the grace period."""
+        not_started = []
+        while True:
+            try:
+                _, _, task = self._ready.get_nowait()
+            except stdlib_queue.Empty:
+                break
+            not_started.append(task.id)
+        queue.release_tasks(not_started)
+        self._in_flight.difference_update(not_started)
+        for _ in self._threads:
+            self._ready.put((float("inf"), 0, _STOP))
+        deadline = time.monotonic() + self.grace_period
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._flush()
+        unfinished = len(self._in_flight)
+        if unfinished:
+            logger.warning(
+                "%s task(s) still running after the %ss grace period; they run again at the next start.",
+                unfinished,
+                self.grace_period,
+            )
+        ForemanRow.objects.filter(id=1).update(
+            stopped_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            running=unfinished,
+            oldest_running_started_at=None,
+            done=self._done,
+            failed=self._failed,
+        )
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+        logger.info("Foreman stopped: %s done, %s failed.", self._done, self._failed)
+        return unfinished
+
+    # -- heartbeat ------------------------------------------------------------------------------
+
+    def _register(self):
+        now = timezone.now()
+        ForemanRow.objects.update_or_create(
+            id=1,
+            defaults=dict(
+                pid=os.getpid(),
+                hostname=socket.gethostname(),
+                worker_id=self.worker_id,
+                workers=self.workers,
+                started_at=now,
+                heartbeat_at=now,
+                stopped_at=None,
+                running=0,
+                oldest_running_started_at=None,
+                done=0,
+                failed=0,
+                throughput=0.0,
+            ),
+        )
+        self._last_beat = (time.monotonic(), 0)
+
+    def _heartbeat(self):
+        mono = time.monotonic()
+        last_mono, last_done = self._last_beat
+        elapsed = mono - last_mono
+        throughput = (self._done - last_done) / elapsed if elapsed > 0 else 0.0
+        self._last_beat = (mono, self._done)
+        started = list(self._started.values())
+        oldest = timezone.now() - timedelta(seconds=time.time() - min(started)) if started else None
+        ForemanRow.objects.using(queue_alias()).filter(id=1).update(
+            heartbeat_at=timezone.now(),
+            running=len(self._in_flight),
+            oldest_running_started_at=oldest,
+            done=self._done,
+            failed=self._failed,
+            throughput=throughput,
+        )

@@ -1,0 +1,207 @@
+"""The queue's hot paths in plain SQL: insert, claim, finish, release, prune.
+
+Plain SQL because these run thousands of times a second; each is one statement or one short write
+transaction on the queue's own SQLite file.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from django.db import connections, transaction
+from django.utils.dateparse import parse_datetime
+
+from snappea.routers import queue_alias
+
+_INSERT = (
+    "INSERT INTO snappea_task (task_path, queue_name, priority, backend_name, args_kwargs, state,"
+    " enqueued_at, run_after, attempts, last_error) VALUES (%s, %s, %s, %s, %s, 'READY', %s, %s, 0, '')"
+)
+_CLAIM = (
+    "UPDATE snappea_task SET state = 'RUNNING', claimed_at = %s, attempts = attempts + 1"
+    " WHERE id IN (SELECT id FROM snappea_task WHERE state = 'READY' AND run_after <= %s{queues}"
+    " ORDER BY priority DESC, id LIMIT %s)"
+    " RETURNING id, task_path, queue_name, priority, backend_name, args_kwargs, enqueued_at, attempts"
+)
+_CHUNK = 500  # stays far below SQLite's limit on bound parameters
+
+
+class ClaimedTask(NamedTuple):
+    id: int
+    task_path: str
+    queue_name: str
+    priority: int
+    backend_name: str
+    args_kwargs: str
+    enqueued_at: str
+    attempts: int
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened when a worker ran a claimed task."""
+
+    task: ClaimedTask
+    succeeded: bool
+    started_at: datetime
+    finished_at: datetime
+    worker_id: str
+    return_json: str = "null"
+    exception_class_path: str = ""
+    traceback: str = ""
+    retry_at: datetime | None = None  # set when the task failed and will be tried again
+
+
+def db_datetime(value: datetime) -> str:
+    """A datetime as Django stores it in SQLite (naive UTC text), comparable as text."""
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def parse_db_datetime(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = parse_datetime(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def insert_task(task_path, queue_name, priority, backend_name, args_kwargs, enqueued_at, run_after):
+    with connections[queue_alias()].cursor() as cursor:
+        cursor.execute(
+            _INSERT,
+            (
+                task_path,
+                queue_name,
+                priority,
+                backend_name,
+                args_kwargs,
+                db_datetime(enqueued_at),
+                db_datetime(run_after),
+            ),
+        )
+        return cursor.lastrowid
+
+
+def claim_tasks(limit: int, now: datetime, queue_names=None) -> list[ClaimedTask]:
+    """Mark up to `limit` due tasks RUNNING and return them, highest priority then oldest first."""
+    queues = ""
+    params: list = [db_datetime(now), db_datetime(now)]
+    if queue_names:
+        queues = " AND queue_name IN (" + ", ".join(["%s"] * len(queue_names)) + ")"
+        params.extend(queue_names)
+    params.append(limit)
+    with connections[queue_alias()].cursor() as cursor:
+        cursor.execute(_CLAIM.format(queues=queues), params)
+        rows = [ClaimedTask(*row) for row in cursor.fetchall()]
+    # RETURNING gives no order guarantee.
+    rows.sort(key=lambda t: (-t.priority, t.id))
+    return rows
+
+
+def finish_tasks(outcomes: list[Outcome], *, keep_results: bool) -> None:
+    """Record a batch of outcomes in one transaction: done rows leave, failures stay or retry."""
+    if not outcomes:
+        return
+    alias = queue_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        failed = [o for o in outcomes if not o.succeeded]
+        for o in failed:
+            if o.retry_at is not None:
+                cursor.execute(
+                    "UPDATE snappea_task SET state = 'READY', claimed_at = NULL, run_after = %s,"
+                    " last_error = %s WHERE id = %s",
+                    (db_datetime(o.retry_at), o.traceback, o.task.id),
+                )
+            else:
+                cursor.execute(
+                    "UPDATE snappea_task SET state = 'FAILED', claimed_at = NULL, failed_at = %s,"
+                    " last_error = %s WHERE id = %s",
+                    (db_datetime(o.finished_at), o.traceback, o.task.id),
+                )
+        to_delete = [o.task.id for o in outcomes if o.succeeded]
+        for start in range(0, len(to_delete), _CHUNK):
+            chunk = to_delete[start : start + _CHUNK]
+            cursor.execute(
+                "DELETE FROM snappea_task WHERE id IN (" + ", ".join(["%s"] * len(chunk)) + ")",
+                chunk,
+            )
+        if keep_results:
+            finished = [o for o in outcomes if o.succeeded or o.retry_at is None]
+            cursor.executemany(
+                "INSERT OR REPLACE INTO snappea_result (id, task_path, queue_name, priority,"
+                " backend_name, args_kwargs, status, enqueued_at, started_at, finished_at, attempts,"
+                " return_value, exception_class_path, traceback, worker_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        o.task.id,
+                        o.task.task_path,
+                        o.task.queue_name,
+                        o.task.priority,
+                        o.task.backend_name,
+                        o.task.args_kwargs,
+                        "SUCCESSFUL" if o.succeeded else "FAILED",
+                        o.task.enqueued_at,
+                        db_datetime(o.started_at),
+                        db_datetime(o.finished_at),
+                        o.task.attempts,
+                        o.return_json,
+                        o.exception_class_path,
+                        o.traceback,
+                        o.worker_id,
+                    )
+                    for o in finished
+                ],
+            )
+
+
+def release_tasks(task_ids) -> None:
+    """Give claimed tasks that never started back to the queue (used at shutdown)."""
+    task_ids = list(task_ids)
+    with connections[queue_alias()].cursor() as cursor:
+        for start in range(0, len(task_ids), _CHUNK):
+            chunk = task_ids[start : start + _CHUNK]
+            cursor.execute(
+                "UPDATE snappea_task SET state = 'READY', claimed_at = NULL,"
+                " attempts = MAX(attempts - 1, 0) WHERE state = 'RUNNING' AND id IN ("
+                + ", ".join(["%s"] * len(chunk))
+                + ")",
+                chunk,
+            )
+
+
+def requeue_orphans() -> int:
+    """Tasks left RUNNING by a foreman that died: ready again (only one foreman holds the lock)."""
+    with connections[queue_alias()].cursor() as cursor:
+        cursor.execute(
+            "UPDATE snappea_task SET state = 'READY', claimed_at = NULL WHERE state = 'RUNNING'"
+        )
+        return cursor.rowcount
+
+
+def next_due_at(queue_names=None) -> datetime | None:
+    """When the earliest waiting task becomes due (it may be in the past)."""
+    sql = "SELECT MIN(run_after) FROM snappea_task WHERE state = 'READY'"
+    params: list = []
+    if queue_names:
+        sql += " AND queue_name IN (" + ", ".join(["%s"] * len(queue_names)) + ")"
+        params.extend(queue_names)
+    with connections[queue_alias()].cursor() as cursor:
+        cursor.execute(sql, params)
+        return parse_db_datetime(cursor.fetchone()[0])
+
+
+def prune(now: datetime, *, keep_failed_for: float, keep_results_for: float) -> int:
+    with connections[queue_alias()].cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM snappea_task WHERE state = 'FAILED' AND failed_at < %s",
+            (db_datetime(now - timedelta(seconds=keep_failed_for)),),
+        )
+        pruned = cursor.rowcount
+        cursor.execute(
+            "DELETE FROM snappea_result WHERE finished_at < %s",
+            (db_datetime(now - timedelta(seconds=keep_results_for)),),
+        )
+        return pruned + cursor.rowcount

@@ -1,0 +1,105 @@
+"""What the foreman is doing, for health checks and `manage.py snappea_status`."""
+
+import os
+import socket
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from snappea.models import Foreman, Task, TaskState
+from snappea.queue import db_datetime, parse_db_datetime
+from snappea.routers import queue_alias
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def foreman_status() -> dict:
+    """The foreman's state and the queue's figures.
+
+    state: "never_started" (no foreman ever ran on this queue), "dead" (stopped, or no heartbeat for
+    SNAPPEA_DEAD_AFTER seconds), "stuck" (heartbeat alive but a task has run longer than
+    SNAPPEA_STUCK_AFTER, or its main loop stopped beating while its process lives), "running" (tasks
+    in hand), "idle" (nothing to do).
+    """
+    now = timezone.now()
+    alias = queue_alias()
+    try:
+        row = Foreman.objects.using(alias).filter(id=1).first()
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*), MIN(run_after) FROM snappea_task WHERE state = 'READY'"
+                " AND run_after <= %s",
+                (db_datetime(now),),
+            )
+            backlog, oldest_due = cursor.fetchone()
+        deferred = (
+            Task.objects.using(alias).filter(state=TaskState.READY, run_after__gt=now).count()
+        )
+        failed = Task.objects.using(alias).filter(state=TaskState.FAILED).count()
+    except DatabaseError as exc:
+        return {
+            "state": "never_started",
+            "error": f"queue database unreadable: {exc}",
+            "heartbeat_age_seconds": None,
+            "backlog": None,
+            "oldest_waiting_seconds": None,
+            "failed": None,
+        }
+    oldest_due = parse_db_datetime(oldest_due)
+    status = {
+        "state": "never_started",
+        "heartbeat_age_seconds": None,
+        "backlog": backlog,
+        "deferred": deferred,
+        "oldest_waiting_seconds": (now - oldest_due).total_seconds() if oldest_due else None,
+        "failed": failed,
+        "running": 0,
+        "longest_running_seconds": None,
+        "throughput_per_second": 0.0,
+        "done_since_start": 0,
+        "failed_since_start": 0,
+        "pid": None,
+        "hostname": None,
+        "started_at": None,
+    }
+    if row is None:
+        return status
+    age = (now - row.heartbeat_at).total_seconds()
+    longest = (
+        (now - row.oldest_running_started_at).total_seconds()
+        if row.oldest_running_started_at
+        else None
+    )
+    status.update(
+        heartbeat_age_seconds=age,
+        running=row.running,
+        longest_running_seconds=longest,
+        throughput_per_second=row.throughput,
+        done_since_start=row.done,
+        failed_since_start=row.failed,
+        pid=row.pid,
+        hostname=row.hostname,
+        started_at=row.started_at,
+    )
+    same_host = row.hostname == socket.gethostname()
+    if row.stopped_at is not None or (same_host and not _process_alive(row.pid)):
+        status["state"] = "dead"
+    elif age > settings.SNAPPEA_DEAD_AFTER:
+        # Silent for long: gone, unless we can see its process still there (then it hangs).
+        status["state"] = "stuck" if same_host else "dead"
+    elif longest is not None and longest > settings.SNAPPEA_STUCK_AFTER:
+        status["state"] = "stuck"
+    elif row.running or backlog:
+        status["state"] = "running"
+    else:
+        status["state"] = "idle"
+    return status

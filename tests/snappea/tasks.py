@@ -1,0 +1,59 @@
+"""Tasks that the test foreman runs; each leaves a trace in $SNAPPEA_TEST_DIR/runs.log."""
+
+import os
+import time
+from pathlib import Path
+
+from tests.compat import TASKS_MODULE
+
+if TASKS_MODULE == "django.tasks":
+    from django.tasks import task
+else:
+    from django_tasks import task
+
+
+def _log(line: str) -> None:
+    # One small O_APPEND write per line: lines from concurrent worker threads never interleave.
+    fd = os.open(
+        Path(os.environ["SNAPPEA_TEST_DIR"]) / "runs.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    )
+    try:
+        os.write(fd, f"{line}\n".encode())
+    finally:
+        os.close(fd)
+
+
+@task
+def record(label):
+    _log(f"ran {label}")
+
+
+@task
+async def record_async(label):
+    _log(f"ran {label}")
+
+
+@task
+def slow(label, seconds):
+    _log(f"start {label}")
+    time.sleep(seconds)
+    _log(f"end {label}")
+
+
+@task
+def fail(label):
+    _log(f"ran {label}")
+    raise ValueError(f"task {label} failed on purpose")
+
+
+@task
+def add(a, b):
+    return a + b
+
+
+@task(takes_context=True)
+def flaky(context, label):
+    _log(f"attempt {label} {context.attempt}")
+    if context.attempt < 2:
+        raise RuntimeError("first attempt fails on purpose")
+    return context.attempt
