@@ -25,7 +25,7 @@ def _log(line: str) -> None:
 
 @task
 def record(label):
-    _log(f"ran {label}")
+    _log(f"ran {label} {time.time()}")
 
 
 @task

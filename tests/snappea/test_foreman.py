@@ -1,0 +1,153 @@
+"""The foreman as a real subprocess on a real SQLite file."""
+
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+from datetime import timedelta
+
+from django.db import connections
+from django.utils import timezone
+
+from snappea.models import Task, TaskState
+from tests.snappea import tasks
+from tests.snappea.conftest import task_rows, wait_for
+from tests.support.processes import stop
+
+
+def test_thousand_tasks_from_threads_run_exactly_once(queue_dir):
+    foreman = queue_dir.start_foreman("--workers", "4")
+
+    def enqueue_many(thread_no):
+        try:
+            for i in range(250):
+                tasks.record.enqueue(f"{thread_no}-{i}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=enqueue_many, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    wait_for(lambda: len(queue_dir.ran()) >= 1000, timeout=60, what="1,000 tasks to run")
+    wait_for(lambda: Task.objects.count() == 0, what="the queue to empty")
+    counts = Counter(queue_dir.ran())
+    assert len(counts) == 1000
+    assert set(counts.values()) == {1}
+    assert stop(foreman) == 0
+    assert "1000 done, 0 failed" in queue_dir.log()
+
+
+def test_kill_9_mid_task_runs_it_again_at_restart(queue_dir):
+    foreman = queue_dir.start_foreman()
+    tasks.slow.enqueue("k", 1.0)
+    wait_for(lambda: "start k" in queue_dir.runs(), what="the task to start")
+    os.killpg(foreman.pid, signal.SIGKILL)
+    foreman.wait(10)
+    assert "end k" not in queue_dir.runs()
+    assert [row.state for row in task_rows()] == [TaskState.RUNNING]  # claimed by the dead one
+
+    queue_dir.start_foreman()
+    wait_for(lambda: "end k" in queue_dir.runs(), what="the task to run again and finish")
+    assert queue_dir.runs().count("start k") == 2
+    wait_for(lambda: not task_rows(), what="the finished task to leave the queue")
+    assert "1 task(s) claimed by a foreman that died will run again" in queue_dir.log()
+
+
+def test_sigterm_lets_the_running_task_finish(queue_dir):
+    foreman = queue_dir.start_foreman()
+    tasks.slow.enqueue("t", 1.0)
+    wait_for(lambda: "start t" in queue_dir.runs(), what="the task to start")
+    foreman.send_signal(signal.SIGTERM)
+    assert foreman.wait(15) == 0
+    assert queue_dir.runs() == ["start t", "end t"]
+    assert task_rows() == []
+
+
+def test_second_signal_exits_at_once_and_the_task_survives(queue_dir):
+    foreman = queue_dir.start_foreman()
+    tasks.slow.enqueue("u", 30.0)
+    wait_for(lambda: "start u" in queue_dir.runs(), what="the task to start")
+    foreman.send_signal(signal.SIGTERM)
+    wait_for(lambda: "no new tasks" in queue_dir.log(), timeout=10, what="the first signal")
+    foreman.send_signal(signal.SIGTERM)
+    assert foreman.wait(5) == 1
+    assert "end u" not in queue_dir.runs()
+    assert [row.state for row in task_rows()] == [TaskState.RUNNING]  # runs again at next start
+
+
+def test_grace_period_expires_and_the_task_stays_queued(queue_dir):
+    foreman = queue_dir.start_foreman(SNAPPEA_TEST_GRACE="0.5")
+    tasks.slow.enqueue("g", 30.0)
+    wait_for(lambda: "start g" in queue_dir.runs(), what="the task to start")
+    foreman.send_signal(signal.SIGTERM)
+    assert foreman.wait(10) == 1
+    assert "still running after the 0.5s grace period" in queue_dir.log()
+    assert len(task_rows()) == 1
+
+
+def test_priority_then_fifo_then_deferred(queue_dir):
+    later = timezone.now() + timedelta(seconds=1.5)
+    tasks.record.using(priority=100, run_after=later).enqueue("deferred")
+    tasks.record.using(priority=-10).enqueue("low")
+    tasks.record.enqueue("mid1")
+    tasks.record.using(priority=50).enqueue("high")
+    tasks.record.enqueue("mid2")
+    tasks.record_async.enqueue("mid3-async")
+    queue_dir.start_foreman("--workers", "1")
+    wait_for(lambda: len(queue_dir.ran()) == 6, what="all six tasks")
+    assert queue_dir.ran() == ["high", "mid1", "mid2", "mid3-async", "low", "deferred"]
+    deferred_ran_at = float(queue_dir.runs()[-1].split()[2])
+    assert deferred_ran_at >= later.timestamp()
+
+
+def test_a_second_foreman_is_refused(queue_dir):
+    first = queue_dir.start_foreman()
+    second = subprocess.run(
+        queue_dir.foreman_command(),
+        env={**os.environ, **queue_dir.foreman_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode != 0
+    assert f"Another foreman (pid {first.pid}) is already running" in second.stderr
+    assert first.poll() is None
+
+
+def test_a_failing_task_is_recorded_and_the_foreman_carries_on(queue_dir):
+    foreman = queue_dir.start_foreman()
+    tasks.fail.enqueue("boom")
+    tasks.record.enqueue("after")
+    wait_for(lambda: "after" in queue_dir.ran(), what="the task after the failure")
+    wait_for(lambda: task_rows(TaskState.FAILED), what="the failure to be recorded")
+    (failed,) = task_rows()
+    assert failed.task_path == "tests.snappea.tasks.fail"
+    assert "ValueError: task boom failed on purpose" in failed.last_error
+    assert failed.failed_at is not None
+    assert "Task tests.snappea.tasks.fail #" in queue_dir.log()
+    assert "Traceback" in queue_dir.log()
+    assert foreman.poll() is None
+
+
+def test_retries_with_backoff(queue_dir, settings):
+    settings.TASKS = {"default": {**settings.TASKS["default"], "OPTIONS": {"RESULTS": True}}}
+    queue_dir.start_foreman(SNAPPEA_TEST_MAX_RETRIES="1", SNAPPEA_TEST_RESULTS="1")
+    result = tasks.flaky.enqueue("r")
+    wait_for(lambda: tasks.flaky.get_result(result.id).is_finished, what="the retried task")
+    assert queue_dir.runs() == ["attempt r 1", "attempt r 2"]
+    final = tasks.flaky.get_result(result.id)
+    assert final.status == "SUCCESSFUL"
+    assert final.return_value == 2
+
+
+def test_burst_runs_until_empty_then_exits(queue_dir):
+    for i in range(20):
+        tasks.record.enqueue(f"b{i}")
+    tasks.record.using(run_after=timezone.now() + timedelta(hours=1)).enqueue("tomorrow")
+    burst = queue_dir.start_foreman("--burst", wait=False)
+    assert burst.wait(60) == 0
+    assert sorted(queue_dir.ran()) == sorted(f"b{i}" for i in range(20))
+    assert [row.task_path for row in task_rows()] == ["tests.snappea.tasks.record"]  # deferred one
