@@ -16,7 +16,9 @@ DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "main.sqlite3"},
     "snappea": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "snappea.sqlite3"},
 }
-DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
+DATABASE_ROUTERS = (
+    [] if os.environ.get("SNAPPEA_TEST_NO_ROUTER") else ["snappea.routers.SnappeaRouter"]
+)
 TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
 
 SNAPPEA_RESULTS = os.environ.get("SNAPPEA_TEST_RESULTS") == "1"

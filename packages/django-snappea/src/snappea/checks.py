@@ -8,7 +8,7 @@ from snappea.routers import SnappeaRouter, queue_alias
 ROUTER_PATH = "snappea.routers.SnappeaRouter"
 
 
-@register(Tags.database, Tags.compatibility)
+@register(Tags.compatibility)  # reads settings only, so not Tags.database (that needs --database)
 def check_queue_database(app_configs=None, **kwargs):
     alias = queue_alias()
     errors = []

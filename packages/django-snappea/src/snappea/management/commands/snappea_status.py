@@ -1,6 +1,6 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from snappea.status import foreman_status
 
@@ -24,8 +24,7 @@ class Command(BaseCommand):
                 value = f"{value:.3f}"
             self.stdout.write(f"{key.ljust(width)}  {value if value is not None else '-'}")
         if status["state"] in ("dead", "stuck", "never_started"):
-            self.stderr.write(f"foreman is {status['state']}")
-            raise SystemExit(1)
+            raise CommandError(f"foreman is {status['state']}")
 
 
 def _json_dumps(value):
