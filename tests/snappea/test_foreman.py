@@ -151,3 +151,12 @@ def test_burst_runs_until_empty_then_exits(queue_dir):
     assert burst.wait(60) == 0
     assert sorted(queue_dir.ran()) == sorted(f"b{i}" for i in range(20))
     assert [row.task_path for row in task_rows()] == ["tests.snappea.tasks.record"]  # deferred one
+
+
+def test_queue_option_runs_only_the_named_queues(queue_dir):
+    tasks.record.using(queue_name="mail").enqueue("mail")
+    tasks.record.enqueue("default")
+    burst = queue_dir.start_foreman("--burst", "--queue", "mail", wait=False)
+    assert burst.wait(60) == 0
+    assert queue_dir.ran() == ["mail"]
+    assert [row.queue_name for row in task_rows()] == ["default"]

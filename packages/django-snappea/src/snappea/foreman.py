@@ -17,7 +17,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from snappea import queue
@@ -176,7 +176,16 @@ class Foreman:
                 thread.start()
                 self._threads.append(thread)
             try:
-                self._loop(watcher)
+                while not self.stopping:
+                    try:
+                        self._loop(watcher)
+                        break
+                    except DatabaseError:
+                        # A full disk or a lock held past the busy timeout: wait, then carry on.
+                        logger.exception("Queue database error; retrying in 1s")
+                        connections[queue_alias()].close()
+                        watcher.wait(1.0)
+                        self._drain_control()
             finally:
                 watcher.close()
             return self._shutdown()
@@ -230,7 +239,11 @@ class Foreman:
             outcomes.append(self._outcomes.popleft())
         if not outcomes:
             return
-        queue.finish_tasks(outcomes, keep_results=self.keep_results)
+        try:
+            queue.finish_tasks(outcomes, keep_results=self.keep_results)
+        except DatabaseError:
+            self._outcomes.extendleft(reversed(outcomes))  # recorded at the next attempt
+            raise
         for outcome in outcomes:
             self._in_flight.discard(outcome.task.id)
             if outcome.succeeded:
