@@ -34,3 +34,8 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
     "loggers": {"snappea": {"handlers": ["stderr"], "level": "INFO"}},
 }
+
+if os.environ.get("SNAPPEA_TEST_SENTRY_DSN"):
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=os.environ["SNAPPEA_TEST_SENTRY_DSN"])
