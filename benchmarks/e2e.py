@@ -1,0 +1,366 @@
+"""`python -m benchmarks e2e [--quick] [--soak=SECONDS] [--rate=N]`: the whole deployment under load.
+
+Starts the reference deployment (`manage.py serve`: Gunicorn + foreman) on loopback with a fresh data
+directory per mix, sends envelopes made by the real sentry-sdk (brotli, ~4 KB raw; ~50 KB with local
+variables) at concurrency 8 and 32 for three mixes (one issue, 1,000 distinct issues, large events),
+and waits until every acknowledged event is in the issues database. In the same run, the same
+Gunicorn serves a trivial WSGI app (read body, answer 200): the HTTP ceiling of this machine, the
+baseline every figure is put next to.
+
+Prints markdown tables (ready for BENCHMARKS.md) and, with --json=PATH, writes every figure there.
+Bounded: a fixed number of events per run, a deadline per wait; loopback only.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from benchmarks import procstats
+from benchmarks.deployment import ROOT, Deployment, StoredEvents, free_port
+from benchmarks.loadgen import LoadGenerator, RunResult
+from benchmarks.payloads import EnvelopeFactory, capture_templates
+
+MIXES = {
+    "one-issue": "small",  # ~4 KB raw, every event the same issue
+    "1000-issues": "distinct",  # ~4 KB raw, 1,000 exception types cycled
+    "large": "large",  # ~50 KB raw, deep stack with local variables
+}
+TARGETS = {
+    "e2e_rate": 1000.0,  # events/s end to end, 4 KB events
+    "p99_c32_ms": 100.0,
+    "idle_pss_mib": 150.0,
+    "disk_per_event": 4096,
+}
+DIGEST_TIMEOUT = 600.0
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks e2e")
+    parser.add_argument("--quick", action="store_true", help="a short run (fewer events)")
+    parser.add_argument("--events", type=int, help="events per run of a 4 KB mix")
+    parser.add_argument("--mixes", default=",".join(MIXES), help="comma-separated mixes")
+    parser.add_argument("--concurrency", default="8,32", help="comma-separated levels")
+    parser.add_argument("--soak", type=float, default=0, help="seconds of paced load (memory)")
+    parser.add_argument("--rate", type=float, default=300, help="events/s during --soak")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", help="write all figures to this file")
+    return parser.parse_args(argv)
+
+
+def machine_facts() -> dict:
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    import django
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "kernel": platform.release(),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def load_text() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+# --- one measured run ---------------------------------------------------------------------------
+
+
+def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
+    gen = LoadGenerator(
+        deployment.port, deployment.dsn.envelope_path, factory.headers(), concurrency
+    )
+    requests = [gen.prepare(factory.make(kind, i)) for i in range(count)]
+    raw_bytes = len(factory.raw(kind, 0)[1])
+    stored_before = store.count()
+    disk_before = deployment.disk_bytes()
+    load_before = os.getloadavg()[0]
+    timeline: list[tuple[float, int]] = []
+    monitor = procstats.TreeMonitor(deployment.pid).start()
+    result = gen.run(lambda i: requests[i] if i < len(requests) else None)
+    accepted = len(result.accepted)
+    reached, done_at = store.wait_for(
+        stored_before + accepted, DIGEST_TIMEOUT, on_poll=lambda t, n: timeline.append((t, n))
+    )
+    monitor.stop()
+    stored = store.count() - stored_before
+    disk_after = deployment.disk_bytes()
+    digest_wall = done_at - result.started_at
+    return {
+        "kind": kind,
+        "raw_bytes": raw_bytes,
+        "concurrency": concurrency,
+        "sent": count,
+        "statuses": dict(result.statuses),
+        "accepted": accepted,
+        "stored": stored,
+        "all_stored": reached,
+        "accepted_per_s": result.accepted_rate(),
+        "latency_ms": {p: v * 1000 for p, v in result.latency_percentiles().items()},
+        "send_wall_s": result.wall,
+        "e2e_wall_s": digest_wall,
+        "e2e_per_s": stored / digest_wall if digest_wall > 0 else 0.0,
+        "drain_after_send_s": done_at - result.finished_at,
+        "max_backlog": max_backlog(result, timeline, stored_before),
+        "disk_bytes_per_event": (disk_after - disk_before) / stored if stored else None,
+        "peak_rss_mib": monitor.peak_rss_kib / 1024,
+        "peak_pss_mib": monitor.peak_pss_kib / 1024,
+        "cpu": cpu_by_role(monitor),
+        "client_cpu_s": result.client_cpu_seconds,
+        "load1_before": load_before,
+        "load1_after": os.getloadavg()[0],
+    }
+
+
+def max_backlog(result: RunResult, timeline, stored_before) -> int:
+    """Largest gap between events acknowledged and events stored at any poll."""
+    acks = sorted(o.sent_at + o.latency for o in result.accepted)
+    worst, i = 0, 0
+    for t, n in timeline:
+        while i < len(acks) and acks[i] <= t:
+            i += 1
+        worst = max(worst, i - (n - stored_before))
+    return worst
+
+
+def cpu_by_role(monitor) -> dict[str, dict]:
+    roles: dict[str, dict] = defaultdict(lambda: {"processes": 0, "cpu_s": 0.0, "cores": 0.0})
+    for _, role, used, share in monitor.cpu_by_process():
+        roles[role]["processes"] += 1
+        roles[role]["cpu_s"] += used
+        roles[role]["cores"] += share
+    return dict(roles)
+
+
+def memory_now(pid) -> dict:
+    rss, pss, samples = procstats.idle_memory(pid)
+    return {
+        "rss_mib": rss / 1024,
+        "pss_mib": pss / 1024,
+        "processes": [(s.role, round(s.pss_kib / 1024, 1)) for s in samples],
+    }
+
+
+def settle(seconds=3.0):
+    time.sleep(seconds)
+
+
+# --- the baseline -------------------------------------------------------------------------------
+
+
+def gunicorn_workers(pid) -> int:
+    return sum(1 for s in procstats.sample_tree(pid) if s.role == "gunicorn worker") or 2
+
+
+def run_baseline(factory, workers, levels, count) -> dict:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "benchmarks.baseline_app:app",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    results = {}
+    try:
+        from tests.support.processes import wait_for_port
+
+        wait_for_port(port, proc, timeout=30)
+        for c in levels:
+            gen = LoadGenerator(port, "/api/1/envelope/", factory.headers(), c)
+            requests = [gen.prepare(factory.make("small", i)) for i in range(count)]
+            r = gen.run(lambda i, reqs=requests: reqs[i] if i < len(reqs) else None)
+            results[c] = {
+                "accepted_per_s": r.accepted_rate(),
+                "latency_ms": {p: v * 1000 for p, v in r.latency_percentiles().items()},
+                "statuses": dict(r.statuses),
+                "client_cpu_s": r.client_cpu_seconds,
+                "wall_s": r.wall,
+            }
+    finally:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+    return results
+
+
+# --- the soak -----------------------------------------------------------------------------------
+
+
+def soak(deployment, store, factory, seconds, rate) -> dict:
+    gen = LoadGenerator(deployment.port, deployment.dsn.envelope_path, factory.headers(), 8)
+    samples = []
+    monitor = procstats.TreeMonitor(deployment.pid, interval=1.0).start()
+    stored_before = store.count()
+    import threading
+
+    stop = threading.Event()
+
+    def sample_memory():
+        t0 = time.monotonic()
+        while not stop.wait(10):
+            rss, pss, _ = procstats.idle_memory(deployment.pid)
+            samples.append((round(time.monotonic() - t0), pss / 1024, rss / 1024, store.count()))
+
+    sampler = threading.Thread(target=sample_memory, daemon=True)
+    sampler.start()
+    result = gen.run(
+        lambda i: gen.prepare(factory.make("distinct", i)), duration=seconds, rate=rate
+    )
+    reached, _ = store.wait_for(stored_before + len(result.accepted), DIGEST_TIMEOUT)
+    stop.set()
+    sampler.join()
+    monitor.stop()
+    return {
+        "seconds": seconds,
+        "rate": rate,
+        "statuses": dict(result.statuses),
+        "accepted": len(result.accepted),
+        "stored": store.count() - stored_before,
+        "all_stored": reached,
+        "latency_ms": {p: v * 1000 for p, v in result.latency_percentiles().items()},
+        "memory_samples": samples,  # (seconds, PSS MiB, RSS MiB, stored)
+        "peak_pss_mib": monitor.peak_pss_kib / 1024,
+    }
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
+    data_dir = workdir / f"data-{mix}"
+    deployment = Deployment(data_dir).start()
+    try:
+        dsn = deployment.wait_for_dsn()
+        factory = factory_for(dsn.public_key)
+        cold_start = deployment.wait_for_first_200(factory)
+        store = StoredEvents(data_dir)
+        # warm every worker and the digest before measuring idle memory
+        warm = LoadGenerator(deployment.port, dsn.envelope_path, factory.headers(), 4)
+        warm_reqs = [warm.prepare(factory.make("small", i)) for i in range(50)]
+        warm_result = warm.run(lambda i: warm_reqs[i] if i < len(warm_reqs) else None)
+        store.wait_for(len(warm_result.accepted), 120)
+        settle()
+        idle_before = memory_now(deployment.pid)
+        runs = []
+        for c in levels:
+            print(f"  {mix} c={c}: {count} events ({load_text()})", flush=True)
+            runs.append(measured_run(deployment, store, factory, kind, c, count))
+            print(f"    -> {summary_line(runs[-1])}", flush=True)
+        settle()
+        idle_after = memory_now(deployment.pid)
+        return {
+            "mix": mix,
+            "cold_start_to_first_200_s": cold_start,
+            "idle_before": idle_before,
+            "idle_after": idle_after,
+            "runs": runs,
+            "workers": gunicorn_workers(deployment.pid),
+            "total_disk_bytes": deployment.disk_bytes(),
+            "total_stored": store.count(),
+        }, deployment
+    except BaseException:
+        deployment.stop()
+        print(deployment.log_text()[-3000:], file=sys.stderr)
+        raise
+
+
+def warm_restart(deployment, factory_for) -> float:
+    deployment.stop()
+    again = Deployment(deployment.data_dir, port=deployment.port)
+    again.dsn = deployment.dsn
+    again.start()
+    try:
+        return again.wait_for_first_200(factory_for(deployment.dsn.public_key))
+    finally:
+        again.stop()
+
+
+def summary_line(run) -> str:
+    lat = run["latency_ms"]
+    return (
+        f"accepted {run['accepted_per_s']:.0f}/s, e2e {run['e2e_per_s']:.0f}/s, "
+        f"p50/p95/p99 {lat[50]:.1f}/{lat[95]:.1f}/{lat[99]:.1f} ms, "
+        f"stored {run['stored']}/{run['accepted']}, statuses {run['statuses']}"
+    )
+
+
+def main(argv):
+    args = parse_args(argv)
+    count = args.events or (1000 if args.quick else 10000)
+    levels = [int(c) for c in args.concurrency.split(",")]
+    mixes = [m for m in args.mixes.split(",") if m]
+    report = {"machine": machine_facts(), "command": "python -m benchmarks e2e " + " ".join(argv)}
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+        workdir = Path(tmp)
+        templates = capture_templates(workdir / "templates")
+
+        def factory_for(key):
+            return EnvelopeFactory(templates, key)
+
+        report["mixes"] = []
+        last = None
+        for n_mix, mix in enumerate(mixes):
+            kind = MIXES[mix]
+            n = count if kind != "large" else max(count // 3, 100)
+            result, deployment = run_mix(workdir, factory_for, mix, kind, levels, n)
+            report["mixes"].append(result)
+            if n_mix < len(mixes) - 1:
+                deployment.stop()  # one deployment at a time on the two cores
+            last = deployment
+        if args.soak:
+            print(f"  soak: {args.soak:.0f}s at {args.rate:.0f} events/s ({load_text()})")
+            store = StoredEvents(last.data_dir)
+            report["soak"] = soak(
+                last, store, factory_for(last.dsn.public_key), args.soak, args.rate
+            )
+        report["warm_start_to_first_200_s"] = warm_restart(last, factory_for)
+        report["workers"] = report["mixes"][0]["workers"]
+        if not args.no_baseline:
+            workers = report["mixes"][0]["workers"]
+            report["baseline"] = run_baseline(factory_for("0" * 32), workers, levels, count)
+    report["machine"]["loadavg_at_end"] = os.getloadavg()
+    print(render(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+    return report
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def render(report) -> str:
+    from benchmarks.e2e_report import render_markdown
+
+    return render_markdown(report, TARGETS)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

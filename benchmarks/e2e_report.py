@@ -1,0 +1,143 @@
+"""Markdown tables for the e2e benchmark's figures (what BENCHMARKS.md shows)."""
+
+
+def _fmt(value, spec=".0f"):
+    return "n/a" if value is None else format(value, spec)
+
+
+def render_markdown(report, targets) -> str:
+    out = []
+    m = report["machine"]
+    out.append(
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
+        f"Django {m['django']}; load average at start {_load(m['loadavg_at_start'])}, "
+        f"at end {_load(m.get('loadavg_at_end'))}."
+    )
+    out.append(f"Command: `{report['command'].strip()}`\n")
+
+    out.append(
+        "| mix | conc. | events | accepted/s | stored end-to-end/s | p50 ms | p95 ms | p99 ms "
+        "| max backlog | answers | stored/acked | disk B/event | peak PSS MiB | load1 before |"
+    )
+    out.append("|---" * 14 + "|")
+    for mix in report["mixes"]:
+        for r in mix["runs"]:
+            lat = r["latency_ms"]
+            out.append(
+                f"| {mix['mix']} ({r['raw_bytes'] / 1024:.1f} KB raw) | {r['concurrency']} "
+                f"| {r['sent']} | {r['accepted_per_s']:.0f} | {r['e2e_per_s']:.0f} "
+                f"| {lat[50]:.1f} | {lat[95]:.1f} | {lat[99]:.1f} | {r['max_backlog']} "
+                f"| {_statuses(r['statuses'])} | {r['stored']}/{r['accepted']} "
+                f"| {_fmt(r['disk_bytes_per_event'])} | {r['peak_pss_mib']:.0f} "
+                f"| {r['load1_before']:.2f} |"
+            )
+    for c, b in (report.get("baseline") or {}).items():
+        lat = b["latency_ms"]
+        out.append(
+            f"| baseline: same Gunicorn, trivial WSGI app | {c} | - | {b['accepted_per_s']:.0f} "
+            f"| - | {lat[50]:.1f} | {lat[95]:.1f} | {lat[99]:.1f} | - | {_statuses(b['statuses'])} "
+            f"| - | - | - | - |"
+        )
+    out.append("")
+
+    out.append("| mix | cold start to first 200 s | idle PSS MiB (RSS) before load | after load |")
+    out.append("|---|---|---|---|")
+    for mix in report["mixes"]:
+        b, a = mix["idle_before"], mix["idle_after"]
+        out.append(
+            f"| {mix['mix']} | {mix['cold_start_to_first_200_s']:.2f} "
+            f"| {b['pss_mib']:.1f} ({b['rss_mib']:.1f}) | {a['pss_mib']:.1f} ({a['rss_mib']:.1f}) |"
+        )
+    out.append(f"\nWarm restart to first 200: {report['warm_start_to_first_200_s']:.2f} s.")
+    first = report["mixes"][0]["idle_before"]["processes"]
+    out.append("Idle PSS per process (MiB): " + ", ".join(f"{r} {p}" for r, p in first) + "\n")
+
+    out.append("CPU used per process role during each run (cores = CPU seconds / wall seconds):\n")
+    roles = sorted({role for mix in report["mixes"] for r in mix["runs"] for role in r["cpu"]})
+    out.append("| mix | conc. | " + " | ".join(roles) + " | load generator |")
+    out.append("|---" * (len(roles) + 3) + "|")
+    for mix in report["mixes"]:
+        for r in mix["runs"]:
+            cells = []
+            for role in roles:
+                c = r["cpu"].get(role)
+                cells.append(f"{c['cores']:.2f} ({c['processes']})" if c else "-")
+            wall = r["e2e_wall_s"]
+            out.append(
+                f"| {mix['mix']} | {r['concurrency']} | "
+                + " | ".join(cells)
+                + f" | {r['client_cpu_s'] / wall:.2f} |"
+            )
+    out.append("")
+
+    if "soak" in report:
+        s = report["soak"]
+        out.append(
+            f"Soak: {s['seconds']:.0f} s at {s['rate']:.0f} events/s (1,000-issue mix): "
+            f"answers {_statuses(s['statuses'])}, stored {s['stored']}/{s['accepted']}, "
+            f"p99 {s['latency_ms'][99]:.1f} ms."
+        )
+        out.append("\n| t s | PSS MiB | RSS MiB | stored |\n|---|---|---|---|")
+        for t, pss, rss, n in s["memory_samples"]:
+            out.append(f"| {t} | {pss:.1f} | {rss:.1f} | {n} |")
+        out.append("")
+
+    out.append(render_targets(report, targets))
+    return "\n".join(out)
+
+
+def render_targets(report, targets) -> str:
+    small = [
+        r for mix in report["mixes"] if mix["mix"] != "large" for r in mix["runs"] if r["stored"]
+    ]
+    rows = ["| target (issue 7) | measured | verdict |", "|---|---|---|"]
+    if small:
+        worst = min(r["e2e_per_s"] for r in small)
+        best = max(r["e2e_per_s"] for r in small)
+        rows.append(
+            f"| >= {targets['e2e_rate']:.0f} events/s end to end, 4 KB events "
+            f"| {worst:.0f}-{best:.0f}/s | {_verdict(worst >= targets['e2e_rate'])} |"
+        )
+        c32 = [r for r in small if r["concurrency"] == 32]
+        if c32:
+            p99 = max(r["latency_ms"][99] for r in c32)
+            rows.append(
+                f"| p99 <= {targets['p99_c32_ms']:.0f} ms at concurrency 32 | {p99:.1f} ms "
+                f"| {_verdict(p99 <= targets['p99_c32_ms'])} |"
+            )
+        disks = [r["disk_bytes_per_event"] for r in small if r["disk_bytes_per_event"] is not None]
+        if disks:
+            rows.append(
+                f"| <= 4 KB on disk per 4 KB event | {min(disks):.0f}-{max(disks):.0f} B "
+                f"| {_verdict(max(disks) <= targets['disk_per_event'])} |"
+            )
+    idle = max(m["idle_before"]["pss_mib"] for m in report["mixes"])
+    rows.append(
+        f"| idle PSS of the whole deployment <= {targets['idle_pss_mib']:.0f} MiB "
+        f"| {idle:.1f} MiB | {_verdict(idle <= targets['idle_pss_mib'])} |"
+    )
+    if "soak" in report and report["soak"]["memory_samples"]:
+        samples = report["soak"]["memory_samples"]
+        first, last = samples[0][1], samples[-1][1]
+        flat = last <= first * 1.10 + 5
+        rows.append(
+            f"| memory flat during a {report['soak']['seconds']:.0f} s run "
+            f"| PSS {first:.1f} -> {last:.1f} MiB | {_verdict(flat)} |"
+        )
+    else:
+        rows.append(
+            "| memory flat during a 10-minute run | not run (use --soak=600) | not measured |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _statuses(statuses) -> str:
+    return " ".join(f"{k}:{v}" for k, v in sorted(statuses.items(), key=lambda kv: int(kv[0])))
+
+
+def _load(values) -> str:
+    return "n/a" if not values else " ".join(f"{v:.2f}" for v in values)
