@@ -1,0 +1,75 @@
+"""What the first run creates: the admin account and a demo project to send events to."""
+
+import os
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+DEFAULT_ADMIN_EMAIL = "admin@localhost"
+DEMO_PROJECT_SLUG = "demo"
+
+
+@dataclass
+class AdminAccount:
+    email: str
+    password: str | None  # set only when generated now (shown once, stored nowhere)
+    created: bool
+
+
+def parse_admin_spec(spec: str) -> tuple[str, str]:
+    email, sep, password = spec.partition(":")
+    if not sep or "@" not in email or not password:
+        raise ValueError("BUGSINK_ADMIN must look like email:password")
+    return email.strip(), password
+
+
+def ensure_admin(spec: str | None = None) -> AdminAccount:
+    """Create the admin on first run: from BUGSINK_ADMIN, else with a generated password.
+
+    Runs again at every start but changes nothing once a superuser exists (or the named one does).
+    """
+    User = get_user_model()
+    spec = os.environ.get("BUGSINK_ADMIN", "") if spec is None else spec
+    if spec:
+        email, password = parse_admin_spec(spec)
+        if User.objects.filter(username=email).exists():
+            return AdminAccount(email, None, created=False)
+        User.objects.create_superuser(username=email, email=email, password=password)
+        return AdminAccount(email, None, created=True)
+    existing = User.objects.filter(is_superuser=True).order_by("id").first()
+    if existing:
+        return AdminAccount(existing.email or existing.get_username(), None, created=False)
+    password = secrets.token_urlsafe(12)
+    User.objects.create_superuser(
+        username=DEFAULT_ADMIN_EMAIL, email=DEFAULT_ADMIN_EMAIL, password=password
+    )
+    return AdminAccount(DEFAULT_ADMIN_EMAIL, password, created=True)
+
+
+def ensure_demo_project() -> str | None:
+    """The demo project's DSN; the project is created on first run (when there is none at all)."""
+    from bugsink_ingest.models import Project, ProjectKey
+
+    with transaction.atomic():
+        if not Project.objects.exists():
+            project = Project.objects.create(name="Demo", slug=DEMO_PROJECT_SLUG)
+            ProjectKey.objects.create(project=project, label="demo")
+    key = (
+        ProjectKey.objects.filter(project__slug=DEMO_PROJECT_SLUG, is_active=True)
+        .select_related("project")
+        .first()
+    )
+    return dsn_for(key) if key else None
+
+
+def dsn_for(key) -> str:
+    try:
+        from bugsink_ingest.dsn import dsn_for_key
+    except ImportError:  # the ingest app's helper is the reference; this is the same shape
+        base = urlsplit(settings.BUGSINK_INGEST_BASE_URL)
+        return f"{base.scheme}://{key.public_key}@{base.netloc}{base.path.rstrip('/')}/{key.project_id}"
+    return dsn_for_key(key)

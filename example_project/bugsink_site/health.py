@@ -1,0 +1,88 @@
+"""Health endpoints for a load balancer, a container runtime or a systemd watchdog.
+
+/health/live: the web process answers (no I/O). /health/ready: the databases answer, the worker's
+heartbeat is fresh and the spool backlog is under its limit; 200 when all hold, 503 otherwise, with
+the figures as JSON either way.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def live(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def ready(request):
+    checks = {
+        "database": database_check(),
+        "worker": worker_check(),
+        "spool": spool_check(),
+    }
+    ok = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503
+    )
+
+
+class SkipHealthChecks(logging.Filter):
+    """Drops django.request's records about health endpoints (a 503 there is expected)."""
+
+    def filter(self, record):
+        request = getattr(record, "request", None)
+        return not (request is not None and request.path_info.startswith("/health/"))
+
+
+def database_check() -> dict:
+    result = {"ok": True}
+    for alias in settings.DATABASES:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except Exception as exc:  # any failure to answer means "not ready", with the reason
+            result = {"ok": False, "error": f"{alias}: {exc}"}
+            break
+    return result
+
+
+def worker_check() -> dict:
+    if settings.TASKS_BACKEND_NAME != "snappea":
+        # Other Tasks backends have no heartbeat we can read; their worker is supervised by serve.
+        return {"ok": True, "backend": settings.TASKS_BACKEND_NAME, "monitored": False}
+    from snappea.status import foreman_status
+
+    status = foreman_status()
+    age = status.get("heartbeat_age_seconds")
+    fresh = age is not None and age <= settings.BUGSINK_READY_MAX_HEARTBEAT_AGE
+    return {
+        "ok": status["state"] in ("running", "idle") and fresh,
+        "state": status["state"],
+        "heartbeat_age_seconds": age,
+        "backlog": status.get("backlog"),
+        "oldest_waiting_seconds": status.get("oldest_waiting_seconds"),
+        "failed": status.get("failed"),
+    }
+
+
+def spool_check() -> dict:
+    limit = settings.BUGSINK_READY_MAX_BACKLOG
+    try:
+        from bugsink_ingest.spool import backlog_size
+
+        backlog = backlog_size()
+    except Exception as exc:  # the spool cannot be read: not ready, say why
+        logger.warning("health: spool unreadable: %s", exc)
+        return {"ok": False, "error": f"spool unreadable: {exc}", "limit": limit}
+    return {"ok": backlog < limit, "backlog": backlog, "limit": limit}

@@ -1,0 +1,128 @@
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from bugsink_site.bootstrap import ensure_admin, ensure_demo_project
+from bugsink_site.dogfood import SELF_DSN_FILE
+from bugsink_site.supervisor import Child, Supervisor
+
+EXAMPLE_PROJECT_DIR = Path(__file__).resolve().parents[3]
+MANAGE_PY = EXAMPLE_PROJECT_DIR / "manage.py"
+GUNICORN_CONF = EXAMPLE_PROJECT_DIR / "gunicorn_conf.py"
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise CommandError(f"--bind {bind!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
+    return host.strip("[]"), int(port)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the whole tracker: migrations, the first-run admin and demo project, then Gunicorn "
+        "and the background worker, supervised together (Ctrl-C or SIGTERM stops both)."
+    )
+    requires_system_checks = []  # checked below, once settings are final
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--bind",
+            default=os.environ.get("BUGSINK_BIND", "127.0.0.1:8000"),
+            help="HOST:PORT for Gunicorn (default 127.0.0.1:8000, or $BUGSINK_BIND)",
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="serve the web only (run the worker elsewhere, e.g. its own systemd unit)",
+        )
+
+    def handle(self, *args, bind, no_worker, verbosity, **options):
+        host, port = parse_bind(bind)
+        self._settle_environment(host, port, bind)
+        call_command("check", deploy=False)
+        for alias in settings.DATABASES:
+            call_command("migrate", database=alias, interactive=False, verbosity=verbosity - 1)
+        self.stdout.write(f"Migrations applied ({', '.join(settings.DATABASES)})")
+        admin = ensure_admin()
+        dsn = ensure_demo_project()
+        if dsn:
+            (settings.DATA_DIR / SELF_DSN_FILE).write_text(dsn + "\n")
+        connections.close_all()  # the children open their own; hold no SQLite handle here
+
+        self._print_banner(admin, dsn)
+        children = [
+            Child(
+                "web",
+                [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
+                dict(os.environ),
+            )
+        ]
+        worker_command = settings.BUGSINK_WORKER_COMMAND
+        if worker_command and not no_worker:
+            children.append(
+                Child("worker", [sys.executable, str(MANAGE_PY), *worker_command], dict(os.environ))
+            )
+        supervisor = Supervisor(
+            children,
+            stop_timeout=getattr(settings, "SNAPPEA_GRACE_PERIOD", 30.0) + 10.0,
+            state_file=settings.DATA_DIR / "serve.json",
+        )
+        supervisor.install_signal_handlers()
+        code = supervisor.run(
+            on_started=lambda sup: threading.Thread(
+                target=self._announce_when_listening, args=(sup, host, port), daemon=True
+            ).start()
+        )
+        if code:
+            sys.exit(code)
+
+    def _settle_environment(self, host, port, bind):
+        """Make what the children read explicit and absolute, whatever their working directory."""
+        os.environ["BUGSINK_DATA_DIR"] = str(settings.DATA_DIR)
+        os.environ["BUGSINK_BIND"] = bind
+        if "BASE_URL" not in os.environ:
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            shown = f"[{shown}]" if ":" in shown else shown
+            base_url = f"http://{shown}:{port}"
+            os.environ["BASE_URL"] = base_url
+            settings.BASE_URL = settings.BUGSINK_INGEST_BASE_URL = base_url
+            if hasattr(settings, "BUGSINK_ISSUES_BASE_URL"):
+                settings.BUGSINK_ISSUES_BASE_URL = base_url
+
+    def _print_banner(self, admin, dsn):
+        lines = [f"Bugsink: {settings.BASE_URL}/  (data in {settings.DATA_DIR})"]
+        if admin.created and admin.password:
+            lines.append(
+                f"Admin created: {admin.email} / {admin.password}  "
+                "(shown this once; change it after logging in)"
+            )
+        elif admin.created:
+            lines.append(f"Admin created: {admin.email} (password from BUGSINK_ADMIN)")
+        else:
+            lines.append(f"Admin: {admin.email}")
+        if dsn:
+            lines.append(f"Demo project DSN: {dsn}")
+        for line in lines:
+            self.stdout.write(line)
+        self.stdout.flush()
+
+    def _announce_when_listening(self, supervisor, host, port):
+        """Say when Gunicorn answers (or give up quietly: the supervisor reports failures)."""
+        deadline = time.monotonic() + 60
+        target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+        while time.monotonic() < deadline and not supervisor._signals:
+            try:
+                with socket.create_connection((target, port), timeout=0.5):
+                    supervisor.say(f"listening on {settings.BASE_URL}/")
+                    return
+            except OSError:
+                time.sleep(0.05)

@@ -1,0 +1,199 @@
+"""The reference deployment's settings: everything from environment variables, laptop defaults.
+
+All state lives under BUGSINK_DATA_DIR (default ./data): the SQLite files, the spool, the secret
+key. README.md ("Production") lists every variable.
+"""
+
+import os
+from importlib.util import find_spec
+from urllib.parse import urlsplit
+
+import django
+
+from bugsink_site import env
+
+DATA_DIR = env.data_dir()
+SECRET_KEY = env.secret_key(DATA_DIR)
+DEBUG = env.env_bool("DEBUG", False)
+
+BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_base_host = env.base_url_host(BASE_URL)
+ALLOWED_HOSTS = env.env_list(
+    "ALLOWED_HOSTS", sorted({_base_host, "127.0.0.1", "localhost", "[::1]"})
+)
+CSRF_TRUSTED_ORIGINS = [env.origin_of(BASE_URL)]
+if urlsplit(BASE_URL).scheme == "https":
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+if env.env_bool("BEHIND_PROXY", False):
+    # The reverse proxy terminates TLS and says so; only trust this header behind a proxy you run.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+USE_TZ = True
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+ROOT_URLCONF = "bugsink_site.urls"
+WSGI_APPLICATION = "bugsink_site.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Which Django Tasks implementation: django.tasks on Django 6.x, the backport app on 5.2.
+HAS_DJANGO_TASKS = find_spec("django.tasks") is not None
+TASKS_MODULE = "django.tasks" if HAS_DJANGO_TASKS else "django_tasks"
+
+# The background worker. "snappea" (default): the SQLite queue and its foreman. "db":
+# django-tasks-db in the main database with its db_worker (the scale-out path with PostgreSQL).
+# "immediate": tasks run inside the request (no worker; for trying things out only).
+TASKS_BACKEND_NAME = os.environ.get("BUGSINK_TASKS_BACKEND", "snappea").strip().lower()
+_TASK_BACKENDS = {
+    "snappea": ("snappea.backend.SnappeaBackend", ["snappea"]),
+    "db": ("django_tasks_db.DatabaseBackend", ["django_tasks_db"]),
+    "immediate": (f"{TASKS_MODULE}.backends.immediate.ImmediateBackend", []),
+}
+if TASKS_BACKEND_NAME not in _TASK_BACKENDS:
+    raise ValueError(
+        f"BUGSINK_TASKS_BACKEND={TASKS_BACKEND_NAME!r}: use one of {sorted(_TASK_BACKENDS)}"
+    )
+_tasks_backend, _tasks_apps = _TASK_BACKENDS[TASKS_BACKEND_NAME]
+TASKS = {"default": {"BACKEND": _tasks_backend, "QUEUES": []}}
+# The command `serve` supervises beside Gunicorn (None: no worker process).
+BUGSINK_WORKER_COMMAND = {
+    "snappea": ["runsnappea"],
+    "db": ["db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"],
+    "immediate": None,
+}[TASKS_BACKEND_NAME]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Before staticfiles: WhiteNoise takes over runserver's static handling too.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    *([] if HAS_DJANGO_TASKS else ["django_tasks"]),
+    *_tasks_apps,
+    "bugsink_ingest",
+    "bugsink_issues",
+    "bugsink_site",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# Databases: SQLite files in the data dir unless DATABASE_URL names a PostgreSQL server.
+if os.environ.get("DATABASE_URL"):
+    _default_db = env.database_from_url(os.environ["DATABASE_URL"])
+    if _default_db["ENGINE"].endswith("sqlite3"):
+        _default_db = env.sqlite_database(_default_db["NAME"])
+    else:
+        _default_db["CONN_MAX_AGE"] = env.env_int("CONN_MAX_AGE", 60)
+        _default_db["CONN_HEALTH_CHECKS"] = True
+else:
+    _default_db = env.sqlite_database(DATA_DIR / "db.sqlite3")
+DATABASES = {"default": _default_db}
+DATABASE_ROUTERS = []
+if TASKS_BACKEND_NAME == "snappea":
+    # The queue in a SQLite file of its own: an enqueue never waits for the main DB's write lock.
+    DATABASES["snappea"] = env.sqlite_database(DATA_DIR / "snappea.sqlite3")
+    DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
+
+# Static files: WhiteNoise serves them straight from the apps' static/ dirs (finders), no
+# collectstatic step and no separate web server. The file list is built once at startup.
+STATIC_URL = "/static/"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+# The apps.
+BUGSINK_INGEST_BASE_URL = BASE_URL
+BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
+BUGSINK_ISSUES_BASE_URL = BASE_URL
+# /health/ready reports "not ready" when this many events wait in the spool.
+BUGSINK_READY_MAX_BACKLOG = env.env_int("BUGSINK_READY_MAX_BACKLOG", 10_000)
+# /health/ready reports "not ready" when the foreman's heartbeat is older than this (seconds).
+BUGSINK_READY_MAX_HEARTBEAT_AGE = float(os.environ.get("BUGSINK_READY_MAX_HEARTBEAT_AGE", "30"))
+
+# Email: SMTP when EMAIL_HOST is set, else printed to the console (a laptop sends no mail).
+_email_backend = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+_use_ssl = env.env_bool("EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+_use_tls = env.env_bool("EMAIL_USE_TLS", not _use_ssl)  # STARTTLS (port 587)
+_smtp = {
+    "host": os.environ.get("EMAIL_HOST", "localhost"),
+    "port": env.env_int("EMAIL_PORT", 465 if _use_ssl else 587 if _use_tls else 25),
+    "username": os.environ.get("EMAIL_HOST_USER", ""),
+    "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": _use_tls,
+    "use_ssl": _use_ssl,
+    "timeout": env.env_int("EMAIL_TIMEOUT", 10),
+}
+DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", f"Bugsink <bugsink@{_base_host}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if django.VERSION >= (6, 1):
+    # Django 6.1 replaces EMAIL_BACKEND and the EMAIL_* settings with MAILERS.
+    MAILERS = {
+        "default": {
+            "BACKEND": _email_backend,
+            "OPTIONS": _smtp if _email_backend.endswith("smtp.EmailBackend") else {},
+        }
+    }
+else:
+    EMAIL_BACKEND = _email_backend
+    EMAIL_HOST = _smtp["host"]
+    EMAIL_PORT = _smtp["port"]
+    EMAIL_HOST_USER = _smtp["username"]
+    EMAIL_HOST_PASSWORD = _smtp["password"]
+    EMAIL_USE_TLS = _smtp["use_tls"]
+    EMAIL_USE_SSL = _smtp["use_ssl"]
+    EMAIL_TIMEOUT = _smtp["timeout"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"skip_health": {"()": "bugsink_site.health.SkipHealthChecks"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # A 503 from /health/ready is an answer, not an error: no log line, no dogfood event.
+        "django.request": {"filters": ["skip_health"]},
+    },
+}
+
+# Dogfooding: with SENTRY_DSN set the tracker reports its own errors. SENTRY_DSN=self sends them to
+# this deployment's own demo project (its DSN is kept in the data dir by `manage.py serve`).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    from bugsink_site.dogfood import init_sentry
+
+    init_sentry(SENTRY_DSN, DATA_DIR, BASE_URL)

@@ -1,0 +1,184 @@
+"""Runs Gunicorn and the background worker side by side, and never leaves half of them running.
+
+- Each child gets its own session, so a Ctrl-C in the terminal reaches only the supervisor, which
+  then sends each child exactly one SIGTERM (two would make the foreman skip its grace period).
+- A child that dies is started again after a short backoff; a child that dies too often within a
+  minute stops everything, and the supervisor exits non-zero (systemd or Docker restart it then).
+- If the supervisor itself is killed, the kernel sends the children SIGTERM (PR_SET_PDEATHSIG).
+"""
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+try:
+    _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:
+    _libc = None
+
+
+def _die_with_parent(parent_pid: int):
+    def preexec():
+        if _libc is not None:
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    proc: subprocess.Popen | None = None
+    exits: list[float] = field(default_factory=list)  # monotonic times of unexpected exits
+    restart_at: float | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc and self.proc.poll() is None else None
+
+
+class Supervisor:
+    def __init__(
+        self,
+        children: list[Child],
+        *,
+        stop_timeout: float = 40.0,
+        max_restarts: int = 5,
+        restart_window: float = 60.0,
+        state_file: Path | None = None,
+        out=None,
+    ):
+        self.children = children
+        self.stop_timeout = stop_timeout
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
+        self.state_file = state_file
+        self.out = out or sys.stdout
+        self._signals: list[int] = []
+        self._wake = threading.Event()
+
+    def say(self, message: str):
+        print(f"[serve] {message}", file=self.out, flush=True)
+
+    # Signals only record what happened; the loop acts on them.
+    def _on_signal(self, signum, frame):
+        self._signals.append(signum)
+        self._wake.set()
+
+    def install_signal_handlers(self):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def start_child(self, child: Child):
+        child.proc = subprocess.Popen(
+            child.args,
+            env=child.env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
+        child.restart_at = None
+        self.say(f"{child.name} started (pid {child.proc.pid})")
+        self._write_state()
+
+    def run(self, on_started=None) -> int:
+        """Start every child and supervise them until a signal or a failure; the exit code."""
+        for child in self.children:
+            self.start_child(child)
+        if on_started:
+            on_started(self)
+        try:
+            return self._loop()
+        finally:
+            self._write_state(stopped=True)
+
+    def _loop(self) -> int:
+        while True:
+            if self._signals:
+                self.say(f"{signal.Signals(self._signals[0]).name} received, stopping")
+                self.stop_all()
+                return 0
+            now = time.monotonic()
+            for child in self.children:
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        self.start_child(child)
+                    continue
+                code = child.proc.poll()
+                if code is None:
+                    continue
+                child.exits = [t for t in child.exits if now - t < self.restart_window] + [now]
+                if len(child.exits) > self.max_restarts:
+                    self.say(
+                        f"{child.name} exited with {code} {len(child.exits)} times within "
+                        f"{self.restart_window:.0f}s; stopping everything"
+                    )
+                    self.stop_all()
+                    return 1
+                backoff = min(0.5 * 2 ** (len(child.exits) - 1), 10.0)
+                self.say(f"{child.name} exited with {code}; restarting in {backoff:.1f}s")
+                child.restart_at = now + backoff
+                self._write_state()
+            self._wake.wait(0.2)
+            self._wake.clear()
+
+    def stop_all(self):
+        """One SIGTERM to each running child, then SIGKILL whatever outlives stop_timeout.
+
+        A further signal to the supervisor while it waits kills the children at once.
+        """
+        signals_seen = len(self._signals)
+        running = [c for c in self.children if c.proc and c.proc.poll() is None]
+        for child in running:
+            self._signal(child, signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        while any(c.proc.poll() is None for c in running):
+            if time.monotonic() > deadline or len(self._signals) > max(signals_seen, 1):
+                for child in running:
+                    if child.proc.poll() is None:
+                        self.say(f"{child.name} did not stop in time; killing it")
+                        self._signal(child, signal.SIGKILL)
+                for child in running:
+                    child.proc.wait(5)
+                break
+            self._wake.wait(0.1)
+            self._wake.clear()
+        for child in running:
+            self.say(f"{child.name} stopped ({child.proc.returncode})")
+
+    @staticmethod
+    def _signal(child: Child, sig):
+        try:
+            if sig == signal.SIGKILL:
+                # The child's whole group: Gunicorn's workers die with their master.
+                os.killpg(child.proc.pid, sig)
+            else:
+                child.proc.send_signal(sig)  # the child passes it on in its own way
+        except ProcessLookupError:
+            pass
+
+    def _write_state(self, stopped: bool = False):
+        """The pids, for operators and tests (e.g. to kill -9 the worker on purpose)."""
+        if not self.state_file:
+            return
+        state = {
+            "supervisor": None if stopped else os.getpid(),
+            **{c.name: (None if stopped else c.pid) for c in self.children},
+        }
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.state_file)
