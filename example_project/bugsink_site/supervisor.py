@@ -2,8 +2,8 @@
 
 - Each child gets its own session, so a Ctrl-C in the terminal reaches only the supervisor, which
   then sends each child exactly one SIGTERM (two would make the foreman skip its grace period).
-- A child that dies is started again after a short backoff; a child that dies too often within a
-  minute stops everything, and the supervisor exits non-zero (systemd or Docker restart it then).
+- A child that dies is started again after a short backoff (doubling); one that dies more than
+  max_restarts times within a minute stops everything, and the supervisor exits non-zero (systemd or Docker restart it then).
 - If the supervisor itself is killed, the kernel sends the children SIGTERM (PR_SET_PDEATHSIG).
 """
 
@@ -60,6 +60,7 @@ class Supervisor:
         stop_timeout: float = 40.0,
         max_restarts: int = 5,
         restart_window: float = 60.0,
+        first_backoff: float = 0.5,
         state_file: Path | None = None,
         out=None,
     ):
@@ -67,6 +68,7 @@ class Supervisor:
         self.stop_timeout = stop_timeout
         self.max_restarts = max_restarts
         self.restart_window = restart_window
+        self.first_backoff = first_backoff
         self.state_file = state_file
         self.out = out or sys.stdout
         self._signals: list[int] = []
@@ -129,7 +131,7 @@ class Supervisor:
                     )
                     self.stop_all()
                     return 1
-                backoff = min(0.5 * 2 ** (len(child.exits) - 1), 10.0)
+                backoff = min(self.first_backoff * 2 ** (len(child.exits) - 1), 10.0)
                 self.say(f"{child.name} exited with {code}; restarting in {backoff:.1f}s")
                 child.restart_at = now + backoff
                 self._write_state()

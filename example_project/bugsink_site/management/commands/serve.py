@@ -12,6 +12,7 @@ from django.db import connections
 
 from bugsink_site.bootstrap import ensure_admin, ensure_demo_project
 from bugsink_site.dogfood import SELF_DSN_FILE
+from bugsink_site.env import env_int
 from bugsink_site.supervisor import Child, Supervisor
 
 EXAMPLE_PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -74,6 +75,8 @@ class Command(BaseCommand):
         supervisor = Supervisor(
             children,
             stop_timeout=getattr(settings, "SNAPPEA_GRACE_PERIOD", 30.0) + 10.0,
+            max_restarts=env_int("BUGSINK_SERVE_MAX_RESTARTS", 5),
+            first_backoff=float(os.environ.get("BUGSINK_SERVE_RESTART_BACKOFF", "0.5")),
             state_file=settings.DATA_DIR / "serve.json",
         )
         supervisor.install_signal_handlers()

@@ -1,0 +1,139 @@
+"""`manage.py serve` itself: first run, health, static files, login, supervision, clean stops."""
+
+import fcntl
+import os
+import signal
+from importlib.util import find_spec
+
+import pytest
+
+from tests.e2e.deployment import ADMIN_EMAIL, wait_for
+
+pytestmark = pytest.mark.e2e
+
+HAS_SPOOL = find_spec("bugsink_ingest.spool") is not None
+
+
+def pid_alive(pid) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it has exited all the same.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_first_run_serves_health_static_and_login(make_deployment):
+    site = make_deployment().start()
+    log = site.log()
+    assert f"Admin created: {ADMIN_EMAIL}" in log
+    assert "Demo project DSN: http://" in log and f"@127.0.0.1:{site.port}/" in log
+    assert "[serve] listening on" in log
+    assert (site.data_dir / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (site.data_dir / "db.sqlite3").exists() and (site.data_dir / "snappea.sqlite3").exists()
+
+    assert site.get_json("/health/live") == (200, {"status": "ok"})
+    # The foreman's first heartbeat lands within a second or two of its start.
+    status, ready = wait_for(
+        lambda: (r := site.get_json("/health/ready"))[1]["checks"]["worker"]["ok"] and r,
+        timeout=20,
+        what="the foreman's heartbeat in /health/ready",
+    )
+    assert ready["checks"]["database"] == {"ok": True}
+    assert ready["checks"]["worker"]["state"] in ("idle", "running")
+    if HAS_SPOOL:
+        assert status == 200 and ready["status"] == "ready", ready
+    else:  # the spool module is not built yet: ready must say so, not pretend
+        assert status == 503 and "spool" in ready["checks"]["spool"]["error"]
+
+    # Static files come from the apps' directories with no collectstatic step.
+    assert site.get_status("/static/admin/css/base.css") == 200
+    assert site.get_status("/static/admin/css/no-such-file.css") == 404
+
+    # The admin logs in through the form with the password from BUGSINK_ADMIN.
+    client = site.browser().login(next="/admin/")
+    status, path, page = client.get("/admin/")
+    assert status == 200 and path == "/admin/" and "Log out" in page
+
+    # No journal other than WAL on the main database (the tuning of ARCHITECTURE.md).
+    import sqlite3
+
+    with sqlite3.connect(site.data_dir / "db.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_sigterm_stops_everything_and_a_restart_keeps_state(make_deployment):
+    site = make_deployment().start()
+    pids = site.pids()
+    secret = (site.data_dir / "secret_key").read_text()
+    dsn = site.demo_dsn()
+
+    assert site.stop(signal.SIGTERM) == 0
+    log = site.log()
+    assert "SIGTERM received, stopping" in log
+    assert "[serve] web stopped (0)" in log and "[serve] worker stopped (0)" in log
+    assert not any(pid_alive(pid) for pid in pids.values())
+    assert site.get_status("/health/live") is None
+
+    site.start()
+    assert (site.data_dir / "secret_key").read_text() == secret
+    assert site.demo_dsn() == dsn
+    assert site.log().count("Admin created") == 1  # the first run only
+
+    # Ctrl-C in a terminal: SIGINT to the foreground group, here just the supervisor's.
+    pids = site.pids()
+    assert site.stop(signal.SIGINT) == 0
+    assert "SIGINT received, stopping" in site.log()
+    assert not any(pid_alive(pid) for pid in pids.values())
+
+
+def test_a_killed_worker_is_restarted(make_deployment):
+    site = make_deployment().start()
+    old = site.pids()["worker"]
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(
+        lambda: (pid := site.pids().get("worker")) not in (None, old) and pid,
+        timeout=15,
+        what="the supervisor to start a new worker",
+    )
+    assert pid_alive(new)
+    assert "worker exited with -9; restarting" in site.log()
+    wait_for(
+        lambda: site.get_json("/health/ready")[1]["checks"]["worker"]["ok"],
+        timeout=20,
+        what="the new foreman's heartbeat",
+    )
+    assert site.pids()["web"] and pid_alive(site.pids()["web"])
+
+
+def test_a_worker_that_keeps_dying_stops_everything(make_deployment):
+    site = make_deployment(
+        env={"BUGSINK_SERVE_MAX_RESTARTS": "2", "BUGSINK_SERVE_RESTART_BACKOFF": "0.1"}
+    ).start()
+    web = site.pids()["web"]
+    # Hold the foreman lock as another foreman would: every worker the supervisor starts is refused.
+    with open(site.data_dir / "snappea.sqlite3.foreman.lock", "a+") as lock:
+        os.kill(site.pids()["worker"], signal.SIGKILL)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code = site.proc.wait(60)
+    assert code == 1, site.log()[-3000:]
+    assert "stopping everything" in site.log()
+    wait_for(lambda: not pid_alive(web), timeout=30, what="Gunicorn to stop too")
+    assert site.get_status("/health/live") is None
+
+
+def test_killing_the_supervisor_takes_its_children_down(make_deployment):
+    site = make_deployment().start()
+    pids = site.pids()
+    os.kill(pids["supervisor"], signal.SIGKILL)
+    wait_for(
+        lambda: not pid_alive(pids["web"]) and not pid_alive(pids["worker"]),
+        timeout=45,
+        what="Gunicorn and the foreman to exit after their parent died",
+    )
