@@ -125,7 +125,7 @@ def test_status_through_a_foreman_life(queue_dir, settings, capsys):
     assert "idle" in capsys.readouterr().out
 
     tasks.fail.enqueue("s")
-    tasks.slow.enqueue("s", 3.0)
+    tasks.slow.enqueue("s", 5.0)
     wait_for(lambda: "start s" in queue_dir.runs(), what="the slow task")
     wait_for(lambda: foreman_status()["state"] == "running", what="running")
     settings.SNAPPEA_STUCK_AFTER = 0.5
@@ -148,3 +148,18 @@ def test_status_backlog_and_oldest_waiting(queue_dir):
     assert status["backlog"] == 2
     assert status["deferred"] == 1
     assert status["oldest_waiting_seconds"] >= 0
+
+
+def test_aenqueue(queue_dir):
+    import asyncio
+
+    from django.db import connections
+
+    async def enqueue():
+        return await tasks.record_async.aenqueue("from async code")
+
+    result = asyncio.run(enqueue())
+    (row,) = task_rows()
+    assert result.id == str(row.id)
+    assert row.task_path == "tests.snappea.tasks.record_async"
+    connections.close_all()
