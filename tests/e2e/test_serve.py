@@ -63,8 +63,9 @@ def test_first_run_serves_health_static_and_login(make_deployment):
 
     # No journal other than WAL on the main database (the tuning of ARCHITECTURE.md).
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(site.data_dir / "db.sqlite3") as conn:
+    with closing(sqlite3.connect(site.data_dir / "db.sqlite3")) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
