@@ -8,8 +8,8 @@ from tests.compat import TASKS_APPS
 DATA_DIR = Path(os.environ["SNAPPEA_TEST_DIR"])
 
 SECRET_KEY = "tests-only-not-secret"
-USE_TZ = True
-TIME_ZONE = "UTC"
+USE_TZ = os.environ.get("SNAPPEA_TEST_USE_TZ", "1") == "1"
+TIME_ZONE = os.environ.get("SNAPPEA_TEST_TIME_ZONE", "UTC")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", *TASKS_APPS, "snappea"]
 DATABASES = {

@@ -160,3 +160,23 @@ def test_queue_option_runs_only_the_named_queues(queue_dir):
     assert burst.wait(60) == 0
     assert queue_dir.ran() == ["mail"]
     assert [row.queue_name for row in task_rows()] == ["default"]
+
+
+def test_without_use_tz_in_a_far_time_zone(queue_dir, settings):
+    """USE_TZ off and a local time 5 hours from UTC: deferral and status still line up."""
+    settings.USE_TZ = False
+    settings.TIME_ZONE = "America/New_York"
+    from snappea.status import foreman_status
+
+    run_after = timezone.now() + timedelta(seconds=1)  # naive, New York time
+    tasks.record.using(run_after=run_after).enqueue("deferred")
+    tasks.record.enqueue("now")
+    queue_dir.start_foreman(SNAPPEA_TEST_USE_TZ="0", SNAPPEA_TEST_TIME_ZONE="America/New_York")
+    wait_for(lambda: queue_dir.ran() == ["now"], what="the due task")
+    status = foreman_status()
+    assert status["state"] in ("running", "idle")
+    assert status["deferred"] == 1
+    assert status["heartbeat_age_seconds"] < 5
+    wait_for(lambda: queue_dir.ran() == ["now", "deferred"], what="the deferred task")
+    ran_at = float(queue_dir.runs()[-1].split()[2])
+    assert 0 <= ran_at - run_after.astimezone().timestamp() < 5

@@ -19,6 +19,7 @@ from snappea.compat import (
     task_enqueued,
 )
 from snappea.conf import SnappeaConf  # noqa: F401  (the SNAPPEA_ defaults)
+from snappea.queue import as_utc
 from snappea.sqlite import wake_file_path
 from snappea.wakeup import wake_foreman
 
@@ -144,10 +145,10 @@ def _result_from_record(record):
         task=_load_task(record.task_path, record.backend_name, record.queue_name, record.priority),
         id=str(record.id),
         status=TaskResultStatus.SUCCESSFUL if successful else TaskResultStatus.FAILED,
-        enqueued_at=record.enqueued_at,
-        started_at=record.started_at,
-        finished_at=record.finished_at,
-        last_attempted_at=record.started_at,
+        enqueued_at=as_utc(record.enqueued_at),
+        started_at=as_utc(record.started_at),
+        finished_at=as_utc(record.finished_at),
+        last_attempted_at=as_utc(record.started_at),
         args=args_kwargs["args"],
         kwargs=args_kwargs["kwargs"],
         backend=record.backend_name,
@@ -173,10 +174,10 @@ def _result_from_task_row(row):
         task=_load_task(row.task_path, row.backend_name, row.queue_name, row.priority),
         id=str(row.id),
         status=status,
-        enqueued_at=row.enqueued_at,
-        started_at=row.claimed_at,
-        finished_at=row.failed_at,
-        last_attempted_at=row.claimed_at,
+        enqueued_at=as_utc(row.enqueued_at),
+        started_at=as_utc(row.claimed_at),
+        finished_at=as_utc(row.failed_at),
+        last_attempted_at=as_utc(row.claimed_at),
         args=args_kwargs["args"],
         kwargs=args_kwargs["kwargs"],
         backend=row.backend_name,

@@ -7,7 +7,6 @@ import traceback
 from datetime import timedelta
 
 from django.db import connections
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from snappea.compat import (
@@ -19,7 +18,7 @@ from snappea.compat import (
     task_finished,
     task_started,
 )
-from snappea.queue import ClaimedTask, Outcome, parse_db_datetime
+from snappea.queue import ClaimedTask, Outcome, parse_db_datetime, utc_now
 
 logger = logging.getLogger("snappea.foreman")
 
@@ -53,7 +52,7 @@ def capture_with_sentry(exc: BaseException) -> None:
 def run_claimed_task(
     claimed: ClaimedTask, *, worker_id: str, keep_results: bool, max_retries: int, backoff: float
 ) -> Outcome:
-    started_at = timezone.now()
+    started_at = utc_now()
     result = None
     try:
         task = load_task(
@@ -81,7 +80,7 @@ def run_claimed_task(
             value = task.call(*result.args, **result.kwargs)
         return_json = json.dumps(normalize_json(value)) if keep_results else "null"
     except (Exception, SystemExit) as exc:
-        finished_at = timezone.now()
+        finished_at = utc_now()
         path = f"{type(exc).__module__}.{type(exc).__qualname__}"
         tb = "".join(traceback.format_exception(exc))
         will_retry = claimed.attempts <= max_retries
@@ -118,7 +117,7 @@ def run_claimed_task(
         # Like the end of a request: a worker thread must not hold connections (WAL checkpoints).
         for connection in connections.all(initialized_only=True):
             connection.close()
-    finished_at = timezone.now()
+    finished_at = utc_now()
     object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
     object.__setattr__(result, "finished_at", finished_at)
     _send_finished(result)

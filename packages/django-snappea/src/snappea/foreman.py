@@ -18,11 +18,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connections
-from django.utils import timezone
 
 from snappea import queue
 from snappea.execution import run_claimed_task
 from snappea.models import Foreman as ForemanRow
+from snappea.queue import orm_datetime, utc_now
 from snappea.routers import queue_alias
 from snappea.sqlite import lock_file_path, queue_db_path, wake_file_path
 from snappea.wakeup import WakeWatcher
@@ -197,7 +197,7 @@ class Foreman:
         next_heartbeat = next_prune = 0.0
         while not self.stopping:
             self._flush()
-            now = timezone.now()
+            now = utc_now()
             room = self.capacity - len(self._in_flight)
             asked = 0
             claimed = []
@@ -227,7 +227,7 @@ class Foreman:
                 if self.burst and not self._in_flight and (due is None or due > now):
                     return  # a burst does not wait for deferred tasks
                 if due is not None:
-                    timeout = min(timeout, (due - timezone.now()).total_seconds())
+                    timeout = min(timeout, (due - utc_now()).total_seconds())
             if self._in_flight:
                 timeout = min(timeout, 0.1)  # outcomes get recorded at least this often
             watcher.wait(timeout)
@@ -276,8 +276,8 @@ class Foreman:
                 self.grace_period,
             )
         ForemanRow.objects.filter(id=1).update(
-            stopped_at=timezone.now(),
-            heartbeat_at=timezone.now(),
+            stopped_at=orm_datetime(utc_now()),
+            heartbeat_at=orm_datetime(utc_now()),
             running=unfinished,
             oldest_running_started_at=None,
             done=self._done,
@@ -291,7 +291,7 @@ class Foreman:
     # -- heartbeat ------------------------------------------------------------------------------
 
     def _register(self):
-        now = timezone.now()
+        now = orm_datetime(utc_now())
         ForemanRow.objects.update_or_create(
             id=1,
             defaults=dict(
@@ -318,11 +318,12 @@ class Foreman:
         throughput = (self._done - last_done) / elapsed if elapsed > 0 else 0.0
         self._last_beat = (mono, self._done)
         started = list(self._started.values())
-        oldest = timezone.now() - timedelta(seconds=time.time() - min(started)) if started else None
+        now = utc_now()
+        oldest = now - timedelta(seconds=time.time() - min(started)) if started else None
         ForemanRow.objects.using(queue_alias()).filter(id=1).update(
-            heartbeat_at=timezone.now(),
+            heartbeat_at=orm_datetime(now),
             running=len(self._in_flight),
-            oldest_running_started_at=oldest,
+            oldest_running_started_at=orm_datetime(oldest) if oldest else None,
             done=self._done,
             failed=self._failed,
             throughput=throughput,

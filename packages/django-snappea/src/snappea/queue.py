@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.utils.dateparse import parse_datetime
 
@@ -50,6 +51,23 @@ class Outcome:
     exception_class_path: str = ""
     traceback: str = ""
     retry_at: datetime | None = None  # set when the task failed and will be tried again
+
+
+def utc_now() -> datetime:
+    """snappea keeps every time in UTC, whatever USE_TZ and TIME_ZONE say."""
+    return datetime.now(UTC)
+
+
+def orm_datetime(value: datetime) -> datetime:
+    """A UTC time for an ORM write: Django refuses aware values on SQLite when USE_TZ is off."""
+    return value if settings.USE_TZ else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time read through the ORM: naive ones (USE_TZ off) were written as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def db_datetime(value: datetime) -> str:

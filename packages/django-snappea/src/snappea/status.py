@@ -5,10 +5,9 @@ import socket
 
 from django.conf import settings
 from django.db import DatabaseError, connections
-from django.utils import timezone
 
 from snappea.models import Foreman, Task, TaskState
-from snappea.queue import db_datetime, parse_db_datetime
+from snappea.queue import as_utc, db_datetime, parse_db_datetime, utc_now
 from snappea.routers import queue_alias
 
 
@@ -30,7 +29,7 @@ def foreman_status() -> dict:
     SNAPPEA_STUCK_AFTER, or its main loop stopped beating while its process lives), "running" (tasks
     in hand), "idle" (nothing to do).
     """
-    now = timezone.now()
+    now = utc_now()
     alias = queue_alias()
     try:
         row = Foreman.objects.using(alias).filter(id=1).first()
@@ -41,9 +40,11 @@ def foreman_status() -> dict:
                 (db_datetime(now),),
             )
             backlog, oldest_due = cursor.fetchone()
-        deferred = (
-            Task.objects.using(alias).filter(state=TaskState.READY, run_after__gt=now).count()
-        )
+            cursor.execute(
+                "SELECT COUNT(*) FROM snappea_task WHERE state = 'READY' AND run_after > %s",
+                (db_datetime(now),),
+            )
+            (deferred,) = cursor.fetchone()
         failed = Task.objects.using(alias).filter(state=TaskState.FAILED).count()
     except DatabaseError as exc:
         return {
@@ -73,9 +74,9 @@ def foreman_status() -> dict:
     }
     if row is None:
         return status
-    age = (now - row.heartbeat_at).total_seconds()
+    age = (now - as_utc(row.heartbeat_at)).total_seconds()
     longest = (
-        (now - row.oldest_running_started_at).total_seconds()
+        (now - as_utc(row.oldest_running_started_at)).total_seconds()
         if row.oldest_running_started_at
         else None
     )
@@ -88,7 +89,7 @@ def foreman_status() -> dict:
         failed_since_start=row.failed,
         pid=row.pid,
         hostname=row.hostname,
-        started_at=row.started_at,
+        started_at=as_utc(row.started_at),
     )
     same_host = row.hostname == socket.gethostname()
     if row.stopped_at is not None or (same_host and not _process_alive(row.pid)):
