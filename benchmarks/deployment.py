@@ -72,6 +72,9 @@ class Deployment:
             "BUGSINK_DATA_DIR": str(self.data_dir),
             "BASE_URL": f"http://127.0.0.1:{self.port}",
             "PYTHONUNBUFFERED": "1",
+            # under pytest, the runner's settings module must not leak into the deployment
+            "DJANGO_SETTINGS_MODULE": "bugsink_site.settings",
+            "BUGSINK_TEST_DATA_DIR": "",
             **self.extra_env,
         }
         env.pop("SENTRY_DSN", None)  # no dogfooding: it would add its own events to the counts

@@ -171,18 +171,21 @@ def gunicorn_workers(pid) -> int:
 
 def run_baseline(factory, workers, levels, count) -> dict:
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUGSINK_")}
+    env["WEB_CONCURRENCY"] = str(workers)
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "--workers",
-            str(workers),
+            "-c",  # the deployment's own Gunicorn settings, the app swapped for the trivial one
+            str(ROOT / "example_project" / "gunicorn_conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "benchmarks.baseline_app:app",
         ],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -170,6 +170,11 @@ class LoadGenerator:
         self.concurrency = concurrency
         self.host = f"127.0.0.1:{port}"
         self.stop_event = threading.Event()
+        self._per_thread: list[list[Outcome]] = []
+        # live figures for a fault injector watching the run (the full record comes at the end)
+        self.acked = 0
+        self.last_ack_at = 0.0
+        self._count_lock = threading.Lock()
 
     def prepare(self, event: PreparedEvent) -> tuple[str, bytes]:
         return event.event_id, build_request(self.host, self.path, self.headers, event.body)
@@ -188,6 +193,7 @@ class LoadGenerator:
         counter = iter(range(count if count is not None else 1 << 62))
         lock = threading.Lock()
         per_thread: list[list[Outcome]] = [[] for _ in range(self.concurrency)]
+        self._per_thread = per_thread
         cpu_before = time.process_time()
         started = time.monotonic()
         deadline = started + duration if duration else None
@@ -215,7 +221,12 @@ class LoadGenerator:
                     t0 = time.monotonic()
                     try:
                         status, _, _ = conn.request(data)
-                        out.append(Outcome(event_id, status, time.monotonic() - t0, t0))
+                        t1 = time.monotonic()
+                        out.append(Outcome(event_id, status, t1 - t0, t0))
+                        if 200 <= status < 300:
+                            with self._count_lock:
+                                self.acked += 1
+                                self.last_ack_at = t1
                     except (OSError, _ClosedEarly, ValueError, IndexError) as exc:
                         conn.close()
                         out.append(
@@ -239,3 +250,7 @@ class LoadGenerator:
 
     def stop(self):
         self.stop_event.set()
+
+    def live_outcomes(self) -> list[list[Outcome]]:
+        """The outcomes so far, one list per connection (appended to while the run goes on)."""
+        return list(getattr(self, "_per_thread", []))

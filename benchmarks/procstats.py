@@ -63,6 +63,8 @@ def role_of(pid: int) -> str:
     text = " ".join(args)
     if "runsnappea" in text or "foreman" in text:
         return "foreman"
+    if "db_worker" in text:
+        return "db_worker"
     if "gunicorn" in text:
         # gunicorn renames nothing by default: the master is the one whose parent is not gunicorn
         parent = _parent_pid(pid)
