@@ -1,0 +1,102 @@
+from django.db import models
+
+
+class Event(models.Model):
+    """One stored event. The full payload is zstd-compressed; list columns are copied out."""
+
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    issue = models.ForeignKey(
+        "bugsink_issues.Issue", on_delete=models.CASCADE, related_name="events"
+    )
+    grouping = models.ForeignKey(
+        "bugsink_issues.Grouping", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event_id = models.CharField(max_length=32)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    # Sequence number within the issue, 1-based (event #N of the issue).
+    issue_sequence = models.PositiveBigIntegerField(default=0)
+
+    title = models.CharField(max_length=255)
+    culprit = models.CharField(max_length=255, blank=True)
+    level = models.CharField(max_length=10, default="error")
+    platform = models.CharField(max_length=64, blank=True)
+    release = models.CharField(max_length=250, blank=True)
+    environment = models.CharField(max_length=64, blank=True)
+    server_name = models.CharField(max_length=255, blank=True)
+    transaction = models.CharField(max_length=200, blank=True)
+    user_label = models.CharField(max_length=200, blank=True)
+    sdk_name = models.CharField(max_length=100, blank=True)
+    sdk_version = models.CharField(max_length=50, blank=True)
+
+    # Normalised payload as zstd (see storage.py), and the size of the JSON before compression.
+    payload = models.BinaryField()
+    payload_size = models.PositiveIntegerField(default=0)
+    # Compression dictionary id used (0 = none), so a dictionary can change without rewriting rows.
+    payload_dict_id = models.PositiveSmallIntegerField(default=0)
+    # Parts of the payload that could not be normalised: [{"path": ..., "problem": ...}].
+    problems = models.JSONField(default=list, blank=True)
+    # Retention keeps these: the first event of an issue and those that changed its state.
+    is_pinned = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "event_id"], name="bi_event_unique_id")
+        ]
+        indexes = [
+            models.Index(fields=["issue", "-timestamp"], name="bi_event_issue_time"),
+            models.Index(fields=["issue", "issue_sequence"], name="bi_event_issue_seq"),
+            models.Index(fields=["project", "-timestamp"], name="bi_event_project_time"),
+            models.Index(fields=["project", "is_pinned", "id"], name="bi_event_retention"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} ({self.title})"
+
+
+class EventAttachment(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, blank=True)
+    attachment_type = models.CharField(max_length=64, blank=True)
+    data = models.BinaryField()  # zstd-compressed
+    size = models.PositiveIntegerField()
+
+    def __str__(self):
+        return self.filename
+
+
+class UserFeedback(models.Model):
+    """User feedback (the feedback item or an old-style user report), linked to its event if known."""
+
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    feedback_id = models.CharField(max_length=32)
+    # The event the user reported on; the Event/Issue links fill in when that event is digested.
+    associated_event_id = models.CharField(max_length=32, blank=True)
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL)
+    issue = models.ForeignKey(
+        "bugsink_issues.Issue",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+    )
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    message = models.TextField(blank=True)
+    url = models.CharField(max_length=1000, blank=True)
+    received_at = models.DateTimeField()
+    payload = models.BinaryField()
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "feedback_id"], name="bi_feedback_unique_id")
+        ]
+        indexes = [
+            models.Index(fields=["project", "associated_event_id"], name="bi_feedback_event"),
+            models.Index(fields=["issue", "-received_at"], name="bi_feedback_issue"),
+        ]
+
+    def __str__(self):
+        return f"feedback {self.feedback_id}"

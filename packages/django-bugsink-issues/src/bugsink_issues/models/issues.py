@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+
+
+class Level(models.TextChoices):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    FATAL = "fatal"
+
+
+class IssueStatus(models.TextChoices):
+    UNRESOLVED = "unresolved"
+    RESOLVED = "resolved"
+    MUTED = "muted"
+
+
+class Issue(models.Model):
+    """Events that share a grouping key; what users triage."""
+
+    project = models.ForeignKey(
+        "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="issues"
+    )
+    # The key the issue was created with (sha256 hex); all its keys are in Grouping.
+    grouping_key = models.CharField(max_length=64)
+    title = models.CharField(max_length=255)
+    culprit = models.CharField(max_length=255, blank=True)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.ERROR)
+    platform = models.CharField(max_length=64, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    # Exact: every digested event counts; stored drops when retention evicts.
+    event_count = models.PositiveBigIntegerField(default=0)
+    stored_event_count = models.PositiveBigIntegerField(default=0)
+    first_release = models.CharField(max_length=250, blank=True)
+    last_release = models.CharField(max_length=250, blank=True)
+
+    status = models.CharField(
+        max_length=12, choices=IssueStatus.choices, default=IssueStatus.UNRESOLVED
+    )
+    # Resolution: in a given release, in the next release seen after resolving, or now.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_in_release = models.CharField(max_length=250, blank=True)
+    resolve_in_next_release = models.BooleanField(default=False)
+    # Muting: forever (no condition), until a time, or until N events within a window.
+    muted_at = models.DateTimeField(null=True, blank=True)
+    muted_until = models.DateTimeField(null=True, blank=True)
+    mute_until_event_count = models.PositiveIntegerField(null=True, blank=True)
+    mute_window_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Recent event times while muted with a count condition (bounded list of epoch seconds).
+    mute_window_hits = models.JSONField(default=list, blank=True)
+    regression_count = models.PositiveIntegerField(default=0)
+    last_regressed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "status", "-last_seen"], name="bi_issue_status_seen"),
+            models.Index(fields=["project", "-last_seen"], name="bi_issue_project_seen"),
+            models.Index(fields=["project", "-first_seen"], name="bi_issue_project_first"),
+            models.Index(fields=["project", "-event_count"], name="bi_issue_project_count"),
+            models.Index(fields=["project", "grouping_key"], name="bi_issue_key"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_resolved(self):
+        return self.status == IssueStatus.RESOLVED
+
+    @property
+    def is_muted(self):
+        return self.status == IssueStatus.MUTED
+
+
+class Grouping(models.Model):
+    """A grouping key and the parts it was hashed from, so the UI can explain the grouping."""
+
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="groupings")
+    key = models.CharField(max_length=64)
+    version = models.PositiveSmallIntegerField()
+    # {"kind": "exception"|"message"|"fingerprint"|..., "parts": [...], "description": "..."}
+    parts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="bi_grouping_unique_key")
+        ]
+
+    def __str__(self):
+        return f"{self.key[:12]} (v{self.version})"
+
+
+class HistoryKind(models.TextChoices):
+    CREATED = "created"
+    RESOLVED = "resolved"
+    RESOLVED_IN_RELEASE = "resolved_in_release"
+    RESOLVED_IN_NEXT_RELEASE = "resolved_in_next_release"
+    REOPENED = "reopened"
+    REGRESSED = "regressed"
+    MUTED = "muted"
+    UNMUTED = "unmuted"
+    COMMENT = "comment"
+
+
+class IssueHistory(models.Model):
+    """One state change of an issue: what, when, who (null for the system), why and a comment."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=32, choices=HistoryKind.choices)
+    created_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    comment = models.TextField(blank=True)
+    release = models.CharField(max_length=250, blank=True)
+    # The event that caused it (regressions, unmutes, creation); kept by retention.
+    event_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="bi_history_issue")]
+        verbose_name_plural = "issue history"
+
+    def __str__(self):
+        return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"

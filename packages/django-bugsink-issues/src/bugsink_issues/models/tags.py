@@ -1,0 +1,64 @@
+from django.db import models
+
+
+class Release(models.Model):
+    """A release as first seen in an event. Ordered by semver when it parses, else first seen."""
+
+    project = models.ForeignKey(
+        "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="releases"
+    )
+    version = models.CharField(max_length=250)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    # Zero-padded semver for ordering, empty when the version is not semver (see releases.py).
+    semver_sort_key = models.CharField(max_length=200, blank=True)
+    # Monotonic per project: the position in the project's release order (recomputed on insert).
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="bi_release_unique")
+        ]
+        indexes = [models.Index(fields=["project", "sort_order"], name="bi_release_order")]
+
+    def __str__(self):
+        return self.version
+
+
+class TagValue(models.Model):
+    """A tag key and value as seen in a project (e.g. browser = "Chrome 120")."""
+
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    key = models.CharField(max_length=64)
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key", "value"], name="bi_tagvalue_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+class IssueTagValue(models.Model):
+    """How many events of an issue carried a tag value (exact, counted at digest)."""
+
+    issue = models.ForeignKey(
+        "bugsink_issues.Issue", on_delete=models.CASCADE, related_name="tag_values"
+    )
+    tag_value = models.ForeignKey(TagValue, on_delete=models.CASCADE, related_name="+")
+    # Copied from TagValue so the issue page lists keys without a join.
+    key = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "tag_value"], name="bi_issuetag_unique")
+        ]
+        indexes = [models.Index(fields=["issue", "key", "-count"], name="bi_issuetag_key")]
+
+    def __str__(self):
+        return f"{self.tag_value}: {self.count}"
