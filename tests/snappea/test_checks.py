@@ -131,3 +131,27 @@ def test_wake_watcher_wakes_on_touch_and_times_out_otherwise(tmp_path, use_inoti
         watcher.close()
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_missing_directory():
+    nowhere = {"ENGINE": "django.db.backends.sqlite3", "NAME": "/nonexistent-dir/q.sqlite3"}
+    with warnings.catch_warnings(), databases_override(default=SQLITE_FILE, snappea=nowhere):
+        assert ids(check_queue_database()) == ["snappea.E012"]
+
+
+def test_runsnappea_refuses_an_unmigrated_queue(tmp_path):
+    env = {
+        **os.environ,
+        "SNAPPEA_TEST_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "tests.snappea.foreman_settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "django", "runsnappea", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "is not migrated: run `manage.py migrate --database snappea` first" in proc.stderr

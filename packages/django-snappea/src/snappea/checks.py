@@ -1,5 +1,7 @@
 """System checks: every way to misconfigure the queue, caught at `manage.py check`."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -58,6 +60,16 @@ def check_queue_database(app_configs=None, **kwargs):
                 id="snappea.E004",
             )
         )
+    else:
+        directory = Path(str(databases[alias].get("NAME", ""))).parent
+        if not directory.is_dir():
+            errors.append(
+                Error(
+                    f"The directory of the queue database {alias!r} ({directory}) does not exist.",
+                    hint="Create it, or point DATABASES[...]['NAME'] at an existing directory.",
+                    id="snappea.E012",
+                )
+            )
     routers = list(getattr(settings, "DATABASE_ROUTERS", []))
     if not any(r == ROUTER_PATH or isinstance(r, SnappeaRouter) for r in routers):
         errors.append(

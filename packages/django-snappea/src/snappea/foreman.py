@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import time
+import traceback
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.db import DatabaseError, connections
 from snappea import queue
 from snappea.execution import run_claimed_task
 from snappea.models import Foreman as ForemanRow
-from snappea.queue import orm_datetime, utc_now
+from snappea.queue import Outcome, orm_datetime, utc_now
 from snappea.routers import queue_alias
 from snappea.sqlite import lock_file_path, queue_db_path, wake_file_path
 from snappea.wakeup import WakeWatcher
@@ -141,6 +142,18 @@ class Foreman:
                     keep_results=self.keep_results,
                     max_retries=max_retries,
                     backoff=backoff,
+                )
+            except Exception as exc:  # a fault outside the task (a signal receiver, ...): record it
+                logger.exception("Worker failed around task #%s", claimed.id)
+                now = utc_now()
+                outcome = Outcome(
+                    task=claimed,
+                    succeeded=False,
+                    started_at=now,
+                    finished_at=now,
+                    worker_id=self.worker_id,
+                    exception_class_path=f"{type(exc).__module__}.{type(exc).__qualname__}",
+                    traceback="".join(traceback.format_exception(exc)),
                 )
             finally:
                 self._started.pop(ident, None)

@@ -4,6 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from snappea.foreman import Foreman, ForemanAlreadyRunning
+from snappea.routers import queue_alias
 
 
 class Command(BaseCommand):
@@ -33,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, workers, burst, queues, grace_period, verbosity, **options):
         if workers is not None and workers < 1:
             raise CommandError("--workers must be at least 1")
+        self._check_migrated()
         self._configure_logging(verbosity)
         foreman = Foreman(
             workers=workers, burst=burst, queue_names=queues, grace_period=grace_period
@@ -49,6 +51,19 @@ class Command(BaseCommand):
             import os
 
             os._exit(1)
+
+    def _check_migrated(self):
+        from django.db import connections
+        from django.db.migrations.executor import MigrationExecutor
+
+        alias = queue_alias()
+        executor = MigrationExecutor(connections[alias])
+        targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "snappea"]
+        if executor.migration_plan(targets):
+            raise CommandError(
+                f"The queue database {alias!r} is not migrated: run "
+                f"`manage.py migrate --database {alias}` first."
+            )
 
     def _configure_logging(self, verbosity):
         logger = logging.getLogger("snappea")
