@@ -1,0 +1,30 @@
+// Sends an exception and a message with the real @sentry/node (chunked transfer, no content type).
+// node node_sdk.cjs DSN MARKER   (NODE_PATH=tests/js/node_modules); prints the event ids as JSON.
+const Sentry = require("@sentry/node");
+
+const [dsn, marker] = process.argv.slice(2);
+const sentIds = [];
+Sentry.init({
+  dsn,
+  tracesSampleRate: 0,
+  beforeSend(event) {
+    sentIds.push(event.event_id);
+    return event;
+  },
+});
+
+function chargeCard() {
+  throw new TypeError(`e2e node ${marker}: card declined`);
+}
+
+try {
+  chargeCard();
+} catch (err) {
+  Sentry.captureException(err);
+}
+Sentry.captureMessage(`e2e node message ${marker}`, "warning");
+
+Sentry.flush(10000).then((ok) => {
+  console.log(JSON.stringify(sentIds));
+  process.exit(ok ? 0 : 1);
+});

@@ -1,0 +1,116 @@
+"""Reading issues back through the running deployment's UI, logged in as its admin.
+
+One place knows the UI's URLs, so that a change there is a change here only. The test process
+resolves them with Django's reverse() (tests.urls mounts bugsink_issues.urls at the root, as the
+deployment does).
+"""
+
+import json
+import re
+import time
+from dataclasses import dataclass
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from tests.e2e.deployment import UIClient
+
+# The URL names the end-to-end tests read, in the issues app's namespace.
+ISSUE_LIST = "bugsink_issues:issue_list"  # kwargs project_id; lists issues with links to each
+ISSUE_DETAIL = "bugsink_issues:issue_detail"  # kwargs issue_id; what the list links to
+ISSUE_JSON = "bugsink_issues:issue_json"  # kwargs issue_id; the issue's raw JSON export
+
+
+@dataclass
+class IssueSeen:
+    issue_id: int
+    title: str
+    event_ids: set[str]
+    event_count: int
+
+
+def require_ui():
+    """Skip (with the reason) until the issues app provides the pages the e2e tests read."""
+    missing = []
+    for name, kwargs in (
+        (ISSUE_LIST, {"project_id": 1}),
+        (ISSUE_DETAIL, {"issue_id": 1}),
+        (ISSUE_JSON, {"issue_id": 1}),
+    ):
+        try:
+            reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            missing.append(name)
+    if missing:
+        pytest.skip(f"the issues UI does not provide {', '.join(missing)} yet")
+
+
+class IssuesUI:
+    def __init__(self, client: UIClient, project_id: int):
+        self.client = client
+        self.project_id = project_id
+
+    def issue_ids(self) -> list[int]:
+        path = reverse(ISSUE_LIST, kwargs={"project_id": self.project_id})
+        status, _, page = self.client.get(path)
+        assert status == 200, f"{path}: {status}"
+        # Issue ids from the list's links to issue pages.
+        sentinel = "987654321"
+        link = re.escape(reverse(ISSUE_DETAIL, kwargs={"issue_id": int(sentinel)}))
+        pattern = 'href="' + link.replace(sentinel, r"(\d+)")
+        return sorted({int(m) for m in re.findall(pattern, page)})
+
+    def issue(self, issue_id: int) -> IssueSeen:
+        status, _, body = self.client.get(reverse(ISSUE_JSON, kwargs={"issue_id": issue_id}))
+        assert status == 200, body[:500]
+        data = json.loads(body)
+        events = data.get("events") or []
+        return IssueSeen(
+            issue_id=issue_id,
+            title=data.get("title", ""),
+            event_ids={e["event_id"].replace("-", "") for e in events if "event_id" in e},
+            event_count=int(data.get("event_count", data.get("events_seen", len(events)))),
+        )
+
+    def issues(self) -> list[IssueSeen]:
+        return [self.issue(issue_id) for issue_id in self.issue_ids()]
+
+    def wait_for_events(self, expected: dict[str, set[str]], timeout=20.0) -> dict[str, IssueSeen]:
+        """Wait until, for each marker, one issue whose title has the marker holds all its events.
+
+        expected: marker -> event ids. Returns marker -> the issue seen.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            found, problems = {}, []
+            issues = self.issues()
+            for marker, event_ids in expected.items():
+                matching = [i for i in issues if marker in i.title]
+                if len(matching) != 1:
+                    problems.append(f"{marker}: {len(matching)} issues")
+                    continue
+                issue = matching[0]
+                if not event_ids <= issue.event_ids:
+                    problems.append(f"{marker}: missing {sorted(event_ids - issue.event_ids)}")
+                    continue
+                found[marker] = issue
+            if not problems:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"after {timeout}s: {'; '.join(problems)}")
+            time.sleep(0.2)
+
+    def wait_for_marked(self, marker: str, issue_count: int, event_ids: set[str], timeout=20.0):
+        """Wait until exactly issue_count issues have the marker in their title and hold event_ids."""
+        deadline = time.monotonic() + timeout
+        while True:
+            issues = [i for i in self.issues() if marker in i.title]
+            seen = set().union(*(i.event_ids for i in issues)) if issues else set()
+            if len(issues) == issue_count and event_ids <= seen:
+                return issues
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"after {timeout}s: {len(issues)} issues for {marker}, "
+                    f"missing events {sorted(event_ids - seen)}"
+                )
+            time.sleep(0.2)
