@@ -39,3 +39,5 @@ if os.environ.get("SNAPPEA_TEST_SENTRY_DSN"):
     import sentry_sdk
 
     sentry_sdk.init(dsn=os.environ["SNAPPEA_TEST_SENTRY_DSN"])
+
+SNAPPEA_INOTIFY = os.environ.get("SNAPPEA_TEST_INOTIFY", "1") == "1"

@@ -180,3 +180,10 @@ def test_without_use_tz_in_a_far_time_zone(queue_dir, settings):
     wait_for(lambda: queue_dir.ran() == ["now", "deferred"], what="the deferred task")
     ran_at = float(queue_dir.runs()[-1].split()[2])
     assert 0 <= ran_at - run_after.astimezone().timestamp() < 5
+
+
+def test_polling_fallback_wakes_the_foreman(queue_dir):
+    queue_dir.start_foreman(SNAPPEA_TEST_INOTIFY="0")
+    assert "(polling)" in queue_dir.log()
+    tasks.record.enqueue("polled")
+    wait_for(lambda: queue_dir.ran() == ["polled"], timeout=10, what="the task")

@@ -20,7 +20,9 @@ class SnappeaConf(AppConf):
     BATCH_SIZE = 100
     GRACE_PERIOD = 30.0
     HEARTBEAT_INTERVAL = 2.0
-    # Where inotify is unavailable the foreman looks at the wake-up file this often (seconds).
+    # The foreman watches the wake-up file with inotify (Linux); where inotify is unavailable, or
+    # INOTIFY is False, it looks at the file's modification time every POLL_INTERVAL seconds.
+    INOTIFY = True
     POLL_INTERVAL = 0.05
     # Retries of a failing task: how many, and the first delay (doubled at each further attempt).
     MAX_RETRIES = 0

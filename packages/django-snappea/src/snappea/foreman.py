@@ -173,7 +173,12 @@ class Foreman:
                     "%s task(s) claimed by a foreman that died will run again.", requeued
                 )
             self._register()
-            watcher = WakeWatcher(wake_file_path(), self._control_r, settings.SNAPPEA_POLL_INTERVAL)
+            watcher = WakeWatcher(
+                wake_file_path(),
+                self._control_r,
+                settings.SNAPPEA_POLL_INTERVAL,
+                use_inotify=settings.SNAPPEA_INOTIFY,
+            )
             logger.info(
                 "Foreman pid %s: %s worker(s) on %s (%s)%s",
                 os.getpid(),
