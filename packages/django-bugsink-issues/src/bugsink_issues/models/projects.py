@@ -15,6 +15,9 @@ class ProjectSettings(models.Model):
     alerts_enabled = models.BooleanField(default=True)
     # Null falls back to BUGSINK_ISSUES_ALERT_RATE_PER_PROJECT_PER_HOUR.
     alert_rate_per_hour = models.PositiveIntegerField(null=True, blank=True)
+    # Kept exact by the digest and retention, so the cap check needs no COUNT(*).
+    stored_event_count = models.PositiveBigIntegerField(default=0)
+    last_age_sweep_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "project settings"
