@@ -1,0 +1,68 @@
+"""Faults under load: every acknowledged event is digested exactly once, whatever dies."""
+
+import os
+import signal
+import uuid
+from importlib.util import find_spec
+
+import pytest
+
+from tests.e2e.deployment import wait_for
+from tests.e2e.load import EventStream
+from tests.e2e.ui import IssuesUI, require_ui
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def needs_the_whole_chain():
+    if find_spec("bugsink_ingest.spool") is None or find_spec("bugsink_issues.digest") is None:
+        pytest.skip("the ingest spool or the digest is not built yet")
+    require_ui()
+
+
+def assert_digested_exactly_once(site, marker, acked, timeout=60.0):
+    ui = IssuesUI(site.browser().login(), site.demo_project_id())
+    expected = set(acked)
+    wait_for(
+        lambda: any(marker in i.title and expected <= i.event_ids for i in ui.issues()),
+        timeout=timeout,
+        what=f"all {len(expected)} acknowledged events in the issue",
+    )
+    (issue,) = [i for i in ui.issues() if marker in i.title]
+    # Counted once each: a replayed task must not count an event twice.
+    assert issue.event_count == len(issue.event_ids)
+    assert expected <= issue.event_ids
+
+
+def test_kill_9_of_the_foreman_while_events_stream_in(make_deployment):
+    site = make_deployment().start(wait_ready=True)
+    marker = uuid.uuid4().hex[:12]
+    stream = EventStream(site.demo_dsn(), marker, total=400).start()
+    stream.wait_acked(100)
+    old = site.pids()["worker"]
+    os.kill(old, signal.SIGKILL)
+    # The supervisor starts it again; claimed batches run again, the digest skips known events.
+    wait_for(
+        lambda: site.pids().get("worker") not in (None, old),
+        timeout=20,
+        what="a new foreman",
+    )
+    stream.join()
+    assert len(stream.acked) >= 300, stream.refused[:5]
+    assert_digested_exactly_once(site, marker, stream.acked)
+
+
+def test_sigterm_of_the_whole_deployment_mid_load(make_deployment):
+    site = make_deployment().start(wait_ready=True)
+    marker = uuid.uuid4().hex[:12]
+    stream = EventStream(site.demo_dsn(), marker, total=2000).start()
+    stream.wait_acked(150)
+    assert site.stop(signal.SIGTERM) == 0
+    stream.stop()
+    acked_before = list(stream.acked)
+    # Same data dir and port: what was acknowledged before the stop is digested after the start.
+    site.start(wait_ready=True)
+    after = EventStream(site.demo_dsn(), marker, total=50).start()
+    after.join()
+    assert_digested_exactly_once(site, marker, acked_before + after.acked)
