@@ -228,9 +228,11 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
 
     def sample_memory():
         t0 = time.monotonic()
-        while not stop.wait(10):
+        while True:
             rss, pss, _ = procstats.idle_memory(deployment.pid)
             samples.append((round(time.monotonic() - t0), pss / 1024, rss / 1024, store.count()))
+            if stop.wait(10):
+                return
 
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
@@ -319,7 +321,9 @@ def main(argv):
     args = parse_args(argv)
     count = args.events or (1000 if args.quick else 10000)
     levels = [int(c) for c in args.concurrency.split(",")]
-    mixes = [m for m in args.mixes.split(",") if m]
+    mixes = [m for m in args.mixes.split(",") if m and m != "none"]
+    if not mixes:  # a soak alone still needs a deployment (measured idle, without load runs)
+        mixes, levels = ["1000-issues"], []
     report = {"machine": machine_facts(), "command": "python -m benchmarks e2e " + " ".join(argv)}
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         workdir = Path(tmp)
@@ -330,21 +334,24 @@ def main(argv):
 
         report["mixes"] = []
         last = None
-        for n_mix, mix in enumerate(mixes):
-            kind = MIXES[mix]
-            n = count if kind != "large" else max(count // 3, 100)
-            result, deployment = run_mix(workdir, factory_for, mix, kind, levels, n)
-            report["mixes"].append(result)
-            if n_mix < len(mixes) - 1:
-                deployment.stop()  # one deployment at a time on the two cores
-            last = deployment
-        if args.soak:
-            print(f"  soak: {args.soak:.0f}s at {args.rate:.0f} events/s ({load_text()})")
-            store = StoredEvents(last.data_dir)
-            report["soak"] = soak(
-                last, store, factory_for(last.dsn.public_key), args.soak, args.rate
-            )
-        report["warm_start_to_first_200_s"] = warm_restart(last, factory_for)
+        try:
+            for n_mix, mix in enumerate(mixes):
+                kind = MIXES[mix]
+                n = count if kind != "large" else max(count // 3, 100)
+                result, last = run_mix(workdir, factory_for, mix, kind, levels, n)
+                report["mixes"].append(result)
+                if n_mix < len(mixes) - 1:
+                    last.stop()  # one deployment at a time on the two cores
+            if args.soak:
+                print(f"  soak: {args.soak:.0f}s at {args.rate:.0f} events/s ({load_text()})")
+                store = StoredEvents(last.data_dir)
+                report["soak"] = soak(
+                    last, store, factory_for(last.dsn.public_key), args.soak, args.rate
+                )
+            report["warm_start_to_first_200_s"] = warm_restart(last, factory_for)
+        finally:
+            if last is not None:
+                last.stop()
         report["workers"] = report["mixes"][0]["workers"]
         if not args.no_baseline:
             workers = report["mixes"][0]["workers"]

@@ -52,6 +52,30 @@ def render_markdown(report, targets) -> str:
     first = report["mixes"][0]["idle_before"]["processes"]
     out.append("Idle PSS per process (MiB): " + ", ".join(f"{r} {p}" for r, p in first) + "\n")
 
+    if any(mix["runs"] for mix in report["mixes"]):
+        out.extend(_cpu_table(report))
+
+    if "soak" in report:
+        s = report["soak"]
+        out.append(
+            f"Soak: {s['seconds']:.0f} s at {s['rate']:.0f} events/s (1,000-issue mix): "
+            f"answers {_statuses(s['statuses'])}, stored {s['stored']}/{s['accepted']}, "
+            f"p99 {s['latency_ms'][99]:.1f} ms."
+        )
+        out.append("\n| t s | PSS MiB | RSS MiB | stored |\n|---|---|---|---|")
+        samples = s["memory_samples"]
+        step = max(1, len(samples) // 12)
+        shown = samples[::step] + ([samples[-1]] if (len(samples) - 1) % step else [])
+        for t, pss, rss, n in shown:
+            out.append(f"| {t} | {pss:.1f} | {rss:.1f} | {n} |")
+        out.append("")
+
+    out.append(render_targets(report, targets))
+    return "\n".join(out)
+
+
+def _cpu_table(report) -> list[str]:
+    out = []
     out.append("CPU used per process role during each run (cores = CPU seconds / wall seconds):\n")
     roles = sorted({role for mix in report["mixes"] for r in mix["runs"] for role in r["cpu"]})
     out.append("| mix | conc. | " + " | ".join(roles) + " | load generator |")
@@ -69,21 +93,7 @@ def render_markdown(report, targets) -> str:
                 + f" | {r['client_cpu_s'] / wall:.2f} |"
             )
     out.append("")
-
-    if "soak" in report:
-        s = report["soak"]
-        out.append(
-            f"Soak: {s['seconds']:.0f} s at {s['rate']:.0f} events/s (1,000-issue mix): "
-            f"answers {_statuses(s['statuses'])}, stored {s['stored']}/{s['accepted']}, "
-            f"p99 {s['latency_ms'][99]:.1f} ms."
-        )
-        out.append("\n| t s | PSS MiB | RSS MiB | stored |\n|---|---|---|---|")
-        for t, pss, rss, n in s["memory_samples"]:
-            out.append(f"| {t} | {pss:.1f} | {rss:.1f} | {n} |")
-        out.append("")
-
-    out.append(render_targets(report, targets))
-    return "\n".join(out)
+    return out
 
 
 def render_targets(report, targets) -> str:
