@@ -283,8 +283,15 @@ class Foreman:
         for _ in self._threads:
             self._ready.put((float("inf"), 0, _STOP))
         deadline = time.monotonic() + self.grace_period
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        interval = settings.SNAPPEA_HEARTBEAT_INTERVAL
+        while time.monotonic() < deadline:
+            alive = [thread for thread in self._threads if thread.is_alive()]
+            if not alive:
+                break
+            alive[0].join(min(interval, max(0.0, deadline - time.monotonic())))
+            # Keep beating: a long grace period must not look like a dead foreman.
+            self._flush()
+            self._heartbeat()
         self._flush()
         unfinished = len(self._in_flight)
         if unfinished:
