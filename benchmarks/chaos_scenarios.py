@@ -60,7 +60,7 @@ def long_read_transaction(run, seconds: float = 10.0):
     """A reader (a backup, a report, a stuck UI request) keeps a snapshot open for `seconds`."""
     db = run.store.db_path
     wal_before = faults.wal_bytes(db)
-    stored_before = run.store.count()
+    stored_before = run.store.digested()
     wal_peak = wal_before
     with run.fault(f"read transaction held {seconds:.0f} s on the issues database") as f:
         with faults.read_transaction(db, run.store.table):
@@ -68,7 +68,7 @@ def long_read_transaction(run, seconds: float = 10.0):
             while time.monotonic() < deadline:
                 wal_peak = max(wal_peak, faults.wal_bytes(db))
                 time.sleep(0.25)
-            f.details["stored_while_held"] = run.store.count() - stored_before
+            f.details["stored_while_held"] = run.store.digested() - stored_before
     f.details["wal_mib_before_peak"] = (round(wal_before / 2**20, 1), round(wal_peak / 2**20, 1))
     f.details["digest_caught_up_in_s"] = run.wait_until_stored(run.acked_ids(), RECOVERY_TIMEOUT)
 
@@ -76,11 +76,11 @@ def long_read_transaction(run, seconds: float = 10.0):
 def write_lock(run, seconds: float):
     """Someone holds the write lock (BEGIN IMMEDIATE) on the issues database for `seconds`."""
     db = run.store.db_path
-    stored_before = run.store.count()
+    stored_before = run.store.digested()
     with run.fault(f"write lock held {seconds:.0f} s on the issues database") as f:
         with faults.write_lock(db):
             time.sleep(seconds)
-            f.details["stored_while_held"] = run.store.count() - stored_before
+            f.details["stored_while_held"] = run.store.digested() - stored_before
     f.details["digest_caught_up_in_s"] = run.wait_until_stored(run.acked_ids(), RECOVERY_TIMEOUT)
 
 

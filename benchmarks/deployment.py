@@ -169,74 +169,71 @@ def directory_bytes(path: Path) -> int:
 
 
 class StoredEvents:
-    """The issues app's event table, read straight from its SQLite file."""
+    """The issues app's tables, read straight from its SQLite file.
 
-    TABLE_PATTERN = re.compile(r"^bugsink_issues_.*event$")
+    `digested()` counts every event the digest ever took in (the issues' exact event counters), so
+    it keeps rising when retention evicts old events; `count()` and `ids()` are what is stored now.
+    """
+
+    EVENT_TABLE = "bugsink_issues_event"
+    ISSUE_TABLE = "bugsink_issues_issue"
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.db_path: Path | None = None
-        self.table: str | None = None
+        self.table = self.EVENT_TABLE
 
     def _locate(self):
-        for path in sorted(self.data_dir.rglob("*")):
-            if not path.is_file() or path.suffix in (".wal", ".shm", ".log", ".json"):
-                continue
-            if path.name.endswith(("-wal", "-shm", "-journal")):
-                continue
+        for path in sorted(self.data_dir.glob("*.sqlite3")):
             try:
-                with open(path, "rb") as f:
-                    if f.read(16) != b"SQLite format 3\x00":
-                        continue
                 conn = self._connect(path)
                 try:
-                    names = [
-                        r[0]
-                        for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                    ]
-                    for name in names:
-                        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')]
-                        if self.TABLE_PATTERN.match(name) and "event_id" in columns:
-                            self.db_path, self.table = path, name
-                            return
+                    found = conn.execute(
+                        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.table,)
+                    ).fetchone()
                 finally:
                     conn.close()
-            except (OSError, sqlite3.DatabaseError):
+            except sqlite3.DatabaseError:
                 continue
+            if found:
+                self.db_path = path
+                return
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
 
     def ready(self) -> bool:
-        if self.table is None:
+        if self.db_path is None:
             self._locate()
-        return self.table is not None
+        return self.db_path is not None
+
+    def _query(self, sql: str):
+        if not self.ready():
+            return []
+        conn = self._connect(self.db_path)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
 
     def count(self) -> int:
-        if not self.ready():
-            return 0
-        conn = self._connect(self.db_path)
-        try:
-            return conn.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
-        finally:
-            conn.close()
+        rows = self._query(f'SELECT count(*) FROM "{self.table}"')
+        return rows[0][0] if rows else 0
+
+    def digested(self) -> int:
+        rows = self._query(f'SELECT coalesce(sum(event_count), 0) FROM "{self.ISSUE_TABLE}"')
+        return rows[0][0] if rows else 0
 
     def ids(self) -> set[str]:
-        if not self.ready():
-            return set()
-        conn = self._connect(self.db_path)
-        try:
-            rows = conn.execute(f'SELECT event_id FROM "{self.table}"').fetchall()
-        finally:
-            conn.close()
+        rows = self._query(f'SELECT event_id FROM "{self.table}"')
         return {str(r[0]).replace("-", "").lower() for r in rows}
 
     def wait_for(self, target: int, timeout: float, on_poll=None) -> tuple[bool, float]:
-        """Poll until at least `target` events are stored; (reached, monotonic time reached)."""
+        """Poll until at least `target` events were digested; (reached, monotonic time reached)."""
         deadline = time.monotonic() + timeout
         while True:
-            n = self.count()
+            n = self.digested()
             now = time.monotonic()
             if on_poll:
                 on_poll(now, n)

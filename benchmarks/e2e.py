@@ -89,7 +89,8 @@ def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
     )
     requests = [gen.prepare(factory.make(kind, i)) for i in range(count)]
     raw_bytes = len(factory.raw(kind, 0)[1])
-    stored_before = store.count()
+    stored_before = store.digested()
+    rows_before = store.count()
     disk_before = deployment.disk_bytes()
     load_before = os.getloadavg()[0]
     timeline: list[tuple[float, int]] = []
@@ -100,7 +101,8 @@ def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
         stored_before + accepted, DIGEST_TIMEOUT, on_poll=lambda t, n: timeline.append((t, n))
     )
     monitor.stop()
-    stored = store.count() - stored_before
+    stored = store.digested() - stored_before
+    evicted = stored - (store.count() - rows_before)  # retention at work (10,000 per project)
     disk_after = deployment.disk_bytes()
     digest_wall = done_at - result.started_at
     return {
@@ -112,6 +114,7 @@ def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
         "accepted": accepted,
         "stored": stored,
         "all_stored": reached,
+        "evicted_by_retention": evicted,
         "accepted_per_s": result.accepted_rate(),
         "latency_ms": {p: v * 1000 for p, v in result.latency_percentiles().items()},
         "send_wall_s": result.wall,
@@ -221,7 +224,7 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
     gen = LoadGenerator(deployment.port, deployment.dsn.envelope_path, factory.headers(), 8)
     samples = []
     monitor = procstats.TreeMonitor(deployment.pid, interval=1.0).start()
-    stored_before = store.count()
+    stored_before = store.digested()
     import threading
 
     stop = threading.Event()
@@ -230,7 +233,7 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
         t0 = time.monotonic()
         while True:
             rss, pss, _ = procstats.idle_memory(deployment.pid)
-            samples.append((round(time.monotonic() - t0), pss / 1024, rss / 1024, store.count()))
+            samples.append((round(time.monotonic() - t0), pss / 1024, rss / 1024, store.digested()))
             if stop.wait(10):
                 return
 
@@ -248,7 +251,8 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
         "rate": rate,
         "statuses": dict(result.statuses),
         "accepted": len(result.accepted),
-        "stored": store.count() - stored_before,
+        "stored": store.digested() - stored_before,
+        "stored_rows_at_end": store.count(),
         "all_stored": reached,
         "latency_ms": {p: v * 1000 for p, v in result.latency_percentiles().items()},
         "memory_samples": samples,  # (seconds, PSS MiB, RSS MiB, stored)
@@ -271,7 +275,7 @@ def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
         warm = LoadGenerator(deployment.port, dsn.envelope_path, factory.headers(), 4)
         warm_reqs = [warm.prepare(factory.make("small", i)) for i in range(50)]
         warm_result = warm.run(lambda i: warm_reqs[i] if i < len(warm_reqs) else None)
-        store.wait_for(len(warm_result.accepted), 120)
+        store.wait_for(len(warm_result.accepted) + 1, 120)  # + the first-200 probe
         settle()
         idle_before = memory_now(deployment.pid)
         runs = []
@@ -290,6 +294,7 @@ def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
             "workers": gunicorn_workers(deployment.pid),
             "total_disk_bytes": deployment.disk_bytes(),
             "total_stored": store.count(),
+            "total_digested": store.digested(),
         }, deployment
     except BaseException:
         deployment.stop()

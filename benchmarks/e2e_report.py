@@ -27,7 +27,7 @@ def render_markdown(report, targets) -> str:
                 f"| {mix['mix']} ({r['raw_bytes'] / 1024:.1f} KB raw) | {r['concurrency']} "
                 f"| {r['sent']} | {r['accepted_per_s']:.0f} | {r['e2e_per_s']:.0f} "
                 f"| {lat[50]:.1f} | {lat[95]:.1f} | {lat[99]:.1f} | {r['max_backlog']} "
-                f"| {_statuses(r['statuses'])} | {r['stored']}/{r['accepted']} "
+                f"| {_statuses(r['statuses'])} | {r['stored']}/{r['accepted']}{_evicted(r)} "
                 f"| {_fmt(r['disk_bytes_per_event'])} | {r['peak_pss_mib']:.0f} "
                 f"| {r['load1_before']:.2f} |"
             )
@@ -151,3 +151,8 @@ def _statuses(statuses) -> str:
 
 def _load(values) -> str:
     return "n/a" if not values else " ".join(f"{v:.2f}" for v in values)
+
+
+def _evicted(run) -> str:
+    n = run.get("evicted_by_retention") or 0
+    return f" ({n} evicted by retention)" if n > 0 else ""
