@@ -150,3 +150,10 @@ def test_browser_sdk_in_chromium(site, ui, chromium, browser_page_origin):
     assert result["flushed"] and len(result["sentIds"]) == 1
     found = ui.wait_for_events({f"e2e browser {mark}": set(result["sentIds"])})
     assert "TypeError" in found[f"e2e browser {mark}"].title
+
+
+def test_dogfooding_to_its_own_demo_project(site, ui):
+    output = site.manage("send_test_error", env={"SENTRY_DSN": "self"})
+    event_id = output.split("Sent test error ", 1)[1].split()[0]
+    found = ui.wait_for_events({"Bugsink test error": {event_id}})
+    assert "RuntimeError" in found["Bugsink test error"].title
