@@ -105,16 +105,19 @@ class SnappeaBackend(BaseTaskBackend):
             raise NotImplementedError(
                 "Results are off: set SNAPPEA_RESULTS = True (or OPTIONS['RESULTS']) to keep them."
             )
-        from snappea.models import Task, TaskResultRecord
+        from snappea.models import Task, TaskResultRecord, TaskState
 
         try:
             task_id = int(result_id)
         except (TypeError, ValueError):
             raise TaskResultDoesNotExist(result_id)
-        record = TaskResultRecord.objects.filter(id=task_id).first()
-        if record is not None:
-            return _result_from_record(record)
+        # The task row first: the foreman deletes it and writes the result in one transaction,
+        # so a missing row means the result is already there (or never will be).
         row = Task.objects.filter(id=task_id).first()
+        if row is None or row.state == TaskState.FAILED:
+            record = TaskResultRecord.objects.filter(id=task_id).first()
+            if record is not None:
+                return _result_from_record(record)
         if row is None:
             raise TaskResultDoesNotExist(result_id)
         return _result_from_task_row(row)
