@@ -18,9 +18,12 @@ _INSERT = (
     "INSERT INTO snappea_task (task_path, queue_name, priority, backend_name, args_kwargs, state,"
     " enqueued_at, run_after, attempts, last_error) VALUES (%s, %s, %s, %s, %s, 'READY', %s, %s, 0, '')"
 )
+# INDEXED BY: without statistics SQLite would pick the (state, run_after) index and sort the whole
+# backlog for every claim; the partial index walks due tasks already in claim order.
 _CLAIM = (
     "UPDATE snappea_task SET state = 'RUNNING', claimed_at = %s, attempts = attempts + 1"
-    " WHERE id IN (SELECT id FROM snappea_task WHERE state = 'READY' AND run_after <= %s{queues}"
+    " WHERE id IN (SELECT id FROM snappea_task INDEXED BY snappea_task_ready_idx"
+    " WHERE state = 'READY' AND run_after <= %s{queues}"
     " ORDER BY priority DESC, id LIMIT %s)"
     " RETURNING id, task_path, queue_name, priority, backend_name, args_kwargs, enqueued_at, attempts"
 )
