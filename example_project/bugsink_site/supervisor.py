@@ -5,6 +5,10 @@
 - A child that dies is started again after a short backoff (doubling); one that dies more than
   max_restarts times within a minute stops everything, and the supervisor exits non-zero (systemd or Docker restart it then).
 - If the supervisor itself is killed, the kernel sends the children SIGTERM (PR_SET_PDEATHSIG).
+
+`manage.py serve` prepares everything with Django loaded, then exec()s `python -m
+bugsink_site.supervisor SPEC` in the same process: the supervisor imports no Django, so it idles in a
+few MB instead of keeping a whole Django in memory for the life of the deployment.
 """
 
 import ctypes
@@ -12,6 +16,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -184,3 +189,44 @@ class Supervisor:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state))
         tmp.replace(self.state_file)
+
+
+def announce_when_listening(supervisor: Supervisor, host: str, port: int, url: str, timeout=60.0):
+    """Say when the web server answers (the supervisor reports it if it dies instead)."""
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not supervisor._signals:
+        try:
+            with socket.create_connection((target, port), timeout=0.5):
+                supervisor.say(f"listening on {url}")
+                return
+        except OSError:
+            time.sleep(0.05)
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    children = [Child(c["name"], c["args"], dict(os.environ)) for c in spec["children"]]
+    supervisor = Supervisor(
+        children,
+        stop_timeout=spec["stop_timeout"],
+        max_restarts=spec["max_restarts"],
+        first_backoff=spec["first_backoff"],
+        state_file=Path(spec["state_file"]),
+    )
+    supervisor.install_signal_handlers()
+    announce = spec.get("announce")
+
+    def on_started(sup):
+        if announce:
+            threading.Thread(
+                target=announce_when_listening,
+                args=(sup, announce["host"], announce["port"], announce["url"]),
+                daemon=True,
+            ).start()
+
+    return supervisor.run(on_started=on_started)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

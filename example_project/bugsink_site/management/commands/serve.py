@@ -1,8 +1,6 @@
+import json
 import os
-import socket
 import sys
-import threading
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +11,6 @@ from django.db import connections
 from bugsink_site.bootstrap import ensure_admin, ensure_demo_project
 from bugsink_site.dogfood import SELF_DSN_FILE
 from bugsink_site.env import env_int
-from bugsink_site.supervisor import Child, Supervisor
 
 EXAMPLE_PROJECT_DIR = Path(__file__).resolve().parents[3]
 MANAGE_PY = EXAMPLE_PROJECT_DIR / "manage.py"
@@ -61,32 +58,27 @@ class Command(BaseCommand):
 
         self._print_banner(admin, dsn)
         children = [
-            Child(
-                "web",
-                [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
-                dict(os.environ),
-            )
+            {"name": "web", "args": [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]}
         ]
         worker_command = settings.BUGSINK_WORKER_COMMAND
         if worker_command and not no_worker:
             children.append(
-                Child("worker", [sys.executable, str(MANAGE_PY), *worker_command], dict(os.environ))
+                {"name": "worker", "args": [sys.executable, str(MANAGE_PY), *worker_command]}
             )
-        supervisor = Supervisor(
-            children,
-            stop_timeout=getattr(settings, "SNAPPEA_GRACE_PERIOD", 30.0) + 10.0,
-            max_restarts=env_int("BUGSINK_SERVE_MAX_RESTARTS", 5),
-            first_backoff=float(os.environ.get("BUGSINK_SERVE_RESTART_BACKOFF", "0.5")),
-            state_file=settings.DATA_DIR / "serve.json",
+        spec = {
+            "children": children,
+            "stop_timeout": getattr(settings, "SNAPPEA_GRACE_PERIOD", 30.0) + 10.0,
+            "max_restarts": env_int("BUGSINK_SERVE_MAX_RESTARTS", 5),
+            "first_backoff": float(os.environ.get("BUGSINK_SERVE_RESTART_BACKOFF", "0.5")),
+            "state_file": str(settings.DATA_DIR / "serve.json"),
+            "announce": {"host": host, "port": port, "url": f"{settings.BASE_URL}/"},
+        }
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Same process, fresh interpreter without Django: see bugsink_site.supervisor.
+        os.execv(
+            sys.executable, [sys.executable, "-m", "bugsink_site.supervisor", json.dumps(spec)]
         )
-        supervisor.install_signal_handlers()
-        code = supervisor.run(
-            on_started=lambda sup: threading.Thread(
-                target=self._announce_when_listening, args=(sup, host, port), daemon=True
-            ).start()
-        )
-        if code:
-            sys.exit(code)
 
     def _settle_environment(self, host, port, bind):
         """Make what the children read explicit and absolute, whatever their working directory."""
@@ -117,15 +109,3 @@ class Command(BaseCommand):
         for line in lines:
             self.stdout.write(line)
         self.stdout.flush()
-
-    def _announce_when_listening(self, supervisor, host, port):
-        """Say when Gunicorn answers (or give up quietly: the supervisor reports failures)."""
-        deadline = time.monotonic() + 60
-        target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
-        while time.monotonic() < deadline and not supervisor._signals:
-            try:
-                with socket.create_connection((target, port), timeout=0.5):
-                    supervisor.say(f"listening on {settings.BASE_URL}/")
-                    return
-            except OSError:
-                time.sleep(0.05)
