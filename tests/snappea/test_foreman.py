@@ -187,3 +187,32 @@ def test_polling_fallback_wakes_the_foreman(queue_dir):
     assert "(polling)" in queue_dir.log()
     tasks.record.enqueue("polled")
     wait_for(lambda: queue_dir.ran() == ["polled"], timeout=10, what="the task")
+
+
+def test_old_failures_and_results_are_pruned(queue_dir):
+    from snappea.models import TaskResultRecord
+
+    now = timezone.now()
+    for label, age in (("old", timedelta(days=8)), ("recent", timedelta(days=1))):
+        Task.objects.create(
+            task_path=f"app.{label}",
+            enqueued_at=now - age,
+            run_after=now - age,
+            state=TaskState.FAILED,
+            failed_at=now - age,
+        )
+        TaskResultRecord.objects.create(
+            id=1000 + age.days,
+            task_path=f"app.{label}",
+            queue_name="default",
+            backend_name="default",
+            args_kwargs="{}",
+            status="SUCCESSFUL",
+            enqueued_at=now - age - timedelta(hours=1),
+            started_at=now - age - timedelta(hours=1),
+            finished_at=now - age - timedelta(hours=1),
+        )
+    queue_dir.start_foreman()  # prunes at start: failures after 7 days, results after 1 day
+    wait_for(lambda: Task.objects.count() == 1, what="the old failure to go")
+    assert [t.task_path for t in Task.objects.all()] == ["app.recent"]
+    assert TaskResultRecord.objects.count() == 0
