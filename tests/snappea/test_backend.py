@@ -163,3 +163,15 @@ def test_aenqueue(queue_dir):
     assert result.id == str(row.id)
     assert row.task_path == "tests.snappea.tasks.record_async"
     connections.close_all()
+
+
+def test_queue_connections_use_wal_and_normal_sync(queue_dir):
+    from django.db import connections
+
+    tasks.record.enqueue("x")
+    with connections["snappea"].cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL
+    assert (queue_dir.path / "snappea.sqlite3.wake").exists()

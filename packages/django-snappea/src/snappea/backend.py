@@ -15,7 +15,6 @@ from snappea.compat import (
     TaskResultDoesNotExist,
     TaskResultStatus,
     normalize_json,
-    task_backends,
     task_enqueued,
 )
 from snappea.conf import SnappeaConf  # noqa: F401  (the SNAPPEA_ defaults)
@@ -187,12 +186,3 @@ def _result_from_task_row(row):
         errors=errors,
         worker_ids=["snappea"] * row.attempts,
     )
-
-
-def snappea_backends():
-    """The configured Tasks backends that are snappea's."""
-    return [
-        task_backends[alias]
-        for alias, params in getattr(settings, "TASKS", {}).items()
-        if params.get("BACKEND", "").endswith(".SnappeaBackend")
-    ]
