@@ -58,8 +58,9 @@ def database_check() -> dict:
 
 
 def worker_check() -> dict:
+    if settings.TASKS_BACKEND_NAME == "db":
+        return db_worker_check()
     if settings.TASKS_BACKEND_NAME != "snappea":
-        # Other Tasks backends have no heartbeat we can read; their worker is supervised by serve.
         return {"ok": True, "backend": settings.TASKS_BACKEND_NAME, "monitored": False}
     from snappea.status import foreman_status
 
@@ -86,3 +87,33 @@ def spool_check() -> dict:
         logger.warning("health: spool unreadable: %s", exc)
         return {"ok": False, "error": f"spool unreadable: {exc}", "limit": limit}
     return {"ok": backlog < limit, "backlog": backlog, "limit": limit}
+
+
+def db_worker_check() -> dict:
+    """django-tasks-db has no heartbeat: a due task waiting too long means its worker is not working."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    limit = settings.BUGSINK_READY_MAX_TASK_WAIT
+    try:
+        due = DBTaskResult.objects.ready()
+        backlog = due.count()
+        oldest = due.order_by("enqueued_at").values_list("enqueued_at", "run_after").first()
+    except Exception as exc:  # the table cannot be read: not ready, say why
+        return {"ok": False, "backend": "db", "error": f"task table unreadable: {exc}"}
+    waited = None
+    if oldest:
+        enqueued_at, run_after = oldest
+        since = (
+            max(enqueued_at, run_after)
+            if run_after and run_after <= timezone.now()
+            else enqueued_at
+        )
+        waited = (timezone.now() - since).total_seconds()
+    return {
+        "ok": waited is None or waited <= limit,
+        "backend": "db",
+        "backlog": backlog,
+        "oldest_waiting_seconds": waited,
+        "limit_seconds": limit,
+    }

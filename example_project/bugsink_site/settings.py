@@ -138,6 +138,8 @@ BUGSINK_ISSUES_BASE_URL = BASE_URL
 BUGSINK_READY_MAX_BACKLOG = env.env_int("BUGSINK_READY_MAX_BACKLOG", 10_000)
 # /health/ready reports "not ready" when the foreman's heartbeat is older than this (seconds).
 BUGSINK_READY_MAX_HEARTBEAT_AGE = float(os.environ.get("BUGSINK_READY_MAX_HEARTBEAT_AGE", "30"))
+# With another Tasks backend (no heartbeat): "not ready" when a due task waited longer than this.
+BUGSINK_READY_MAX_TASK_WAIT = float(os.environ.get("BUGSINK_READY_MAX_TASK_WAIT", "60"))
 
 # Email: SMTP when EMAIL_HOST is set, else printed to the console (a laptop sends no mail).
 _email_backend = os.environ.get("EMAIL_BACKEND") or (

@@ -1,5 +1,6 @@
 """Real SDKs against the real deployment; every event shows up in the right issue in the UI."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,8 @@ from importlib.util import find_spec
 
 import pytest
 
+from tests.e2e.deployment import Deployment
+from tests.e2e.postgres import POSTGRES_URL, fresh_postgres_database, scale_out_env
 from tests.e2e.ui import IssuesUI, require_ui
 from tests.support.processes import ROOT
 
@@ -29,14 +32,20 @@ def require_ingest():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """One deployment for the module's SDK tests (starting one costs a few seconds)."""
-    from tests.e2e.deployment import Deployment
+    """One deployment for the module's SDK tests (starting one costs a few seconds).
 
+    With BUGSINK_TEST_POSTGRES set (the PostgreSQL run), the same tests run on the scale-out path:
+    PostgreSQL as the main database and django-tasks-db's db_worker instead of snappea.
+    """
     require_ingest()
-    deployment = Deployment(tmp_path_factory.mktemp("sdks") / "data", env={"ACCESS_LOG": "1"})
-    deployment.start(wait_ready=True)
-    yield deployment
-    deployment.stop()
+    with contextlib.ExitStack() as stack:
+        env = {"ACCESS_LOG": "1"}
+        if POSTGRES_URL:
+            env |= scale_out_env(stack.enter_context(fresh_postgres_database()))
+        deployment = Deployment(tmp_path_factory.mktemp("sdks") / "data", env=env)
+        stack.callback(deployment.stop)
+        deployment.start(wait_ready=True)
+        yield deployment
 
 
 @pytest.fixture
