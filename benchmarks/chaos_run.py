@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.deployment import Deployment, StoredEvents
+from benchmarks.deployment import ROOT, Deployment, StoredEvents
 from benchmarks.faults import ServerClock
 from benchmarks.loadgen import LoadGenerator, Outcome, RunResult
 from benchmarks.payloads import EnvelopeFactory, capture_templates
@@ -67,7 +67,12 @@ class ChaosRun:
         self.rate = rate
         self.concurrency = concurrency
         self.clock = ServerClock(self.workdir) if skew_clock else None
-        env = {**(self.clock.env() if self.clock else {}), **(extra_env or {})}
+        env = {
+            **(self.clock.env() if self.clock else {}),
+            "DJANGO_SETTINGS_MODULE": "benchmarks.chaos_settings",
+            "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
+        }
         self.deployment = Deployment(self.workdir / "data", extra_env=env)
         self.faults: list[Fault] = []
         self.side_requests: list[tuple[str, Outcome]] = []  # sent by scenarios, not by the load

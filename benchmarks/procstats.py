@@ -57,22 +57,33 @@ def process_tree(root_pid: int) -> list[int]:
 
 
 def role_of(pid: int) -> str:
-    """A short name for what the process does, from its command line."""
+    """A short name for what the process does, from its arguments (not substrings of them: the
+    supervisor's own arguments name the commands it runs)."""
     raw = _read(f"/proc/{pid}/cmdline") or ""
     args = [a for a in raw.split("\0") if a]
-    text = " ".join(args)
-    if "runsnappea" in text or "foreman" in text:
+    if not args:
+        return "?"
+    if "bugsink_site.supervisor" in args or "serve" in args:
+        return "supervisor"
+    if "runsnappea" in args:
         return "foreman"
-    if "db_worker" in text:
+    if "db_worker" in args:
         return "db_worker"
-    if "gunicorn" in text:
-        # gunicorn renames nothing by default: the master is the one whose parent is not gunicorn
+    if _is_gunicorn(args):
         parent = _parent_pid(pid)
-        parent_cmd = (_read(f"/proc/{parent}/cmdline") or "") if parent else ""
-        return "gunicorn worker" if "gunicorn" in parent_cmd else "gunicorn master"
-    if " serve" in text or text.endswith("serve"):
-        return "serve (supervisor)"
-    return os.path.basename(args[0]) if args else "?"
+        parent_args = (_read(f"/proc/{parent}/cmdline") or "").split("\0") if parent else []
+        return "gunicorn worker" if _is_gunicorn(parent_args) else "gunicorn master"
+    return os.path.basename(args[0])
+
+
+def _is_gunicorn(args: list[str]) -> bool:
+    # `python -m gunicorn ...`, the gunicorn script, or a title set by setproctitle
+    return bool(args) and (
+        "gunicorn" in args[:3]
+        or os.path.basename(args[0]) == "gunicorn"
+        or any(os.path.basename(a) == "gunicorn" for a in args[:2])
+        or args[0].startswith("gunicorn:")
+    )
 
 
 def _parent_pid(pid: int) -> int | None:
