@@ -57,3 +57,12 @@ def flaky(context, label):
     if context.attempt < 2:
         raise RuntimeError("first attempt fails on purpose")
     return context.attempt
+
+
+@task
+def use_main_database(label):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    _log(f"ran {label}")

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from django.db import connections
 from django.utils import timezone
 
@@ -216,3 +217,23 @@ def test_old_failures_and_results_are_pruned(queue_dir):
     wait_for(lambda: Task.objects.count() == 1, what="the old failure to go")
     assert [t.task_path for t in Task.objects.all()] == ["app.recent"]
     assert TaskResultRecord.objects.count() == 0
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_worker_threads_close_their_connections(queue_dir):
+    foreman = queue_dir.start_foreman("--workers", "2")
+    for i in range(4):
+        tasks.use_main_database.enqueue(f"db{i}")
+    wait_for(lambda: len(queue_dir.ran()) == 4, what="the tasks")
+
+    def open_main_db_files():
+        fd_dir = f"/proc/{foreman.pid}/fd"
+        paths = []
+        for fd in os.listdir(fd_dir):
+            try:
+                paths.append(os.readlink(f"{fd_dir}/{fd}"))
+            except OSError:
+                pass  # closed meanwhile
+        return [p for p in paths if "main.sqlite3" in p]
+
+    wait_for(lambda: not open_main_db_files(), timeout=5, what="main.sqlite3 to be closed")
