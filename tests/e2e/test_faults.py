@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.deployment import wait_for
 from tests.e2e.load import EventStream
-from tests.e2e.ui import IssuesUI, require_ui
+from tests.e2e.ui import reader_for
 
 pytestmark = pytest.mark.e2e
 
@@ -18,11 +18,10 @@ pytestmark = pytest.mark.e2e
 def needs_the_whole_chain():
     if find_spec("bugsink_ingest.spool") is None or find_spec("bugsink_issues.digest") is None:
         pytest.skip("the ingest spool or the digest is not built yet")
-    require_ui()
 
 
 def assert_digested_exactly_once(site, marker, acked, timeout=60.0):
-    ui = IssuesUI(site.browser().login(), site.demo_project_id())
+    ui = reader_for(site)
     expected = set(acked)
     wait_for(
         lambda: any(marker in i.title and expected <= i.event_ids for i in ui.issues()),

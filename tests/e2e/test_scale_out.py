@@ -10,7 +10,7 @@ from importlib.util import find_spec
 import pytest
 
 from tests.e2e.postgres import POSTGRES_URL, fresh_postgres_database, scale_out_env
-from tests.e2e.ui import IssuesUI, require_ui
+from tests.e2e.ui import reader_for
 from tests.support.processes import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -47,7 +47,6 @@ def test_serve_runs_on_postgres_with_db_worker(scaled_out):
 def test_sdk_events_reach_the_ui_through_postgres_and_db_worker(scaled_out):
     if find_spec("bugsink_ingest.spool") is None or find_spec("bugsink_issues.digest") is None:
         pytest.skip("the ingest spool or the digest is not built yet")
-    require_ui()
     site = scaled_out
     mark = uuid.uuid4().hex[:12]
     result = subprocess.run(
@@ -64,6 +63,6 @@ def test_sdk_events_reach_the_ui_through_postgres_and_db_worker(scaled_out):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     ids = set(json.loads(result.stdout.strip().splitlines()[-1]))
-    ui = IssuesUI(site.browser().login(), site.demo_project_id())
+    ui = reader_for(site)
     found = ui.wait_for_events({mark: ids}, timeout=30)
     assert found[mark].event_count == 2

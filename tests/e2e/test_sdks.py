@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.deployment import Deployment
 from tests.e2e.postgres import POSTGRES_URL, fresh_postgres_database, scale_out_env
-from tests.e2e.ui import IssuesUI, require_ui
+from tests.e2e.ui import reader_for
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -50,8 +50,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture
 def ui(site):
-    require_ui()
-    return IssuesUI(site.browser().login(), site.demo_project_id())
+    return reader_for(site)
 
 
 def marker() -> str:
