@@ -1,3 +1,5 @@
+from importlib.util import find_spec
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,13 @@ class BugsinkIssuesConfig(AppConfig):
     label = "bugsink_issues"
     verbose_name = "Bugsink issues"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from bugsink_issues import alerts, checks  # noqa: F401  (connect receivers, register checks)
+        from bugsink_issues.digest import digest_batch
+
+        # The hand-off module may be absent in an ingest version without it; checks.py says so.
+        if find_spec("bugsink_ingest.handoff") is not None:
+            from bugsink_ingest.handoff import register_consumer
+
+            register_consumer(digest_batch, wants_attachments=True)

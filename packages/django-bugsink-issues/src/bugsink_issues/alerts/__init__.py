@@ -1,0 +1,70 @@
+"""Alerts: email and webhooks (Slack, Discord, Mattermost, Microsoft Teams, signed JSON).
+
+New issues, regressions and unmutes enqueue `tasks.send_issue_alerts` after the digest commits (the
+signals are sent on commit). `send_test(channel)` sends a test message right away.
+"""
+
+from django.dispatch import receiver
+
+from bugsink_issues import signals
+from bugsink_issues.conf import settings
+
+TRIGGER_FLAGS = {
+    "new_issue": "on_new_issue",
+    "regression": "on_regression",
+    "unmute": "on_unmute",
+}
+
+
+def send_test(channel):
+    """Send a test alert to `channel` now (not rate-limited); returns the AlertDelivery."""
+    from bugsink_issues.alerts.delivery import deliver
+
+    return deliver(channel, None, "test", rate_limited=False)
+
+
+def send_issue_alerts_now(issue_id, trigger):
+    """Deliver to every active channel of the issue's project that wants this trigger."""
+    from bugsink_issues.alerts.delivery import deliver
+    from bugsink_issues.models import AlertChannel, Issue, ProjectSettings
+
+    issue = Issue.objects.filter(pk=issue_id).select_related("project").first()
+    if issue is None or not settings.BUGSINK_ISSUES_ALERTS_ENABLED:
+        return []
+    enabled = (
+        ProjectSettings.objects.filter(project_id=issue.project_id)
+        .values_list("alerts_enabled", flat=True)
+        .first()
+    )
+    if enabled is False:
+        return []
+    channels = AlertChannel.objects.filter(
+        project_id=issue.project_id, is_active=True, **{TRIGGER_FLAGS[trigger]: True}
+    )
+    return [deliver(channel, issue, trigger) for channel in channels]
+
+
+def _enqueue(trigger):
+    def handler(sender, issue, **kwargs):
+        if not settings.BUGSINK_ISSUES_ALERTS_ENABLED or issue is None:
+            return
+        from bugsink_issues.models import AlertChannel
+        from bugsink_issues.tasks import send_issue_alerts
+
+        # Skip the task entirely for projects without channels (the common case in a busy digest).
+        if AlertChannel.objects.filter(project_id=issue.project_id, is_active=True).exists():
+            send_issue_alerts.enqueue(issue_id=issue.pk, trigger=trigger)
+
+    handler.__name__ = f"enqueue_{trigger}_alerts"
+    return handler
+
+
+_on_created = receiver(signals.issue_created, dispatch_uid="bugsink_issues_alert_new")(
+    _enqueue("new_issue")
+)
+_on_regressed = receiver(signals.issue_regressed, dispatch_uid="bugsink_issues_alert_regr")(
+    _enqueue("regression")
+)
+_on_unmuted = receiver(signals.issue_unmuted, dispatch_uid="bugsink_issues_alert_unmute")(
+    _enqueue("unmute")
+)

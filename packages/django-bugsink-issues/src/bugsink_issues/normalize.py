@@ -1,0 +1,379 @@
+"""Turn any payload an SDK sends into one shape, with field caps, recording what had to be fixed.
+
+Never raises on a payload: a part that cannot be understood is dropped from the normalised shape and
+named in `problems` (the raw part is kept under "_broken" when small), so nothing vanishes silently.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bugsink_issues.conf import settings
+
+LEVEL_NAMES = {
+    "debug": "debug",
+    "trace": "debug",
+    "info": "info",
+    "log": "info",
+    "warning": "warning",
+    "warn": "warning",
+    "error": "error",
+    "fatal": "fatal",
+    "critical": "fatal",
+}
+MAX_PROBLEMS = 50
+MAX_BROKEN_BYTES = 2048
+MAX_SAFE_INT = 2**53
+# Allow a little clock skew before a future timestamp is replaced by the time of receipt.
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class Normalized:
+    data: dict
+    timestamp: datetime
+    problems: list = field(default_factory=list)
+
+    def flag(self, path, problem, raw=None):
+        if len(self.problems) < MAX_PROBLEMS:
+            entry = {"path": path, "problem": problem}
+            if raw is not None:
+                entry["raw"] = _short_repr(raw)
+            self.problems.append(entry)
+
+
+def _short_repr(value):
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text[:MAX_BROKEN_BYTES]
+
+
+def parse_payload(payload: bytes):
+    """JSON bytes -> object, or (None, problem) when it is not JSON."""
+    try:
+        return json.loads(payload), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"payload is not valid JSON: {exc}"[:300]
+
+
+def normalize_event(raw, *, event_id: str, received_at: datetime) -> Normalized:
+    if not isinstance(raw, dict):
+        result = Normalized(data={}, timestamp=received_at)
+        result.flag("", "payload is not a JSON object", raw)
+        raw = {}
+    else:
+        result = Normalized(data={}, timestamp=received_at)
+    data = _cap(raw, "", result, 0)
+    if not isinstance(data, dict):
+        data = {}
+    result.data = data
+    data["event_id"] = event_id
+    result.timestamp = _timestamp(data.get("timestamp"), received_at, result)
+    data["timestamp"] = result.timestamp.timestamp()
+    data["level"] = normalize_level(data.get("level"), result)
+    for name in ("exception", "threads", "breadcrumbs"):
+        if name in data:
+            _values_interface(data, name, result)
+    for value in _exception_values(data):
+        _stacktrace(value, "exception", result)
+    for value in (data.get("threads") or {}).get("values", []):
+        _stacktrace(value, "threads", result)
+    if "stacktrace" in data:
+        _stacktrace(data, "", result)
+    _message(data, result)
+    _tags(data, result)
+    _user(data, result)
+    _request(data, result)
+    _fingerprint(data, result)
+    for name in ("release", "environment", "server_name", "transaction", "platform", "logger"):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            data[name] = _scalar_text(value)
+    if result.problems:
+        data["_problems"] = result.problems
+    return result
+
+
+def _exception_values(data):
+    return (data.get("exception") or {}).get("values", [])
+
+
+def _cap(value, path, result, depth):
+    """Copy with caps: long strings cut, long lists cut, deep nesting cut, huge ints to text."""
+    if isinstance(value, str):
+        if len(value) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH:
+            result.flag(path, f"string cut from {len(value)} characters")
+            return value[: settings.BUGSINK_ISSUES_MAX_STRING_LENGTH] + "…"
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -MAX_SAFE_INT < value < MAX_SAFE_INT else str(value)
+    if depth >= settings.BUGSINK_ISSUES_MAX_DEPTH:
+        result.flag(path, "nested too deeply; cut")
+        return "<cut: nested too deeply>"
+    if isinstance(value, dict):
+        return {
+            str(key)[:256]: _cap(item, f"{path}.{key}" if path else str(key), result, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        limit = settings.BUGSINK_ISSUES_MAX_LIST_ITEMS
+        if len(value) > limit:
+            result.flag(path, f"list cut from {len(value)} items")
+            # Keep the end: the newest breadcrumbs and the innermost frames matter most.
+            value = value[-limit:]
+        return [_cap(item, f"{path}[{i}]", result, depth + 1) for i, item in enumerate(value)]
+    return str(value)
+
+
+def _timestamp(value, received_at, result):
+    parsed = None
+    try:
+        if isinstance(value, bool):
+            parsed = None
+        elif isinstance(value, int | float):
+            parsed = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str) and value:
+            text = value.strip()
+            if re.fullmatch(r"-?\d+(\.\d+)?", text):
+                parsed = datetime.fromtimestamp(float(text), tz=UTC)
+            else:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        parsed = None
+    if parsed is None:
+        if value is not None:
+            result.flag("timestamp", "unreadable timestamp; time of receipt used", value)
+        return received_at
+    if parsed > received_at + MAX_FUTURE_SKEW:
+        result.flag("timestamp", "timestamp in the future; time of receipt used", value)
+        return received_at
+    if parsed.year < 2000:
+        result.flag("timestamp", "timestamp before 2000; time of receipt used", value)
+        return received_at
+    return parsed.astimezone(UTC)
+
+
+def normalize_level(value, result=None):
+    if value is None:
+        return "error"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Python logging numbers.
+        if value >= 50:
+            return "fatal"
+        if value >= 40:
+            return "error"
+        if value >= 30:
+            return "warning"
+        if value >= 20:
+            return "info"
+        return "debug"
+    level = LEVEL_NAMES.get(str(value).strip().lower())
+    if level is None:
+        if result is not None:
+            result.flag("level", "unknown level; error used", value)
+        return "error"
+    return level
+
+
+def _values_interface(data, name, result):
+    """`{"values": [...]}` or a bare list -> `{"values": [dicts]}`; other entries flagged."""
+    value = data[name]
+    if isinstance(value, list):
+        values = value
+    elif isinstance(value, dict) and isinstance(value.get("values"), list):
+        values = value["values"]
+    elif isinstance(value, dict) and name == "exception" and ("type" in value or "value" in value):
+        values = [value]  # a single exception object without the wrapper
+    elif value is None or value == {}:
+        values = []
+    else:
+        result.flag(name, "not a list or {values: [...]}; dropped", value)
+        data.setdefault("_broken", {})[name] = _short_repr(value)
+        values = []
+    clean = []
+    for i, item in enumerate(values):
+        if isinstance(item, dict):
+            clean.append(item)
+        elif item is not None:
+            result.flag(f"{name}.values[{i}]", "not an object; dropped", item)
+    if name == "breadcrumbs":
+        limit = settings.BUGSINK_ISSUES_MAX_BREADCRUMBS
+        if len(clean) > limit:
+            result.flag(name, f"{len(clean)} breadcrumbs; kept the last {limit}")
+            clean = clean[-limit:]
+    data[name] = {"values": clean}
+
+
+def _stacktrace(owner, where, result):
+    stacktrace = owner.get("stacktrace")
+    if stacktrace is None:
+        return
+    if isinstance(stacktrace, list):
+        stacktrace = {"frames": stacktrace}
+    if not isinstance(stacktrace, dict):
+        result.flag(f"{where}.stacktrace", "not an object; dropped", stacktrace)
+        owner["stacktrace"] = {"frames": []}
+        return
+    frames = stacktrace.get("frames")
+    if not isinstance(frames, list):
+        if frames is not None:
+            result.flag(f"{where}.stacktrace.frames", "not a list; dropped", frames)
+        frames = []
+    clean = [frame for frame in frames if isinstance(frame, dict)]
+    if len(clean) != len(frames):
+        result.flag(
+            f"{where}.stacktrace.frames", f"{len(frames) - len(clean)} empty frames dropped"
+        )
+    limit = settings.BUGSINK_ISSUES_MAX_FRAMES
+    if len(clean) > limit:
+        # Keep both ends: the entry point and the crash site.
+        result.flag(f"{where}.stacktrace.frames", f"{len(clean)} frames; the middle was cut")
+        clean = clean[: limit // 2] + clean[-(limit - limit // 2) :]
+    for frame in clean:
+        for key in ("lineno", "colno"):
+            if key in frame and not isinstance(frame[key], int):
+                try:
+                    frame[key] = int(frame[key])
+                except (TypeError, ValueError):
+                    frame.pop(key)
+        for key in ("function", "module", "filename", "abs_path", "package"):
+            if key in frame and frame[key] is not None and not isinstance(frame[key], str):
+                frame[key] = _scalar_text(frame[key])
+    stacktrace["frames"] = clean
+    owner["stacktrace"] = stacktrace
+
+
+def _message(data, result):
+    """message/logentry variants -> `logentry` {message, params, formatted}."""
+    logentry = data.get("logentry")
+    message = data.get("message")
+    if not isinstance(logentry, dict):
+        if logentry is not None:
+            result.flag("logentry", "not an object; used as text", logentry)
+        logentry = {"formatted": _scalar_text(logentry)} if logentry is not None else None
+    if isinstance(message, dict):
+        logentry = logentry or message
+        data.pop("message")
+    elif message is not None and message != "":
+        text = message if isinstance(message, str) else _scalar_text(message)
+        if logentry is None:
+            logentry = {"formatted": text}
+        data["message"] = text
+    if logentry is None:
+        return
+    template = logentry.get("message")
+    formatted = logentry.get("formatted")
+    params = logentry.get("params")
+    if template is not None and not isinstance(template, str):
+        template = _scalar_text(template)
+    if formatted is not None and not isinstance(formatted, str):
+        formatted = _scalar_text(formatted)
+    if not formatted and template:
+        formatted = _format_template(template, params)
+    clean = {"formatted": formatted or template or ""}
+    if template:
+        clean["message"] = template
+    if params is not None:
+        clean["params"] = params
+    data["logentry"] = clean
+
+
+def _format_template(template, params):
+    try:
+        if isinstance(params, list):
+            return template % tuple(params)
+        if isinstance(params, dict):
+            return template % params
+    except (TypeError, ValueError, KeyError):
+        pass
+    return template
+
+
+def _tags(data, result):
+    tags = data.get("tags")
+    if tags is None:
+        return
+    pairs = []
+    if isinstance(tags, dict):
+        pairs = list(tags.items())
+    elif isinstance(tags, list):
+        for item in tags:
+            if isinstance(item, list | tuple) and len(item) == 2:
+                pairs.append((item[0], item[1]))
+            else:
+                result.flag("tags", "tag is not a [key, value] pair; dropped", item)
+    else:
+        result.flag("tags", "not a dict or list of pairs; dropped", tags)
+    clean = {}
+    for key, value in pairs:
+        if key is None or value is None:
+            continue
+        clean[_scalar_text(key)[:64]] = _scalar_text(value)[:200]
+    data["tags"] = clean
+
+
+def _user(data, result):
+    user = data.get("user")
+    if user is None:
+        return
+    if not isinstance(user, dict):
+        result.flag("user", "not an object; kept as id", user)
+        data["user"] = {"id": _scalar_text(user)}
+        return
+    for key in ("id", "username", "email", "ip_address", "name"):
+        if key in user and user[key] is not None and not isinstance(user[key], str):
+            user[key] = _scalar_text(user[key])
+
+
+def _request(data, result):
+    request = data.get("request")
+    if request is None:
+        return
+    if not isinstance(request, dict):
+        result.flag("request", "not an object; dropped", request)
+        data.pop("request")
+        return
+    headers = request.get("headers")
+    if isinstance(headers, dict):
+        request["headers"] = [[str(k), _scalar_text(v)] for k, v in headers.items()]
+    elif isinstance(headers, list):
+        clean = []
+        for item in headers:
+            if isinstance(item, list | tuple) and len(item) == 2:
+                clean.append([_scalar_text(item[0]), _scalar_text(item[1])])
+        request["headers"] = clean
+    elif headers is not None:
+        result.flag("request.headers", "not a dict or list of pairs; dropped", headers)
+        request.pop("headers")
+    if "url" in request and not isinstance(request["url"], str):
+        request["url"] = _scalar_text(request["url"])
+
+
+def _fingerprint(data, result):
+    fingerprint = data.get("fingerprint")
+    if fingerprint is None:
+        return
+    if isinstance(fingerprint, str):
+        fingerprint = [fingerprint]
+    if not isinstance(fingerprint, list):
+        result.flag("fingerprint", "not a list; ignored", fingerprint)
+        data.pop("fingerprint")
+        return
+    data["fingerprint"] = [_scalar_text(part) for part in fingerprint if part is not None]
+
+
+def _scalar_text(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) or value is None:
+        return str(value)
+    return _short_repr(value)

@@ -1,0 +1,73 @@
+"""Retention: a per-project cap on stored events and an optional maximum age.
+
+Eviction runs inside the digest's transaction in bounded batches (BUGSINK_ISSUES_RETENTION_EVICT_BATCH
+rows at most), oldest first, never touching pinned events (the first event of every issue and the
+events that changed its state). Issue.event_count (seen) never changes; stored counts stay exact.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from bugsink_issues.conf import settings
+from bugsink_issues.models import Event, Issue, ProjectSettings
+
+
+def max_events(project_settings):
+    return project_settings.retention_max_events or settings.BUGSINK_ISSUES_RETENTION_MAX_EVENTS
+
+
+def max_age_days(project_settings):
+    return project_settings.retention_max_age_days or settings.BUGSINK_ISSUES_RETENTION_MAX_AGE_DAYS
+
+
+def enforce(project_settings, now=None):
+    """Evict what is over the cap or too old, at most one bounded batch. Returns events evicted."""
+    now = now or timezone.now()
+    budget = settings.BUGSINK_ISSUES_RETENTION_EVICT_BATCH
+    evicted = 0
+    over = project_settings.stored_event_count - max_events(project_settings)
+    if over > 0:
+        evicted += _evict(project_settings, min(over, budget))
+    age = max_age_days(project_settings)
+    last_sweep = project_settings.last_age_sweep_at
+    sweep_every = timedelta(seconds=settings.BUGSINK_ISSUES_RETENTION_AGE_SWEEP_SECONDS)
+    if age and budget > evicted and (last_sweep is None or now - last_sweep >= sweep_every):
+        limit = budget - evicted
+        aged = _evict(project_settings, limit, older_than=now - timedelta(days=age))
+        evicted += aged
+        if aged < limit:  # done for now; otherwise continue with the next batch
+            project_settings.last_age_sweep_at = now
+            ProjectSettings.objects.filter(pk=project_settings.pk).update(last_age_sweep_at=now)
+    return evicted
+
+
+def _evict(project_settings, limit, older_than=None):
+    events = Event.objects.filter(project_id=project_settings.project_id, is_pinned=False)
+    if older_than is not None:
+        events = events.filter(timestamp__lt=older_than)
+    victims = list(events.order_by("id").values_list("id", "issue_id")[:limit])
+    if not victims:
+        return 0
+    Event.objects.filter(id__in=[pk for pk, _ in victims]).delete()
+    for issue_id, count in Counter(issue_id for _, issue_id in victims).items():
+        Issue.objects.filter(pk=issue_id).update(stored_event_count=F("stored_event_count") - count)
+    ProjectSettings.objects.filter(pk=project_settings.pk).update(
+        stored_event_count=F("stored_event_count") - len(victims)
+    )
+    project_settings.stored_event_count -= len(victims)
+    return len(victims)
+
+
+def enforce_until_done(project_settings, max_batches=1000):
+    """Run eviction batches until nothing is over the limits (e.g. after lowering the cap)."""
+    total = 0
+    for _ in range(max_batches):
+        project_settings.last_age_sweep_at = None
+        evicted = enforce(project_settings)
+        total += evicted
+        if not evicted:
+            break
+    return total

@@ -1,0 +1,15 @@
+"""Domain events, sent after the transaction that caused them commits.
+
+Every signal is sent with sender=Issue and keyword arguments `issue`, `user` (None when the system
+acted), `reason` and, where an event caused it, `event_id`.
+"""
+
+from django.dispatch import Signal
+
+issue_created = Signal()
+issue_regressed = Signal()
+issue_unmuted = Signal()
+issue_resolved = Signal()
+issue_reopened = Signal()
+issue_muted = Signal()
+issue_deleted = Signal()  # sent with `issue_id` and `project_id` instead of a live issue

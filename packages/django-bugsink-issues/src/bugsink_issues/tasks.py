@@ -1,0 +1,38 @@
+"""Django Tasks tasks of bugsink_issues (any Tasks backend runs them)."""
+
+from importlib.util import find_spec
+
+if find_spec("django.tasks") is not None:  # Django 6.x
+    from django.tasks import task
+else:  # Django 5.2 with the django-tasks backport
+    from django_tasks import task
+
+
+@task()
+def send_issue_alerts(issue_id: int, trigger: str):
+    from bugsink_issues.alerts import send_issue_alerts_now
+
+    deliveries = send_issue_alerts_now(issue_id, trigger)
+    return [d.status for d in deliveries]
+
+
+@task()
+def enforce_retention(project_id: int):
+    """Evict until a project is within its limits (e.g. after its cap was lowered)."""
+    from django.db import transaction
+
+    from bugsink_issues.models import ProjectSettings
+    from bugsink_issues.retention import enforce
+
+    total = 0
+    for _ in range(1000):  # bounded: each round is one short transaction
+        with transaction.atomic():
+            row = ProjectSettings.objects.select_for_update().filter(project_id=project_id).first()
+            if row is None:
+                return total
+            row.last_age_sweep_at = None
+            evicted = enforce(row)
+        total += evicted
+        if not evicted:
+            break
+    return total
