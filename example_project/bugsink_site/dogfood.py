@@ -19,7 +19,22 @@ logger = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_MINUTE = 30
 # Module and logger prefixes of the chain that carries events from the SDKs into the database.
-INGEST_CHAIN = ("bugsink_ingest", "bugsink_issues.digest", "bugsink_issues.tasks")
+INGEST_CHAIN = (
+    "bugsink_ingest",
+    *(
+        f"bugsink_issues.{module}"
+        for module in (
+            "digest",
+            "prepare",
+            "normalize",
+            "grouping",
+            "storage",
+            "lifecycle",
+            "retention",
+            "tasks",
+        )
+    ),
+)
 SELF_DSN_FILE = "self_dsn"
 
 
