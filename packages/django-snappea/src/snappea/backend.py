@@ -62,7 +62,7 @@ class SnappeaBackend(BaseTaskBackend):
             worker_ids=[],
         )
         payload = json.dumps(args_kwargs, separators=(",", ":"))
-        write = partial(self._write, task, payload, result)
+        write = partial(self._insert_and_wake, task, payload, result)
         if (
             self.enqueue_on_commit
             and transaction.get_connection(self.on_commit_database).in_atomic_block
@@ -72,7 +72,7 @@ class SnappeaBackend(BaseTaskBackend):
             write()
         return result
 
-    def _write(self, task, payload, result):
+    def _insert_and_wake(self, task, payload, result):
         now = result.enqueued_at
         task_id = queue.insert_task(
             task.module_path,
