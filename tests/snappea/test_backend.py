@@ -175,3 +175,18 @@ def test_queue_connections_use_wal_and_normal_sync(queue_dir):
         cursor.execute("PRAGMA synchronous")
         assert cursor.fetchone()[0] == 1  # NORMAL
     assert (queue_dir.path / "snappea.sqlite3.wake").exists()
+
+
+def test_status_tells_a_frozen_foreman_from_a_dead_one(queue_dir, settings):
+    foreman = queue_dir.start_foreman()
+    wait_for(lambda: foreman_status()["state"] == "idle", what="idle")
+    settings.SNAPPEA_DEAD_AFTER = 1.0
+    foreman.send_signal(signal.SIGSTOP)  # alive but silent, like a hung main loop
+    try:
+        wait_for(lambda: foreman_status()["state"] == "stuck", timeout=10, what="stuck")
+    finally:
+        foreman.send_signal(signal.SIGCONT)
+    wait_for(lambda: foreman_status()["state"] == "idle", timeout=10, what="idle again")
+    foreman.send_signal(signal.SIGKILL)
+    foreman.wait(10)
+    assert foreman_status()["state"] == "dead"
