@@ -53,6 +53,8 @@ if TASKS_BACKEND_NAME not in _TASK_BACKENDS:
         f"BUGSINK_TASKS_BACKEND={TASKS_BACKEND_NAME!r}: use one of {sorted(_TASK_BACKENDS)}"
     )
 _tasks_backend, _tasks_apps = _TASK_BACKENDS[TASKS_BACKEND_NAME]
+if TASKS_BACKEND_NAME == "db" and find_spec("django_tasks_db") is None:
+    raise ValueError("BUGSINK_TASKS_BACKEND=db needs django-tasks-db: pip install django-tasks-db")
 TASKS = {"default": {"BACKEND": _tasks_backend, "QUEUES": []}}
 # The command `serve` supervises beside Gunicorn (None: no worker process).
 BUGSINK_WORKER_COMMAND = {

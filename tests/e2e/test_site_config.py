@@ -9,7 +9,12 @@ from tests.support.processes import ROOT
 sys.path.insert(0, str(ROOT / "example_project"))
 
 from bugsink_site import env
-from bugsink_site.dogfood import LoopGuard, _same_origin, raised_in_ingest_chain
+from bugsink_site.dogfood import (
+    LoopGuard,
+    _same_origin,
+    raised_in_ingest_chain,
+    raised_in_ingest_request,
+)
 
 
 def test_postgres_url_with_escapes_and_options():
@@ -103,3 +108,19 @@ def test_same_origin():
     assert _same_origin("http://k@127.0.0.1:8000/1", "http://127.0.0.1:8000")
     assert _same_origin("https://k@errors.example.com/1", "https://errors.example.com:443/")
     assert not _same_origin("https://k@sentry.io/1", "https://errors.example.com")
+
+
+def test_loop_guard_drops_errors_raised_in_ingest_requests_under_any_prefix():
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve("/api/1/envelope/")
+    except Resolver404:
+        pytest.skip("the ingest app has no envelope view yet")
+    guard = LoopGuard(targets_self=False)
+    ingest = {"request": {"url": "http://errors.example.com/api/1/envelope/"}}
+    assert raised_in_ingest_request(ingest)
+    assert guard.before_send(ingest, {}) is None
+    admin = {"request": {"url": "http://errors.example.com/admin/"}}
+    assert not raised_in_ingest_request(admin)
+    assert guard.before_send(admin, {}) is admin
