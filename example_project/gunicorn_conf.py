@@ -53,3 +53,14 @@ proc_name = "bugsink-web"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in ("1", "true", "yes", "on") else None
+
+
+def pre_fork(server, worker):
+    """In the master, before each fork: no database connection may be inherited by a worker.
+
+    With preload_app the master has imported Django; should anything there have opened a
+    connection, a SQLite handle shared across fork() can corrupt the database.
+    """
+    from django.db import connections
+
+    connections.close_all()
