@@ -139,6 +139,9 @@ class TreeMonitor:
     history: list[tuple[float, int, int]] = field(default_factory=list)  # (t, rss, pss) totals
     _first: dict[int, ProcSample] = field(default_factory=dict)
     _last: dict[int, ProcSample] = field(default_factory=dict)
+    peak_rss_by_process: dict[int, tuple[str, int]] = field(
+        default_factory=dict
+    )  # pid: (role, KiB)
     _at_start: set[int] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -174,6 +177,8 @@ class TreeMonitor:
         self.peak_pss_kib = max(self.peak_pss_kib, pss)
         self.history.append((time.monotonic(), rss, pss))
         for s in samples:
+            if s.rss_kib > self.peak_rss_by_process.get(s.pid, ("", 0))[1]:
+                self.peak_rss_by_process[s.pid] = (s.role, s.rss_kib)
             self._first.setdefault(s.pid, s)
             self._last[s.pid] = s
 
