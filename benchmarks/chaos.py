@@ -53,6 +53,7 @@ def fuzz(run, examples: int) -> dict:
         "fixed": [(d, a.status) for d, a in answers if d.startswith("fixed: ")],
         "pss_mib": (idle_pss / 1024, monitor.peak_pss_kib / 1024, after_pss / 1024),
         "rss_mib": (idle_rss / 1024, monitor.peak_rss_kib / 1024, after_rss / 1024),
+        "peak_process": max(monitor.peak_rss_by_process.values(), key=lambda v: v[1]),
     }
 
 
@@ -125,6 +126,10 @@ def render(run, ledger, fuzz_report) -> str:
         f"| {fz['answers'].get('5xx', 0)} | {fz['answers'].get('no answer', 0)} "
         f"| {' / '.join(f'{v:.0f}' for v in fz['pss_mib'])} "
         f"| {' / '.join(f'{v:.0f}' for v in fz['rss_mib'])} |",
+        "",
+        "Largest single process during the fuzz: {} at {:.0f} MiB RSS.".format(
+            fz["peak_process"][0], fz["peak_process"][1] / 1024
+        ),
         "",
         "Fixed hostile cases: "
         + "; ".join(f"{d[7:]} -> {s or 'no answer'}" for d, s in fz["fixed"]),
