@@ -124,3 +124,83 @@ def test_loop_guard_drops_errors_raised_in_ingest_requests_under_any_prefix():
     admin = {"request": {"url": "http://errors.example.com/admin/"}}
     assert not raised_in_ingest_request(admin)
     assert guard.before_send(admin, {}) is admin
+
+
+def load_site_settings(tmp_path, **env_vars) -> dict:
+    """bugsink_site.settings imported in a clean subprocess with the given environment."""
+    import json
+    import os
+    import subprocess
+
+    code = (
+        "import json, django.conf as c; from bugsink_site import settings as s; "
+        "print(json.dumps({k: getattr(s, k) for k in dir(s) if k.isupper()}, default=str))"
+    )
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**keep, "PYTHONPATH": str(ROOT / "example_project"), **env_vars},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_laptop_defaults(tmp_path):
+    s = load_site_settings(tmp_path)
+    data = tmp_path / "data"
+    assert s["DATA_DIR"] == str(data)
+    assert s["DATABASES"]["default"]["NAME"] == str(data / "db.sqlite3")
+    assert s["DATABASES"]["snappea"]["NAME"] == str(data / "snappea.sqlite3")
+    assert s["DATABASE_ROUTERS"] == ["snappea.routers.SnappeaRouter"]
+    assert s["TASKS"]["default"]["BACKEND"] == "snappea.backend.SnappeaBackend"
+    assert s["BUGSINK_INGEST_SPOOL_DIR"] == str(data / "spool")
+    assert s["BUGSINK_INGEST_BASE_URL"] == "http://127.0.0.1:8000"
+    assert "127.0.0.1" in s["ALLOWED_HOSTS"] and s["DEBUG"] is False
+    assert s["SECRET_KEY"] == (data / "secret_key").read_text().strip()
+    import django
+
+    mail = s["MAILERS"]["default"]["BACKEND"] if django.VERSION >= (6, 1) else s["EMAIL_BACKEND"]
+    assert mail == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_production_environment(tmp_path):
+    s = load_site_settings(
+        tmp_path,
+        BUGSINK_DATA_DIR=str(tmp_path / "state"),
+        BASE_URL="https://errors.example.com/",
+        DATABASE_URL="postgres://u:p@db:5432/bugsink",
+        BUGSINK_TASKS_BACKEND="db",
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_HOST_USER="bugsink",
+        EMAIL_HOST_PASSWORD="pw",
+        SECRET_KEY="k" * 50,
+    )
+    assert s["BASE_URL"] == "https://errors.example.com"
+    assert s["ALLOWED_HOSTS"] == sorted({"errors.example.com", "127.0.0.1", "localhost", "[::1]"})
+    assert s["CSRF_TRUSTED_ORIGINS"] == ["https://errors.example.com"]
+    assert s["SESSION_COOKIE_SECURE"] is True
+    assert s["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert set(s["DATABASES"]) == {"default"}  # no snappea file when another backend runs tasks
+    assert s["TASKS"]["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert "django_tasks_db" in s["INSTALLED_APPS"] and "snappea" not in s["INSTALLED_APPS"]
+    assert s["BUGSINK_WORKER_COMMAND"][0] == "db_worker"
+    assert not (tmp_path / "state" / "secret_key").exists()
+    import django
+
+    if django.VERSION >= (6, 1):
+        assert "EMAIL_BACKEND" not in s and "EMAIL_HOST" not in s
+        mailer = s["MAILERS"]["default"]
+        assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+        assert mailer["OPTIONS"]["host"] == "smtp.example.com"
+        assert mailer["OPTIONS"]["port"] == 587 and mailer["OPTIONS"]["use_tls"] is True
+    else:
+        assert s["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+        assert (s["EMAIL_HOST"], s["EMAIL_PORT"], s["EMAIL_USE_TLS"]) == (
+            "smtp.example.com",
+            587,
+            True,
+        )
