@@ -138,3 +138,15 @@ def test_killing_the_supervisor_takes_its_children_down(make_deployment):
         timeout=45,
         what="Gunicorn and the foreman to exit after their parent died",
     )
+
+
+def test_a_busy_port_fails_at_once_with_a_clear_message(make_deployment):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        site = make_deployment(port=taken.getsockname()[1])
+        result = site.manage("serve", "--bind", f"127.0.0.1:{site.port}", check=False, timeout=60)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{site.port}: Address already in use" in result.stderr

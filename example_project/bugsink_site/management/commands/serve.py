@@ -1,5 +1,6 @@
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -24,6 +25,17 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def ensure_port_free(host: str, port: int):
+    """Fail at once with a clear message, rather than after Gunicorn's bind retries and restarts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 class Command(BaseCommand):
     help = (
         "Run the whole tracker: migrations, the first-run admin and demo project, then Gunicorn "
@@ -45,6 +57,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind, no_worker, verbosity, **options):
         host, port = parse_bind(bind)
+        ensure_port_free(host, port)
         self._settle_environment(host, port, bind)
         call_command("check", deploy=False)
         for alias in settings.DATABASES:
