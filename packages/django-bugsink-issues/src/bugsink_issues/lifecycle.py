@@ -205,6 +205,8 @@ def is_regression(issue, release, orders):
         return True  # plain resolve: anything new is a regression
     if not release:
         return True  # can't tell the release: be loud rather than silent
+    if issue.resolved_in_release not in orders:  # the batch's orders cover its own releases only
+        orders.update(release_orders(issue.project_id, [issue.resolved_in_release]))
     fixed = orders.get(issue.resolved_in_release)
     seen = orders.get(release)
     if fixed is None or seen is None:
@@ -286,6 +288,5 @@ __all__ = [
     "mute",
     "reopen",
     "resolve",
-    "release_orders",
     "unmute",
 ]

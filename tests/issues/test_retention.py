@@ -1,0 +1,60 @@
+"""Retention: the per-project cap and maximum age, bounded batches, pinned events kept, exact counts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import override_settings
+
+from bugsink_issues import lifecycle
+from bugsink_issues.models import Event, Issue, ProjectSettings
+from bugsink_issues.tasks import enforce_retention
+from tests.issues.conftest import python_exception, spooled
+
+pytestmark = pytest.mark.django_db
+
+
+def stored_counts_are_exact(project):
+    settings_row = ProjectSettings.objects.get(project=project)
+    assert settings_row.stored_event_count == Event.objects.filter(project=project).count()
+    for issue in Issue.objects.filter(project=project):
+        assert issue.stored_event_count == issue.events.count()
+
+
+def test_cap_keeps_first_and_state_changing_events(project, digest):
+    ProjectSettings.objects.create(project=project, retention_max_events=5)
+    digest([spooled(project, python_exception("A")) for _ in range(4)])
+    digest([spooled(project, python_exception("B"))])
+    lifecycle.resolve(Issue.objects.get(title__startswith="A"))
+    digest([spooled(project, python_exception("A"))])  # regression: pinned
+    first_ids = set(Event.objects.filter(issue_sequence=1).values_list("event_id", flat=True))
+    regression_id = Event.objects.get(issue__title__startswith="A", issue_sequence=5).event_id
+    digest([spooled(project, python_exception("A")) for _ in range(10)])
+    assert Event.objects.filter(project=project).count() == 5
+    kept = set(Event.objects.values_list("event_id", flat=True))
+    assert first_ids | {regression_id} <= kept
+    a = Issue.objects.get(title__startswith="A")
+    assert a.event_count == 15 and a.stored_event_count == 4
+    stored_counts_are_exact(project)
+
+
+@override_settings(BUGSINK_ISSUES_RETENTION_EVICT_BATCH=3)
+def test_eviction_is_bounded_per_batch_and_catches_up(project, digest):
+    digest([spooled(project, python_exception()) for _ in range(20)])
+    ProjectSettings.objects.filter(project=project).update(retention_max_events=2)
+    digest([spooled(project, python_exception())])
+    assert Event.objects.count() == 21 - 3  # one bounded batch only
+    assert enforce_retention.call(project.pk) > 0  # the catch-up task finishes the job
+    assert Event.objects.count() == 2
+    stored_counts_are_exact(project)
+
+
+def test_max_age(project, digest):
+    ProjectSettings.objects.create(project=project, retention_max_age_days=30)
+    old = datetime.now(UTC) - timedelta(days=40)
+    digest([spooled(project, python_exception(timestamp=old.timestamp())) for _ in range(3)])
+    ProjectSettings.objects.filter(project=project).update(last_age_sweep_at=None)
+    digest([spooled(project, python_exception())])
+    # The first (pinned) old event stays; the other two old ones go.
+    assert Event.objects.count() == 2
+    assert Event.objects.filter(timestamp__lt=old + timedelta(days=1)).get().issue_sequence == 1
+    stored_counts_are_exact(project)
