@@ -114,8 +114,9 @@ def test_counts_titles_and_sequence(project, digest):
                 }
             }
         ).encode(),
+        b'{"message": "nul \\u0000 and lone \\ud800 surrogate", "tags": {"k\\u0000": "v\\udfff"}}',
     ],
-    ids=range(12),
+    ids=range(13),
 )
 def test_broken_payloads_are_stored_and_flagged(project, digest, payload):
     event = spooled(project, payload)

@@ -2,11 +2,11 @@
 
 from bugsink_issues import storage
 from bugsink_issues.models import Event, UserFeedback
-from bugsink_issues.normalize import normalize_event, parse_payload
+from bugsink_issues.normalize import clean_text, normalize_event, parse_payload
 
 
 def _text(value, limit):
-    return str(value or "")[:limit]
+    return clean_text(str(value or "")[:limit])
 
 
 def feedback_row(spooled):

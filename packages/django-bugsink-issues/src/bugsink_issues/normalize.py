@@ -37,9 +37,9 @@ class Normalized:
 
     def flag(self, path, problem, raw=None):
         if len(self.problems) < MAX_PROBLEMS:
-            entry = {"path": path, "problem": problem}
+            entry = {"path": clean_text(path)[:300], "problem": clean_text(problem)}
             if raw is not None:
-                entry["raw"] = _short_repr(raw)
+                entry["raw"] = clean_text(_short_repr(raw))
             self.problems.append(entry)
 
 
@@ -49,6 +49,19 @@ def _short_repr(value):
     except (TypeError, ValueError):
         text = repr(value)
     return text[:MAX_BROKEN_BYTES]
+
+
+def clean_text(text):
+    """Text any database column takes: no NUL (PostgreSQL refuses it), no lone surrogates (JSON
+    allows "\\ud800", UTF-8 does not)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def parse_payload(payload: bytes):
@@ -104,6 +117,10 @@ def _exception_values(data):
 def _cap(value, path, result, depth):
     """Copy with caps: long strings cut, long lists cut, deep nesting cut, huge ints to text."""
     if isinstance(value, str):
+        cleaned = clean_text(value)
+        if cleaned is not value:
+            result.flag(path, "NUL or invalid characters replaced")
+            value = cleaned
         if len(value) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH:
             result.flag(path, f"string cut from {len(value)} characters")
             return value[: settings.BUGSINK_ISSUES_MAX_STRING_LENGTH] + "…"
@@ -117,7 +134,9 @@ def _cap(value, path, result, depth):
         return "<cut: nested too deeply>"
     if isinstance(value, dict):
         return {
-            str(key)[:256]: _cap(item, f"{path}.{key}" if path else str(key), result, depth + 1)
+            clean_text(str(key)[:256]): _cap(
+                item, f"{path}.{key}" if path else str(key), result, depth + 1
+            )
             for key, item in value.items()
         }
     if isinstance(value, list):
