@@ -237,3 +237,18 @@ def test_worker_threads_close_their_connections(queue_dir):
         return [p for p in paths if "main.sqlite3" in p]
 
     wait_for(lambda: not open_main_db_files(), timeout=5, what="main.sqlite3 to be closed")
+
+
+def test_a_later_high_priority_task_overtakes_slow_queued_ones(queue_dir):
+    for i in range(110):
+        tasks.slow.enqueue(f"low{i}", 0.06)
+    queue_dir.start_foreman("--workers", "4")
+    wait_for(lambda: "end low0" in queue_dir.runs(), what="the first slow task")
+    started_before = sum(line.startswith("start") for line in queue_dir.runs())
+    tasks.record.using(priority=10).enqueue("urgent")
+    started_after = sum(line.startswith("start") for line in queue_dir.runs())
+    wait_for(lambda: "urgent" in queue_dir.ran(), timeout=30, what="the urgent task")
+    order = [line.split()[1] for line in queue_dir.runs() if line.startswith(("ran", "start"))]
+    # Long tasks are claimed a few per free worker, not a batch of 100 that the urgent task
+    # would wait behind: only the few already claimed start between its enqueue and its run.
+    assert order.index("urgent") - started_after <= 12, (started_before, started_after, order)

@@ -31,6 +31,7 @@ from snappea.wakeup import WakeWatcher
 logger = logging.getLogger("snappea.foreman")
 _STOP = object()
 _PRUNE_EVERY = 60.0
+_PREFETCH_SECONDS = 0.05
 
 
 class ForemanAlreadyRunning(Exception):
@@ -73,7 +74,9 @@ class Foreman:
         self.queue_names = list(queue_names or [])
         self.grace_period = settings.SNAPPEA_GRACE_PERIOD if grace_period is None else grace_period
         self.batch_size = max(1, settings.SNAPPEA_BATCH_SIZE)
+        # The most claimed tasks held at once; how many are really held adapts to task duration.
         self.capacity = max(self.batch_size, self.workers * 2)
+        self._average_duration = None  # seconds per task, a moving average
         self.keep_results = settings.SNAPPEA_RESULTS
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = False
@@ -216,11 +219,12 @@ class Foreman:
         while not self.stopping:
             self._flush()
             now = utc_now()
-            room = self.capacity - len(self._in_flight)
+            target = self._target_in_flight()
+            room = target - len(self._in_flight)
             asked = 0
             claimed = []
             # Claim in batches: not for every single free slot while the workers are busy.
-            if room >= self.capacity // 2 or not self._in_flight:
+            if room >= max(1, (target - self.workers) // 2) or not self._in_flight:
                 asked = min(room, self.batch_size)
                 claimed = queue.claim_tasks(asked, now, self.queue_names)
                 for task in claimed:
@@ -262,12 +266,26 @@ class Foreman:
         except DatabaseError:
             self._outcomes.extendleft(reversed(outcomes))  # recorded at the next attempt
             raise
+        average = self._average_duration
         for outcome in outcomes:
+            duration = (outcome.finished_at - outcome.started_at).total_seconds()
+            average = duration if average is None else 0.9 * average + 0.1 * duration
             self._in_flight.discard(outcome.task.id)
             if outcome.succeeded:
                 self._done += 1
             elif outcome.retry_at is None:
                 self._failed += 1
+        self._average_duration = average
+
+    def _target_in_flight(self) -> int:
+        """How many claimed tasks to hold: enough for PREFETCH_SECONDS of work beyond the busy
+        workers. Short tasks get big batches (few transactions); long ones are claimed about one
+        per free worker, so a higher-priority task enqueued later does not wait behind a batch."""
+        if self._average_duration is None:
+            return min(self.capacity, self.workers * 2)
+        per_task = max(self._average_duration, 1e-6)
+        extra = int(self.workers * _PREFETCH_SECONDS / per_task)
+        return max(self.workers, min(self.capacity, self.workers + extra))
 
     def _shutdown(self):
         """Release what never started, let running tasks finish within the grace period."""
@@ -347,7 +365,7 @@ class Foreman:
         oldest = now - timedelta(seconds=time.time() - min(started)) if started else None
         ForemanRow.objects.using(queue_alias()).filter(id=1).update(
             heartbeat_at=orm_datetime(now),
-            running=len(self._in_flight),
+            running=len(started),
             oldest_running_started_at=orm_datetime(oldest) if oldest else None,
             done=self._done,
             failed=self._failed,
