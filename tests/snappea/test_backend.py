@@ -190,3 +190,14 @@ def test_status_tells_a_frozen_foreman_from_a_dead_one(queue_dir, settings):
     foreman.send_signal(signal.SIGKILL)
     foreman.wait(10)
     assert foreman_status()["state"] == "dead"
+
+
+def test_status_command_json(queue_dir, capsys):
+    import json as jsonlib
+
+    tasks.record.enqueue("waiting")
+    with pytest.raises(CommandError, match="never_started"):
+        call_command("snappea_status", "--json")
+    status = jsonlib.loads(capsys.readouterr().out)
+    assert status["state"] == "never_started"
+    assert status["backlog"] == 1

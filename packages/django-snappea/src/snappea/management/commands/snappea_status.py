@@ -17,12 +17,13 @@ class Command(BaseCommand):
         status = foreman_status()
         if as_json:
             self.stdout.write(_json_dumps(status))
-            return
-        width = max(len(key) for key in status)
-        for key, value in status.items():
-            if isinstance(value, float):
-                value = f"{value:.3f}"
-            self.stdout.write(f"{key.ljust(width)}  {value if value is not None else '-'}")
+        else:
+            width = max(len(key) for key in status)
+            for key, value in status.items():
+                if isinstance(value, float):
+                    value = f"{value:.3f}"
+                self.stdout.write(f"{key.ljust(width)}  {value if value is not None else '-'}")
+        # A non-zero exit for scripts and monitors: only running and idle are healthy.
         if status["state"] in ("dead", "stuck", "never_started"):
             raise CommandError(f"foreman is {status['state']}")
 
