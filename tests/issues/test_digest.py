@@ -104,7 +104,7 @@ def test_counts_titles_and_sequence(project, digest):
             {"message": {"message": "x %s", "params": ["y"]}, "level": 40, "user": 7}
         ).encode(),
         json.dumps({"logentry": "text", "request": {"headers": [["A", 1]], "url": 3}}).encode(),
-        json.dumps({"message": "deep", "extra": {"a": DEEP}}).encode(),
+        json.dumps({"message": "deep", "extra": {"a": DEEP, "pad": "p" * 20_000}}).encode(),
         json.dumps({"message": "long", "extra": {"s": "x" * 100_000}, "n": 10**30}).encode(),
         json.dumps({"timestamp": 1e20, "breadcrumbs": [{"message": "b"}] * 500}).encode(),
         json.dumps(

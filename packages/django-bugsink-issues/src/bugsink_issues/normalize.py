@@ -72,14 +72,26 @@ def parse_payload(payload: bytes):
         return None, f"payload is not valid JSON: {exc}"[:300]
 
 
-def normalize_event(raw, *, event_id: str, received_at: datetime) -> Normalized:
+# JSON text that needs the full walk even when small: escaped NUL, lone surrogates, huge numbers.
+_NEEDS_WALK = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\d{16}")
+
+
+def needs_full_walk(payload: bytes) -> bool:
+    """Small, clean payloads skip the capping walk (its cost dominates small events): below the
+    string cap no string can be too long, and the size bounds everything else."""
+    return len(payload) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH or bool(
+        _NEEDS_WALK.search(payload)
+    )
+
+
+def normalize_event(raw, *, event_id: str, received_at: datetime, walk=True) -> Normalized:
+    """Normalise a parsed payload. `walk=False` (see needs_full_walk) skips the capping copy; the
+    payload is then normalised in place."""
+    result = Normalized(data={}, timestamp=received_at)
     if not isinstance(raw, dict):
-        result = Normalized(data={}, timestamp=received_at)
         result.flag("", "payload is not a JSON object", raw)
         raw = {}
-    else:
-        result = Normalized(data={}, timestamp=received_at)
-    data = _cap(raw, "", result, 0)
+    data = _cap(raw, "", result, 0) if walk else raw
     if not isinstance(data, dict):
         data = {}
     result.data = data

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from bugsink_issues import storage
 from bugsink_issues.grouping import GroupingResult, grouping_for
-from bugsink_issues.normalize import Normalized, normalize_event, parse_payload
+from bugsink_issues.normalize import Normalized, needs_full_walk, normalize_event, parse_payload
 from bugsink_issues.summary import culprit_for, title_for, user_label
 from bugsink_issues.tags import derive_tags
 
@@ -48,7 +48,10 @@ def prepare_event(spooled, grouping_version) -> PreparedEvent:
         normalized.data["timestamp"] = spooled.received_at.timestamp()
     else:
         normalized = normalize_event(
-            raw, event_id=spooled.event_id, received_at=spooled.received_at
+            raw,
+            event_id=spooled.event_id,
+            received_at=spooled.received_at,
+            walk=needs_full_walk(spooled.payload),
         )
     data = normalized.data
     raw_json = storage.dump_json(data)

@@ -4,10 +4,16 @@ New issues, regressions and unmutes enqueue `tasks.send_issue_alerts` after the 
 signals are sent on commit). `send_test(channel)` sends a test message right away.
 """
 
+import time
+
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from bugsink_issues import signals
 from bugsink_issues.conf import settings
+
+CHANNEL_CACHE_SECONDS = 5
+_has_channels = {}  # project id -> (monotonic time checked, has active channels)
 
 TRIGGER_FLAGS = {
     "new_issue": "on_new_issue",
@@ -51,8 +57,15 @@ def _enqueue(trigger):
         from bugsink_issues.models import AlertChannel
         from bugsink_issues.tasks import send_issue_alerts
 
-        # Skip the task entirely for projects without channels (the common case in a busy digest).
-        if AlertChannel.objects.filter(project_id=issue.project_id, is_active=True).exists():
+        # Skip the task entirely for projects without channels (the common case in a busy digest);
+        # the answer is cached briefly and dropped whenever a channel changes.
+        cached = _has_channels.get(issue.project_id)
+        if cached is None or time.monotonic() - cached[0] > CHANNEL_CACHE_SECONDS:
+            exists = AlertChannel.objects.filter(
+                project_id=issue.project_id, is_active=True
+            ).exists()
+            cached = _has_channels[issue.project_id] = (time.monotonic(), exists)
+        if cached[1]:
             send_issue_alerts.enqueue(issue_id=issue.pk, trigger=trigger)
 
     handler.__name__ = f"enqueue_{trigger}_alerts"
@@ -68,3 +81,9 @@ _on_regressed = receiver(signals.issue_regressed, dispatch_uid="bugsink_issues_a
 _on_unmuted = receiver(signals.issue_unmuted, dispatch_uid="bugsink_issues_alert_unmute")(
     _enqueue("unmute")
 )
+
+
+@receiver(post_save, sender="bugsink_issues.AlertChannel", dispatch_uid="bugsink_issues_ch_save")
+@receiver(post_delete, sender="bugsink_issues.AlertChannel", dispatch_uid="bugsink_issues_ch_del")
+def _forget_channel_cache(sender, instance, **kwargs):
+    _has_channels.pop(instance.project_id, None)

@@ -1,0 +1,258 @@
+"""The digest: events/s from a pre-filled spool, and stored bytes per event, against a raw SQLite
+insert of the same payloads (the ceiling), in the same run.
+
+`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N]`
+
+Payloads are the real sentry-sdk's (benchmarks.payloads captures them once): "one issue" replays
+the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
+"50 KB locals" replays the large event (deep frames with local variables). The spool is pre-filled
+in memory with SpooledEvent objects (reading the ingest spool from disk is ingest's cost, measured
+in its own benchmark). Each mix runs in a fresh SQLite file (WAL, synchronous=NORMAL, BEGIN
+IMMEDIATE) with the real migrations, in a driver subprocess so Django is configured once.
+
+  digest ev/s   events / wall time of digest_batch over all batches (parse, normalise, group,
+                compress, one transaction per batch: issues, events, tags, releases, retention);
+  raw ev/s      the same JSON bytes inserted into a one-table SQLite file by executemany, one
+                transaction per batch, no parsing, no compression, no indexes but the primary key;
+  payload %     stored compressed payload bytes / raw JSON bytes;
+  db B/ev       database file growth per event (after a WAL checkpoint), digest vs raw.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIXES = [("one issue", "small"), ("1,000 issues", "distinct"), ("50 KB locals", "large")]
+
+
+def _arg(argv, name, default):
+    """`--name=N` (what `python -m benchmarks` passes through) or `--name N`."""
+    for i, arg in enumerate(argv):
+        if arg.startswith(name + "="):
+            return int(arg.split("=", 1)[1])
+        if arg == name and i + 1 < len(argv):
+            return int(argv[i + 1])
+    return default
+
+
+def main(argv):
+    with tempfile.TemporaryDirectory(prefix="bench-digest-") as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.digest", "--driver", tmp, *argv],
+            check=True,
+            cwd=ROOT,
+            timeout=3600,
+        )
+
+
+def _configure(data_dir):
+    import django
+    from django.conf import settings
+
+    tasks_module = "django.tasks" if _has("django.tasks") else "django_tasks"
+    settings.configure(
+        SECRET_KEY="bench",
+        USE_TZ=True,
+        DEBUG=False,
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        INSTALLED_APPS=[
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            *([] if tasks_module == "django.tasks" else ["django_tasks"]),
+            "bugsink_ingest",
+            "bugsink_issues",
+        ],
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(data_dir / "main.sqlite3"),
+                "OPTIONS": {
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                },
+            }
+        },
+        TASKS={"default": {"BACKEND": f"{tasks_module}.backends.immediate.ImmediateBackend"}},
+        BUGSINK_ISSUES_RETENTION_MAX_EVENTS=10_000_000,
+    )
+    django.setup()
+
+
+def _has(module):
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+def _spooled_class():
+    if _has("bugsink_ingest.spool"):
+        from bugsink_ingest.spool import SpooledEvent
+
+        return SpooledEvent
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class SpooledEvent:  # the contract's shape, until bugsink_ingest.spool exists
+        spool_id: str
+        project_id: int
+        event_id: str
+        received_at: datetime
+        payload: bytes
+        kind: str = "event"
+        attachments: tuple = ()
+
+    return SpooledEvent
+
+
+def _event_json(envelope: bytes) -> bytes:
+    lines = envelope.split(b"\n")
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith(b"{") and b'"type":"event"' in line.replace(b" ", b""):
+            header = json.loads(line)
+            if "length" in header:
+                start = len(b"\n".join(lines[: i + 1])) + 1
+                return envelope[start : start + header["length"]]
+            return lines[i + 1]
+    raise ValueError("no event item in the template envelope")
+
+
+def _payloads(factory, kind, count):
+    out = []
+    for index in range(count):
+        event_id, raw = factory.raw(kind, index % 1000)
+        out.append((event_id, _event_json(raw)))
+    return out
+
+
+def _db_size(path):
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages, size = (
+            conn.execute("PRAGMA page_count").fetchone()[0],
+            conn.execute("PRAGMA page_size").fetchone()[0],
+        )
+    conn.close()
+    return pages * size
+
+
+def _raw_insert(path, payloads, batch):
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE event (id INTEGER PRIMARY KEY, project_id INTEGER, event_id TEXT, "
+        "payload BLOB)"
+    )
+    empty = _db_size(path)
+    started = time.perf_counter()
+    for i in range(0, len(payloads), batch):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO event (project_id, event_id, payload) VALUES (1, ?, ?)",
+            payloads[i : i + batch],
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed, _db_size(path) - empty
+
+
+def _driver(data_dir, argv):
+    from benchmarks.payloads import EnvelopeFactory, capture_templates
+
+    events = _arg(argv, "--events", 6000)
+    large_events = _arg(argv, "--large-events", 1500)
+    batch = _arg(argv, "--batch", 100)
+    factory = EnvelopeFactory(capture_templates(data_dir / "templates"), "0" * 32)
+    _configure(data_dir)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from bugsink_ingest.models import Project
+    from bugsink_issues.digest import digest_batch
+    from bugsink_issues.models import Event, Issue
+
+    spooled_class = _spooled_class()
+    rows = []
+    for label, kind in MIXES:
+        payloads = _payloads(factory, kind, large_events if kind == "large" else events)
+        project = Project.objects.create(name=label)
+        now = datetime.now(UTC)
+        spool = [
+            spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
+            for event_id, payload in payloads
+        ]
+        digest_batch(spool[:batch])  # warm-up (imports, first issue) outside the timing
+        measured = spool[batch:]
+        connection.close()
+        before = _db_size(data_dir / "main.sqlite3")
+        started = time.perf_counter()
+        for i in range(0, len(measured), batch):
+            digest_batch(measured[i : i + batch])
+        elapsed = time.perf_counter() - started
+        connection.close()
+        db_growth = _db_size(data_dir / "main.sqlite3") - before
+        raw_bytes = sum(len(p) for _, p in payloads[batch:])
+        stored_bytes = sum(
+            len(bytes(b))
+            for b in Event.objects.filter(project=project).values_list("payload", flat=True)[batch:]
+        )
+        raw_elapsed, raw_growth = _raw_insert(
+            str(data_dir / f"raw-{kind}.sqlite3"), payloads[batch:], batch
+        )
+        n = len(measured)
+        rows.append(
+            {
+                "mix": label,
+                "events": n,
+                "issues": Issue.objects.filter(project=project).count(),
+                "json_bytes": raw_bytes / n,
+                "digest_eps": n / elapsed,
+                "raw_eps": n / raw_elapsed,
+                "payload_pct": 100 * stored_bytes / raw_bytes,
+                "db_per_event": db_growth / n,
+                "raw_db_per_event": raw_growth / n,
+            }
+        )
+    _print(rows, batch)
+
+
+def _print(rows, batch):
+    print(
+        f"digest benchmark: batches of {batch}, SQLite WAL/NORMAL, Python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'mix':<14}{'events':>8}{'issues':>8}{'JSON B/ev':>11}{'digest ev/s':>13}"
+        f"{'raw ev/s':>11}{'ratio':>8}{'payload %':>11}{'db B/ev':>10}{'raw db B/ev':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['mix']:<14}{r['events']:>8}{r['issues']:>8}{r['json_bytes']:>11.0f}"
+            f"{r['digest_eps']:>13.0f}{r['raw_eps']:>11.0f}"
+            f"{r['digest_eps'] / r['raw_eps']:>8.3f}{r['payload_pct']:>10.1f}%"
+            f"{r['db_per_event']:>10.0f}{r['raw_db_per_event']:>13.0f}"
+        )
+    print(
+        "targets: >= 1,500 ev/s for ~4 KB events, >= 300 ev/s for 50 KB events, "
+        "payload <= 40% of the raw JSON"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--driver"]:
+        os.environ.pop("DJANGO_SETTINGS_MODULE", None)
+        _driver(Path(sys.argv[2]), sys.argv[3:])
+    else:
+        main(sys.argv[1:])
