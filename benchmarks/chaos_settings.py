@@ -1,7 +1,8 @@
 """The reference deployment's settings for chaos runs, and the only two differences.
 
 - Retention never evicts, so every acknowledged event can still be found by its id at the end.
-- The spool holds fewer events (CHAOS_SPOOL_LIMIT), so "spool full" is reached in seconds.
+- Ingest refuses (429) at a smaller backlog (CHAOS_SPOOL_LIMIT, default 2,000 events instead of
+  100,000), so "spool full" is reached in seconds.
 """
 
 import os
@@ -9,4 +10,4 @@ import os
 from bugsink_site.settings import *  # noqa: F403
 
 BUGSINK_ISSUES_RETENTION_MAX_EVENTS = 10**9
-_spool_limit = int(os.environ.get("CHAOS_SPOOL_LIMIT", "2000"))
+BUGSINK_INGEST_MAX_BACKLOG = int(os.environ.get("CHAOS_SPOOL_LIMIT", "2000"))
