@@ -2,29 +2,15 @@
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
+from bugsink_ingest.spool import SpooledAttachment, SpooledEvent  # noqa: F401  (re-exported)
+
 # Copies of the shared samples (161 real payloads) and of a few captured SDK requests (decoded).
 DATA = Path(__file__).parent / "data"
-
-if find_spec("bugsink_ingest.spool") is not None:
-    from bugsink_ingest.spool import SpooledEvent
-else:  # the ingest colleague's module is not there yet: the same shape as the contract
-
-    @dataclass(frozen=True)
-    class SpooledEvent:
-        spool_id: str
-        project_id: int
-        event_id: str
-        received_at: datetime
-        payload: bytes
-        kind: str = "event"
-        attachments: tuple = ()
 
 
 def sample_paths():

@@ -17,6 +17,7 @@ from bugsink_issues.models import (
 )
 from bugsink_issues.storage import load_attachment, load_payload
 from tests.issues.conftest import (
+    SpooledAttachment,
     SpooledEvent,
     capture_payload,
     python_exception,
@@ -211,36 +212,20 @@ def test_feedback_links_to_its_event_either_order(project, digest):
 
 
 def test_attachments_are_stored(project, digest):
-    from tests.issues import conftest
-
-    attachment_type = getattr(
-        __import__("bugsink_ingest.spool", fromlist=["x"])
-        if conftest.find_spec("bugsink_ingest.spool")
-        else None,
-        "SpooledAttachment",
-        None,
-    )
     data = b"line 1\r\nline 2\n" * 100
-    if attachment_type is not None:
-        item = attachment_type(
-            filename="a.txt",
-            content_type="text/plain",
-            attachment_type="event.attachment",
-            data=data,
-        )
-    else:
-        from types import SimpleNamespace
-
-        item = SimpleNamespace(
-            filename="a.txt",
-            content_type="text/plain",
-            attachment_type="event.attachment",
-            data=data,
-        )
+    item = SpooledAttachment("a.txt", "text/plain", "event.attachment", data)
     digest([spooled(project, python_exception(), attachments=(item,))])
     stored = EventAttachment.objects.get()
     assert stored.filename == "a.txt" and stored.size == len(data)
     assert load_attachment(stored) == data
+
+
+def test_digest_batch_is_the_registered_consumer():
+    from bugsink_ingest.handoff import get_consumer
+    from bugsink_issues.digest import digest_batch
+
+    consumer = get_consumer()
+    assert consumer.func is digest_batch and consumer.wants_attachments
 
 
 def test_unknown_project_is_skipped_with_a_log(db, digest, caplog):

@@ -72,15 +72,15 @@ def parse_payload(payload: bytes):
         return None, f"payload is not valid JSON: {exc}"[:300]
 
 
-# JSON text that needs the full walk even when small: escaped NUL, lone surrogates, huge numbers.
-_NEEDS_WALK = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\d{16}")
-
-
 def needs_full_walk(payload: bytes) -> bool:
     """Small, clean payloads skip the capping walk (its cost dominates small events): below the
-    string cap no string can be too long, and the size bounds everything else."""
-    return len(payload) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH or bool(
-        _NEEDS_WALK.search(payload)
+    string cap no string can be too long, and the size bounds everything else. Escaped NUL and
+    surrogates (which databases refuse) always need the walk."""
+    return (
+        len(payload) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH
+        or b"\\u0000" in payload
+        or b"\\ud" in payload
+        or b"\\uD" in payload
     )
 
 
