@@ -118,7 +118,7 @@ def _digest_project(project_settings, prepared):
             )
     orders = observe_releases(project_id, seen_releases)
 
-    rows, tag_counts, changed = [], {}, set()
+    rows, tag_counts, changed, state_changed_issues = [], {}, set(), set()
     for p in fresh:
         grouping = groupings[p.grouping.key]
         issue = issues[grouping.issue_id]
@@ -132,6 +132,8 @@ def _digest_project(project_settings, prepared):
             event_id=p.spooled.event_id,
             orders=orders,
         )
+        if state_changed or issue.status == "muted":  # muted: the window counter moves
+            state_changed_issues.add(issue.pk)
         issue.event_count += 1
         issue.stored_event_count += 1
         if is_first:
@@ -172,7 +174,7 @@ def _digest_project(project_settings, prepared):
 
     Event.objects.bulk_create(rows, batch_size=200)
     _store_attachments(fresh, rows)
-    _save_issues([issues[pk] for pk in changed])
+    _save_issues([issues[pk] for pk in changed], state_changed_issues)
     record_issue_tags(project_id, tag_counts)
     ProjectSettings.objects.filter(pk=project_settings.pk).update(
         stored_event_count=project_settings.stored_event_count + len(rows)
@@ -181,45 +183,39 @@ def _digest_project(project_settings, prepared):
     link_waiting_feedback(project_id, {row.event_id: row for row in rows})
 
 
-ISSUE_FIELDS_SET_BY_DIGEST = [
-    "event_count",
-    "stored_event_count",
-    "first_seen",
-    "last_seen",
-    "title",
-    "culprit",
-    "level",
-    "first_release",
-    "last_release",
-    "status",
-    "resolved_at",
-    "resolved_in_release",
-    "resolve_in_next_release",
-    "muted_at",
-    "muted_until",
-    "mute_until_event_count",
-    "mute_window_seconds",
-    "mute_window_hits",
-    "regression_count",
-    "last_regressed_at",
-]
+# Every event changes these; the state fields below only change with a state change.
+ISSUE_COUNTER_FIELDS = [
+    "event_count", "stored_event_count", "first_seen", "last_seen", "title", "culprit", "level",
+    "first_release", "last_release",
+]  # fmt: skip
+ISSUE_STATE_FIELDS = [
+    "status", "resolved_at", "resolved_in_release", "resolve_in_next_release", "muted_at",
+    "muted_until", "mute_until_event_count", "mute_window_seconds", "mute_window_hits",
+    "regression_count", "last_regressed_at",
+]  # fmt: skip
 
 
-def _save_issues(issues):
-    """One executemany UPDATE: Django's bulk_update builds CASE expressions per field and row,
-    which cost more than the rest of the digest together at 100 distinct issues per batch."""
-    if not issues:
-        return
-    fields = [Issue._meta.get_field(name) for name in ISSUE_FIELDS_SET_BY_DIGEST]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(Issue._meta.db_table)} SET {assignments} WHERE id = %s"
-    rows = [
-        [f.get_db_prep_save(getattr(issue, f.attname), connection) for f in fields] + [issue.pk]
-        for issue in issues
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+def _save_issues(issues, state_changed):
+    """executemany UPDATEs: Django's bulk_update builds CASE expressions per field and row, which
+    cost more than the rest of the digest together at 100 distinct issues per batch."""
+    plain = [i for i in issues if i.pk not in state_changed]
+    changed = [i for i in issues if i.pk in state_changed]
+    for group, names in (
+        (plain, ISSUE_COUNTER_FIELDS),
+        (changed, ISSUE_COUNTER_FIELDS + ISSUE_STATE_FIELDS),
+    ):
+        if not group:
+            continue
+        fields = [Issue._meta.get_field(name) for name in names]
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        sql = f"UPDATE {quote(Issue._meta.db_table)} SET {assignments} WHERE id = %s"
+        rows = [
+            [f.get_db_prep_save(getattr(issue, f.attname), connection) for f in fields] + [issue.pk]
+            for issue in group
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
 
 def _drop_known(project_id, prepared):
