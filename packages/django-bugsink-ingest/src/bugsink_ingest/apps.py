@@ -6,3 +6,6 @@ class BugsinkIngestConfig(AppConfig):
     label = "bugsink_ingest"
     verbose_name = "Bugsink ingest"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from bugsink_ingest import checks, conf  # noqa: F401  (settings defaults, register checks)

@@ -5,8 +5,8 @@ setting (a dotted path) overrides it. The consumer is called with batches of Spo
 Django Tasks task; events leave the spool only after it returned (at-least-once delivery).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.conf import settings
 from django.utils.module_loading import import_string

@@ -15,6 +15,9 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"drain pending since {self.created_at}"
     # Per-project ingest rate limit (events per minute); null falls back to the installation default.
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
 
@@ -50,8 +53,36 @@ class ProjectKey(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self):
+        return f"drain pending since {self.created_at}"
+
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self):
         return f"{self.project}: {self.public_key}"
+
+
+class SpoolEntry(models.Model):
+    """One event in the DatabaseSpool (used only when BUGSINK_INGEST_SPOOL names it)."""
+
+    spool_id = models.CharField(max_length=64, unique=True)
+    blob = models.BinaryField()  # spool_format.dump() of the event
+    # A drain owns the row until then; null means waiting.
+    claimed_until = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.spool_id
+
+
+class SpoolWakeup(models.Model):
+    """At most one row: a drain task is enqueued and has not started yet."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"drain pending since {self.created_at}"

@@ -1,0 +1,111 @@
+"""Finding and checking the DSN key of a request.
+
+Messages help fix a DSN but never say whether a project id exists.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+
+from bugsink_ingest.errors import IngestError
+
+_KEY_RE = re.compile(r"sentry_key\s*=\s*([^,\s]+)")
+
+
+class AuthError(IngestError):
+    pass
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: int
+    public_key: str
+    project_id: int
+    is_active: bool
+    key_limit: int | None
+    project_limit: int | None
+
+
+def key_from_request(request) -> str | None:
+    """The sentry_key from X-Sentry-Auth, Authorization: Sentry, or the query string."""
+    for header in ("HTTP_X_SENTRY_AUTH", "HTTP_AUTHORIZATION"):
+        value = request.META.get(header, "")
+        if value.lower().startswith("sentry "):
+            if match := _KEY_RE.search(value):
+                return match.group(1)
+    query = parse_qs(request.META.get("QUERY_STRING", ""))
+    if query.get("sentry_key"):
+        return query["sentry_key"][0]
+    return None
+
+
+def parse_dsn(dsn) -> tuple[str, int] | None:
+    """(public_key, project_id) from a DSN string, or None."""
+    if not isinstance(dsn, str):
+        return None
+    try:
+        parts = urlsplit(dsn)
+        key = parts.username
+        project_id = int(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    except ValueError:
+        return None
+    return (key, project_id) if key else None
+
+
+_cache: dict[str, tuple[float, KeyInfo | None]] = {}
+
+
+def lookup_key(public_key: str) -> KeyInfo | None:
+    """The key's row, cached per process for KEY_CACHE_SECONDS (saves a query per event)."""
+    now = time.monotonic()
+    hit = _cache.get(public_key)
+    if hit and hit[0] > now:
+        return hit[1]
+    from bugsink_ingest.models import ProjectKey
+
+    row = (
+        ProjectKey.objects.filter(public_key=public_key)
+        .values_list(
+            "id",
+            "project_id",
+            "is_active",
+            "rate_limit_per_minute",
+            "project__rate_limit_per_minute",
+        )
+        .first()
+    )
+    info = KeyInfo(row[0], public_key, row[1], row[2], row[3], row[4]) if row else None
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[public_key] = (now + settings.BUGSINK_INGEST_KEY_CACHE_SECONDS, info)
+    return info
+
+
+def authenticate(public_key: str | None, project_id: int) -> KeyInfo:
+    if not public_key:
+        raise _error(
+            401,
+            "No DSN key in the request: send sentry_key in X-Sentry-Auth, in the query string, "
+            "or in the envelope header's dsn. Check that the SDK was given the full DSN.",
+        )
+    if not re.fullmatch(r"[0-9a-fA-F]{32}", public_key):
+        raise _error(401, "The DSN key is not 32 hex digits: copy the DSN again from the project.")
+    info = lookup_key(public_key.lower())
+    if info is None or info.project_id != project_id:
+        raise _error(
+            403,
+            f"No active key {public_key} for project {project_id}: check both the key and the "
+            "number at the end of your DSN against the project's settings.",
+        )
+    if not info.is_active:
+        raise _error(403, f"The DSN key {public_key} is disabled: use another key of the project.")
+    return info
+
+
+def _error(status, detail):
+    e = AuthError(detail)
+    e.status = status
+    return e

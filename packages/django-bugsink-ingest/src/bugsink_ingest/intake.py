@@ -1,0 +1,135 @@
+"""From parsed input to spooled events: ids, kinds, attachments, rate limits, backpressure."""
+
+import base64
+import binascii
+import json
+import re
+import time
+import uuid
+import zlib
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from bugsink_ingest import ratelimit
+from bugsink_ingest.errors import BadRequest, TooLarge
+from bugsink_ingest.handoff import wants_attachments
+from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool
+from bugsink_ingest.spool_format import new_spool_id
+
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+class Backpressure(Exception):
+    pass
+
+
+def normal_event_id(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.replace("-", "").lower()
+    return value if _HEX32.fullmatch(value) else None
+
+
+def json_object(payload: bytes, what: str) -> dict:
+    try:
+        value = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest(f"{what} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadRequest(f"{what} is not a JSON object")
+    return value
+
+
+def events_from_envelope(envelope, project_id: int) -> list[SpooledEvent]:
+    """The events of an envelope; attachments ride with its event (if the consumer wants them)."""
+    header_id = normal_event_id(envelope.headers.get("event_id"))
+    now = datetime.now(UTC)
+    events, attachments, main = [], [], None
+    for item in envelope.items:
+        if item.type == "attachment":
+            attachments.append(
+                SpooledAttachment(
+                    filename=str(item.headers.get("filename") or "attachment"),
+                    content_type=str(
+                        item.headers.get("content_type") or "application/octet-stream"
+                    ),
+                    attachment_type=str(item.headers.get("attachment_type") or "event.attachment"),
+                    data=item.payload,
+                )
+            )
+            continue
+        body = json_object(item.payload, f"{item.type} item")
+        own_id = normal_event_id(body.get("event_id"))
+        if item.type == "event":
+            event_id = header_id or own_id or uuid.uuid4().hex
+        else:
+            event_id = own_id or uuid.uuid4().hex
+        kind = item.type if item.type != "event" else "event"
+        event = dict(project_id=project_id, event_id=event_id, payload=item.payload, kind=kind)
+        if item.type == "event" and main is None:
+            main = event
+        events.append(event)
+    if main is not None and attachments and wants_attachments():
+        main["attachments"] = tuple(attachments)
+    return [SpooledEvent(spool_id=new_spool_id(), received_at=now, **e) for e in events]
+
+
+def store_payload(raw: bytes) -> bytes:
+    """/store/ bodies: JSON, or (old SDKs) base64 of zlib data with no header saying so."""
+    stripped = raw.lstrip()
+    if stripped.startswith(b"{"):
+        return raw
+    try:
+        packed = base64.b64decode(stripped, validate=False)
+        d = zlib.decompressobj()
+        data = d.decompress(packed, settings.BUGSINK_INGEST_MAX_EVENT_SIZE + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        raise BadRequest("store body is neither JSON nor base64 of zlib data") from None
+    if len(data) > settings.BUGSINK_INGEST_MAX_EVENT_SIZE:
+        raise TooLarge(f"event over {settings.BUGSINK_INGEST_MAX_EVENT_SIZE} bytes")
+    return data
+
+
+def event_from_store(payload: bytes, project_id: int) -> SpooledEvent:
+    body = json_object(payload, "event")
+    return SpooledEvent(
+        spool_id=new_spool_id(),
+        project_id=project_id,
+        event_id=normal_event_id(body.get("event_id")) or uuid.uuid4().hex,
+        received_at=datetime.now(UTC),
+        payload=payload,
+    )
+
+
+_backlog_checked = [0.0, 0]
+
+
+def check_backpressure() -> None:
+    """Refuse new events while the spool holds too many (looked at once a second per process)."""
+    cap = settings.BUGSINK_INGEST_MAX_BACKLOG
+    if cap is None:
+        return
+    now = time.monotonic()
+    if now - _backlog_checked[0] > 1.0:
+        _backlog_checked[:] = [now, get_spool().backlog_size()]
+    if _backlog_checked[1] >= cap:
+        raise Backpressure()
+
+
+def accept(events: list[SpooledEvent], key) -> ratelimit.Limited | None:
+    """Spool the events unless a rate limit says no. Returns the limit hit, if any."""
+    if not events:
+        return None
+    check_backpressure()
+    limited = ratelimit.check_and_count(key)
+    if limited:
+        return limited
+    spool = get_spool()
+    for event in events:
+        spool.write(event)
+    _backlog_checked[1] += len(events)
+    from bugsink_ingest.tasks import wake_drain
+
+    wake_drain()
+    return None

@@ -1,0 +1,48 @@
+"""Browser CSP violation reports as events."""
+
+import json
+import uuid
+
+from bugsink_ingest.errors import BadRequest
+
+
+def report_to_event(payload: bytes) -> bytes:
+    """A report-uri body ({"csp-report": {...}}) or a Reporting API list, as event JSON bytes."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("CSP report is not valid JSON") from None
+    if isinstance(data, list):  # Reporting API: [{"type": "csp-violation", "body": {...}}]
+        data = next((r.get("body") for r in data if isinstance(r, dict)), None)
+        report = _from_reporting_api(data) if isinstance(data, dict) else None
+    elif isinstance(data, dict):
+        report = data.get("csp-report")
+    else:
+        report = None
+    if not isinstance(report, dict):
+        raise BadRequest("not a CSP report: expected a csp-report object")
+    directive = str(report.get("effective-directive") or report.get("violated-directive") or "")
+    blocked = str(report.get("blocked-uri") or "inline")
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "level": "error",
+        "logger": "csp",
+        "platform": "javascript",
+        "message": f"Blocked '{directive.split(' ')[0] or 'resource'}' from '{blocked}'",
+        "request": {"url": str(report.get("document-uri") or "")},
+        "tags": {"csp.directive": directive.split(" ")[0][:200], "csp.blocked": blocked[:200]},
+        "extra": {"csp_report": report},
+    }
+    return json.dumps(event).encode()
+
+
+def _from_reporting_api(body: dict) -> dict:
+    return {
+        "document-uri": body.get("documentURL"),
+        "blocked-uri": body.get("blockedURL"),
+        "effective-directive": body.get("effectiveDirective"),
+        "original-policy": body.get("originalPolicy"),
+        "source-file": body.get("sourceFile"),
+        "line-number": body.get("lineNumber"),
+        "disposition": body.get("disposition"),
+    }

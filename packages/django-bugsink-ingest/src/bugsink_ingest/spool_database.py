@@ -1,0 +1,69 @@
+"""DatabaseSpool: events as rows on a database alias, so several web hosts can share one spool.
+
+Claims set claimed_until (a lease) in a short transaction; an expired lease means its drain died
+and the rows are claimed again. With PostgreSQL, SKIP LOCKED keeps concurrent drains apart.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from bugsink_ingest import spool_format
+from bugsink_ingest.spool import SpooledEvent
+
+WAKE_STALE_SECONDS = 60
+
+
+class DatabaseSpool:
+    def __init__(self, alias=None):
+        self.alias = alias or settings.BUGSINK_INGEST_SPOOL_DATABASE
+
+    def _entries(self):
+        from bugsink_ingest.models import SpoolEntry
+
+        return SpoolEntry.objects.using(self.alias)
+
+    def write(self, event: SpooledEvent) -> None:
+        self._entries().create(spool_id=event.spool_id, blob=spool_format.dump(event))
+
+    def backlog_size(self) -> int:
+        return self._entries().count()
+
+    def claim(self, limit: int) -> list[SpooledEvent]:
+        now = timezone.now()
+        lease = now + timedelta(seconds=settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS)
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        skip_locked = connections[self.alias].features.has_select_for_update_skip_locked
+        with transaction.atomic(using=self.alias):
+            rows = self._entries().filter(free).order_by("id")
+            if skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            rows = list(rows.values_list("id", "spool_id", "blob")[:limit])
+            self._entries().filter(id__in=[r[0] for r in rows]).update(claimed_until=lease)
+        return [spool_format.load(spool_id, bytes(blob)) for _, spool_id, blob in rows]
+
+    def ack(self, spool_ids) -> None:
+        self._entries().filter(spool_id__in=list(spool_ids)).delete()
+
+    def release(self, spool_ids) -> None:
+        self._entries().filter(spool_id__in=list(spool_ids)).update(claimed_until=None)
+
+    def request_wakeup(self) -> bool:
+        from bugsink_ingest.models import SpoolWakeup
+
+        wakeups = SpoolWakeup.objects.using(self.alias)
+        try:
+            with transaction.atomic(using=self.alias):
+                wakeups.create(id=1)
+            return True
+        except IntegrityError:
+            stale = timezone.now() - timedelta(seconds=WAKE_STALE_SECONDS)
+            return wakeups.filter(id=1, created_at__lt=stale).update(created_at=timezone.now()) == 1
+
+    def clear_wakeup(self) -> None:
+        from bugsink_ingest.models import SpoolWakeup
+
+        SpoolWakeup.objects.using(self.alias).filter(id=1).delete()

@@ -1,0 +1,114 @@
+"""FileSpool: one file per event in a directory (one machine).
+
+An event is written under tmp/ and renamed into ready/, so a reader never sees half a file and a
+crash leaves at most a stray temp file. A drain claims files by renaming them into claimed/ (only
+one drain wins a rename), removes them after the consumer returned, and puts back claims older than
+BUGSINK_INGEST_SPOOL_CLAIM_SECONDS (their drain died).
+"""
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from bugsink_ingest import spool_format
+from bugsink_ingest.spool import SpooledEvent
+
+logger = logging.getLogger(__name__)
+SUFFIX = ".event"
+WAKE_STALE_SECONDS = 60
+
+
+class FileSpool:
+    def __init__(self, directory=None):
+        base = directory or settings.BUGSINK_INGEST_SPOOL_DIR
+        self.dir = Path(base or Path(tempfile.gettempdir()) / "bugsink-spool")
+        self.tmp, self.ready, self.claimed = (self.dir / n for n in ("tmp", "ready", "claimed"))
+        for d in (self.tmp, self.ready, self.claimed):
+            d.mkdir(parents=True, exist_ok=True)
+        self.wake_marker = self.dir / "wake"
+
+    def write(self, event: SpooledEvent) -> None:
+        name = event.spool_id + SUFFIX
+        tmp = self.tmp / name
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            data = memoryview(spool_format.dump(event))
+            while data:
+                data = data[os.write(fd, data) :]
+            if settings.BUGSINK_INGEST_SPOOL_FSYNC:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        os.rename(tmp, self.ready / name)
+
+    def backlog_size(self) -> int:
+        return sum(
+            1 for d in (self.ready, self.claimed) for n in os.listdir(d) if n.endswith(SUFFIX)
+        )
+
+    def claim(self, limit: int) -> list[SpooledEvent]:
+        self._reclaim_stale()
+        names = sorted(n for n in os.listdir(self.ready) if n.endswith(SUFFIX))[:limit]
+        events = []
+        now = time.time()
+        for name in names:
+            target = self.claimed / name
+            try:
+                os.rename(self.ready / name, target)
+                os.utime(target, (now, now))  # the claim's age, for _reclaim_stale
+            except FileNotFoundError:
+                continue  # another drain took it
+            try:
+                events.append(spool_format.load(name[: -len(SUFFIX)], target.read_bytes()))
+            except (ValueError, KeyError, TypeError) as e:
+                # Unreadable (a bug or disk damage): set aside, never retried in a loop.
+                logger.error("spooled file %s is unreadable (%s); moved to broken/", name, e)
+                (self.dir / "broken").mkdir(exist_ok=True)
+                os.rename(target, self.dir / "broken" / name)
+        return events
+
+    def ack(self, spool_ids) -> None:
+        for spool_id in spool_ids:
+            (self.claimed / (spool_id + SUFFIX)).unlink(missing_ok=True)
+
+    def release(self, spool_ids) -> None:
+        for spool_id in spool_ids:
+            try:
+                os.rename(self.claimed / (spool_id + SUFFIX), self.ready / (spool_id + SUFFIX))
+            except FileNotFoundError:
+                pass
+
+    def _reclaim_stale(self) -> None:
+        cutoff = time.time() - settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS
+        for entry in os.scandir(self.claimed):
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.rename(entry.path, self.ready / entry.name)
+            except FileNotFoundError:
+                pass
+
+    # Wake-up marker: at most one drain task is waiting to start (see tasks.py).
+    def request_wakeup(self) -> bool:
+        """True if the caller must enqueue a drain (no drain is pending, or it looks lost)."""
+        try:
+            os.close(os.open(self.wake_marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                age = time.time() - self.wake_marker.stat().st_mtime
+            except FileNotFoundError:
+                return self.request_wakeup()
+            if age > WAKE_STALE_SECONDS:
+                os.utime(self.wake_marker)
+                return True
+            return False
+
+    def clear_wakeup(self) -> None:
+        self.wake_marker.unlink(missing_ok=True)

@@ -1,0 +1,171 @@
+"""The Sentry endpoints. Thin: reading, parsing and spooling live in their own modules.
+
+No session, CSRF or user work happens here (csrf_exempt; nothing touches request.session or
+request.user), and every answer, errors included, carries the CORS headers.
+"""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from bugsink_ingest import auth, intake, security
+from bugsink_ingest.decoding import decode_stream, read_wsgi_body
+from bugsink_ingest.envelope import ChunkReader, Envelope, Limits, read_header, read_items
+from bugsink_ingest.errors import BadRequest, IngestError
+
+logger = logging.getLogger(__name__)
+EXPOSED = "x-sentry-error, x-sentry-rate-limits, retry-after"
+ALLOWED_HEADERS = (
+    "content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage"
+)
+
+
+def _limits() -> Limits:
+    return Limits(
+        header_line=settings.BUGSINK_INGEST_MAX_HEADER_LINE,
+        event=settings.BUGSINK_INGEST_MAX_EVENT_SIZE,
+        attachment=settings.BUGSINK_INGEST_MAX_ATTACHMENT_SIZE,
+    )
+
+
+def _body(request, max_output: int):
+    raw = read_wsgi_body(request.META, settings.BUGSINK_INGEST_MAX_COMPRESSED_BODY)
+    return decode_stream(raw, request.META.get("HTTP_CONTENT_ENCODING", ""), max_output)
+
+
+def _with_cors(response, request):
+    response["Access-Control-Allow-Origin"] = settings.BUGSINK_INGEST_CORS_ALLOW_ORIGIN
+    response["Access-Control-Expose-Headers"] = EXPOSED
+    if settings.BUGSINK_INGEST_CORS_ALLOW_ORIGIN != "*":
+        response["Vary"] = "Origin"
+    return response
+
+
+def _preflight(request):
+    response = HttpResponse(status=200)
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = request.META.get(
+        "HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ALLOWED_HEADERS
+    )
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _error(status: int, detail: str, **headers):
+    response = JsonResponse({"detail": detail}, status=status)
+    response["X-Sentry-Error"] = detail
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _endpoint(handler):
+    """POST only; OPTIONS answered; every failure a clean 4xx/503 with CORS headers."""
+
+    @csrf_exempt
+    def view(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            return _with_cors(_preflight(request), request)
+        if request.method != "POST":
+            response = _error(405, "Send events with POST.")
+            response["Allow"] = "POST, OPTIONS"
+            return _with_cors(response, request)
+        stage = ["reading"]
+        try:
+            response = handler(request, stage, *args, **kwargs)
+        except IngestError as e:
+            response = _error(e.status, e.detail)
+        except intake.Backpressure:
+            seconds = settings.BUGSINK_INGEST_BACKPRESSURE_RETRY_AFTER
+            response = _error(
+                429,
+                "The server is catching up on a backlog; retry later.",
+                Retry_After=str(seconds),
+            )
+        except Exception:
+            # The last resort: a bug, or the spool's disk/database failed. Nothing was acknowledged.
+            logger.exception("ingest failed while %s", stage[0])
+            if stage[0] == "spooling":
+                response = _error(503, "Could not store the event; retry later.", Retry_After="60")
+            else:
+                response = _error(400, "The request could not be read.")
+        return _with_cors(response, request)
+
+    view.__name__ = handler.__name__
+    view.__module__ = __name__
+    return view
+
+
+def _answer(request, stage, key, envelope_or_events, event_id):
+    stage[0] = "spooling"
+    events = envelope_or_events
+    limited = intake.accept(events, key)
+    if limited:
+        return _error(
+            429,
+            f"Rate limit for this {limited.scope} reached.",
+            Retry_After=str(limited.retry_after),
+            X_Sentry_Rate_Limits=f"{limited.retry_after}:error:{limited.scope}",
+        )
+    event_id = events[0].event_id if events else event_id
+    return JsonResponse({"id": event_id} if event_id else {})
+
+
+def _read_envelope(request, project_id: int | None, tunnel: bool):
+    limits = _limits()
+    reader = ChunkReader(_body(request, settings.BUGSINK_INGEST_MAX_ENVELOPE_SIZE))
+    key = None
+    request_key = None if tunnel else auth.key_from_request(request)
+    if request_key:  # refuse a bad key before reading the body
+        key = auth.authenticate(request_key, project_id)
+    envelope = Envelope(read_header(reader, limits))
+    if key is None:
+        parsed = auth.parse_dsn(envelope.headers.get("dsn"))
+        if parsed is None:
+            if tunnel:
+                raise BadRequest("The envelope header has no valid dsn: the tunnel needs one.")
+            key = auth.authenticate(None, project_id)
+        dsn_key, dsn_project = parsed
+        if tunnel:
+            project_id = dsn_project
+        elif dsn_project != project_id:
+            raise BadRequest("The envelope's dsn names another project than the URL.")
+        key = auth.authenticate(dsn_key, project_id)
+    envelope.items = list(read_items(reader, limits))
+    events = intake.events_from_envelope(envelope, key.project_id)
+    return key, events, intake.normal_event_id(envelope.headers.get("event_id"))
+
+
+def _envelope(request, stage, project_id):
+    key, events, event_id = _read_envelope(request, int(project_id), tunnel=False)
+    return _answer(request, stage, key, events, event_id)
+
+
+def _tunnel(request, stage):
+    key, events, event_id = _read_envelope(request, None, tunnel=True)
+    return _answer(request, stage, key, events, event_id)
+
+
+def _store(request, stage, project_id):
+    key = auth.authenticate(auth.key_from_request(request), int(project_id))
+    # base64 makes a body a third larger than the event it carries.
+    raw = b"".join(_body(request, settings.BUGSINK_INGEST_MAX_EVENT_SIZE * 4 // 3 + 4))
+    event = intake.event_from_store(intake.store_payload(raw), key.project_id)
+    return _answer(request, stage, key, [event], event.event_id)
+
+
+def _security(request, stage, project_id):
+    key = auth.authenticate(auth.key_from_request(request), int(project_id))
+    raw = b"".join(_body(request, settings.BUGSINK_INGEST_MAX_EVENT_SIZE))
+    event = intake.event_from_store(security.report_to_event(raw), key.project_id)
+    return _answer(request, stage, key, [event], event.event_id)
+
+
+envelope = _endpoint(_envelope)
+store = _endpoint(_store)
+security_report = _endpoint(_security)
+# Mount on the host site for browser code (same origin, auth from the envelope's dsn):
+#     path("sentry-tunnel/", bugsink_ingest.views.tunnel)
+tunnel = _endpoint(_tunnel)
