@@ -15,9 +15,6 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"drain pending since {self.created_at}"
     # Per-project ingest rate limit (events per minute); null falls back to the installation default.
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
 
@@ -52,9 +49,6 @@ class ProjectKey(models.Model):
     # Per-key rate limit (events per minute); null means only the project and global limits apply.
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"drain pending since {self.created_at}"
 
     class Meta:
         ordering = ["created_at", "id"]
