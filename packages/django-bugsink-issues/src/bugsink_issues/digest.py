@@ -297,6 +297,8 @@ def _find_or_create_issues(project_settings, fresh, now):
 
 def _adopt_older_keys(project_id, missing, older_versions, found):
     for p in missing:
+        if p.grouping.key in found:  # several events of the batch share the new key
+            continue
         for version in sorted(older_versions, reverse=True):
             old = grouping_for(p.data, version)
             existing = Grouping.objects.filter(project_id=project_id, key=old.key).first()
