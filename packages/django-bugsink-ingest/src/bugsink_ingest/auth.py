@@ -91,9 +91,10 @@ def authenticate(public_key: str | None, project_id: int) -> KeyInfo:
             "No DSN key in the request: send sentry_key in X-Sentry-Auth, in the query string, "
             "or in the envelope header's dsn. Check that the SDK was given the full DSN.",
         )
-    if not re.fullmatch(r"[0-9a-fA-F]{32}", public_key):
-        raise _error(401, "The DSN key is not 32 hex digits: copy the DSN again from the project.")
-    info = lookup_key(public_key.lower())
+    # New keys are 32 hex digits; older installations may hold other short alphanumeric keys.
+    if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", public_key):
+        raise _error(401, "The DSN key has unexpected characters: copy the DSN again.")
+    info = lookup_key(public_key)
     if info is None or info.project_id != project_id:
         raise _error(
             403,

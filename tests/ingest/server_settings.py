@@ -1,0 +1,57 @@
+"""Settings for the Gunicorn server the ingest tests start: the ingest app alone, tasks run
+immediately (the drain runs inside the request), and a recording consumer.
+
+Paths come from the environment so each test run has its own scratch directory.
+"""
+
+import os
+from pathlib import Path
+
+from tests.compat import IMMEDIATE_BACKEND, TASKS_APPS
+
+DATA = Path(os.environ["INGEST_TEST_DIR"])
+
+SECRET_KEY = "ingest-tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+ROOT_URLCONF = "tests.ingest.server_urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    *TASKS_APPS,
+    "bugsink_ingest",
+]
+# A host site's usual middleware: the ingest views must work (and stay cheap) behind it.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA / "db.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+}
+TASKS = {"default": {"BACKEND": IMMEDIATE_BACKEND}}
+
+BUGSINK_INGEST_SPOOL_DIR = DATA / "spool"
+BUGSINK_INGEST_CONSUMER = os.environ.get("INGEST_TEST_CONSUMER", "tests.ingest.recorder.record")
+BUGSINK_INGEST_SPOOL = os.environ.get("INGEST_TEST_SPOOL", "bugsink_ingest.spool_files.FileSpool")
+BUGSINK_INGEST_MAX_EVENT_SIZE = int(os.environ.get("INGEST_TEST_MAX_EVENT", 1024 * 1024))
+BUGSINK_INGEST_RATE_LIMIT_PER_MINUTE = int(os.environ.get("INGEST_TEST_GLOBAL_LIMIT", 0)) or None
+BUGSINK_INGEST_MAX_BACKLOG = int(os.environ.get("INGEST_TEST_MAX_BACKLOG", 100_000))
+BUGSINK_INGEST_KEY_CACHE_SECONDS = 0  # tests flip keys on and off
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}
