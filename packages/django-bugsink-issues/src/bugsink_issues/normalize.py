@@ -103,6 +103,7 @@ def normalize_event(raw, *, event_id: str, received_at: datetime, walk=True) -> 
         if name in data:
             _values_interface(data, name, result)
     for value in _exception_values(data):
+        _exception(value, result)
         _stacktrace(value, "exception", result)
     for value in (data.get("threads") or {}).get("values", []):
         _stacktrace(value, "threads", result)
@@ -242,6 +243,31 @@ def _values_interface(data, name, result):
     data[name] = {"values": clean}
 
 
+def _exception(value, result):
+    for key in ("type", "value", "module"):
+        if value.get(key) is not None and not isinstance(value[key], str):
+            value[key] = _scalar_text(value[key])
+    mechanism = value.get("mechanism")
+    if mechanism is None:
+        return
+    if not isinstance(mechanism, dict):
+        result.flag("exception.mechanism", "not an object; dropped", mechanism)
+        value.pop("mechanism")
+        return
+    for key in ("exception_id", "parent_id"):
+        if key in mechanism and not (
+            mechanism[key] is None
+            or (isinstance(mechanism[key], int) and not isinstance(mechanism[key], bool))
+        ):
+            result.flag(f"exception.mechanism.{key}", "not an integer; dropped", mechanism[key])
+            mechanism.pop(key)
+    for key in ("synthetic", "handled", "is_exception_group"):
+        if key in mechanism and mechanism[key] is not None and not isinstance(mechanism[key], bool):
+            mechanism[key] = bool(mechanism[key])
+    if mechanism.get("type") is not None and not isinstance(mechanism["type"], str):
+        mechanism["type"] = _scalar_text(mechanism["type"])
+
+
 def _stacktrace(owner, where, result):
     stacktrace = owner.get("stacktrace")
     if stacktrace is None:
@@ -277,6 +303,8 @@ def _stacktrace(owner, where, result):
         for key in ("function", "module", "filename", "abs_path", "package"):
             if key in frame and frame[key] is not None and not isinstance(frame[key], str):
                 frame[key] = _scalar_text(frame[key])
+        if "in_app" in frame and not isinstance(frame["in_app"], bool | None):
+            frame["in_app"] = frame["in_app"] in (1, "true", "True", "1")
     stacktrace["frames"] = clean
     owner["stacktrace"] = stacktrace
 

@@ -1,13 +1,22 @@
 """The CPU work of the digest, done before the write transaction starts: parse, normalise, group,
 summarise, derive tags and compress one spooled event."""
 
+import logging
 from dataclasses import dataclass
 
 from bugsink_issues import storage
 from bugsink_issues.grouping import GroupingResult, grouping_for
-from bugsink_issues.normalize import Normalized, needs_full_walk, normalize_event, parse_payload
+from bugsink_issues.normalize import (
+    Normalized,
+    clean_text,
+    needs_full_walk,
+    normalize_event,
+    parse_payload,
+)
 from bugsink_issues.summary import culprit_for, title_for, user_label
 from bugsink_issues.tags import derive_tags
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,7 +41,17 @@ class PreparedEvent:
 
 
 def prepare_event(spooled, grouping_version) -> PreparedEvent:
+    try:
+        return _prepare(spooled, grouping_version)
+    except Exception as exc:  # a bug of ours must not make a payload undigestable forever
+        logger.exception("bugsink_issues: could not normalise event %s", spooled.event_id)
+        return _prepare(spooled, grouping_version, failure=f"{type(exc).__name__}: {exc}")
+
+
+def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
     raw, problem = parse_payload(spooled.payload)
+    if failure:
+        problem = clean_text(f"could not be normalised ({failure[:200]}); stored as text")
     if problem:
         # Keep the bytes as text so the event can still be shown and searched.
         normalized = Normalized(

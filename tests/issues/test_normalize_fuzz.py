@@ -1,0 +1,97 @@
+"""Property test: no payload shape makes normalising, grouping, titling or tagging raise."""
+
+import json
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bugsink_issues.prepare import _prepare
+from tests.issues.conftest import SpooledEvent
+
+NAMES = [
+    "exception", "values", "stacktrace", "frames", "type", "value", "mechanism", "exception_id",
+    "parent_id", "is_exception_group", "synthetic", "handled", "message", "logentry", "params",
+    "formatted", "tags", "level", "timestamp", "fingerprint", "user", "id", "request", "headers",
+    "url", "contexts", "os", "browser", "runtime", "device", "name", "version", "breadcrumbs",
+    "in_app", "function", "module", "filename", "abs_path", "lineno", "release", "environment",
+    "server_name", "transaction", "sdk", "platform", "threads", "logger", "culprit",
+]  # fmt: skip
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["{{ default }}", "{{ type }}", "{{ tags.x }}", "%s %s", "error", "40"])
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(NAMES) | st.text(max_size=5), children, max_size=5)
+    ),
+    max_leaves=40,
+)
+payloads = st.dictionaries(st.sampled_from(NAMES), json_values, max_size=10)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payloads)
+def test_any_payload_shape_is_prepared(payload):
+    raw = json.dumps(payload).encode()
+    spooled = SpooledEvent("s", 1, "a" * 32, datetime.now(UTC), raw)
+    prepared = _prepare(spooled, 1)  # without prepare_event's safety net: find our bugs
+    assert prepared.title and len(prepared.title) <= 255
+    assert len(prepared.grouping.key) == 64
+    json.dumps(prepared.grouping.parts)
+    for key, value in prepared.tags:
+        assert isinstance(key, str) and isinstance(value, str)
+
+
+frames = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            name: json_values | st.text(max_size=10)
+            for name in ("function", "module", "filename", "abs_path", "in_app", "lineno")
+        },
+    )
+    | json_values,
+    max_size=5,
+)
+mechanisms = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": json_values,
+        "synthetic": st.booleans() | json_values,
+        "handled": st.booleans() | json_values,
+        "exception_id": st.integers(0, 4) | json_values,
+        "parent_id": st.integers(0, 4) | json_values,
+        "is_exception_group": st.booleans() | json_values,
+    },
+)
+exceptions = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.text(max_size=10) | json_values,
+            "value": st.text(max_size=40) | json_values,
+            "mechanism": mechanisms | json_values,
+            "stacktrace": st.fixed_dictionaries({"frames": frames}) | json_values,
+        },
+    ),
+    max_size=4,
+)
+shaped = st.fixed_dictionaries(
+    {"exception": st.fixed_dictionaries({"values": exceptions}) | exceptions},
+    optional={name: json_values for name in ("fingerprint", "tags", "logentry", "message",
+                                             "contexts", "request", "user", "level")},
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shaped)
+def test_any_exception_shape_is_prepared(payload):
+    test_any_payload_shape_is_prepared.hypothesis.inner_test(payload)
