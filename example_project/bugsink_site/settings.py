@@ -56,10 +56,14 @@ _tasks_backend, _tasks_apps = _TASK_BACKENDS[TASKS_BACKEND_NAME]
 if TASKS_BACKEND_NAME == "db" and find_spec("django_tasks_db") is None:
     raise ValueError("BUGSINK_TASKS_BACKEND=db needs django-tasks-db: pip install django-tasks-db")
 TASKS = {"default": {"BACKEND": _tasks_backend, "QUEUES": []}}
-# The command `serve` supervises beside Gunicorn (None: no worker process).
+# The command `serve` supervises beside Gunicorn (None: no worker process); runworker adds the
+# spool sweep to the backend's own worker command.
 BUGSINK_WORKER_COMMAND = {
-    "snappea": ["runsnappea"],
-    "db": ["db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"],
+    "snappea": ["runworker", "runsnappea"],
+    "db": [
+        "runworker",
+        *("db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"),
+    ],
     "immediate": None,
 }[TASKS_BACKEND_NAME]
 
@@ -135,9 +139,19 @@ LOGOUT_REDIRECT_URL = "login"
 # The apps.
 BUGSINK_INGEST_BASE_URL = BASE_URL
 BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
+# fsync each spooled event: survives power loss too, not only a crash of any process (slower).
+BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)
+# A batch claimed by a drain that was killed goes back to the spool after this many seconds (the
+# app's default, 300, is long for one machine where a batch takes well under a second).
+BUGSINK_INGEST_SPOOL_CLAIM_SECONDS = env.env_float("BUGSINK_SPOOL_CLAIM_SECONDS", 60.0)
+# runworker starts a drain this often when events wait and none is pending (0: never).
+BUGSINK_SPOOL_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0)
+# Backpressure: ingest answers 429 once this many events wait in the spool.
+BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL
-# /health/ready reports "not ready" when this many events wait in the spool.
-BUGSINK_READY_MAX_BACKLOG = env.env_int("BUGSINK_READY_MAX_BACKLOG", 10_000)
+# /health/ready reports "not ready" when this many events wait in the spool (by default: when
+# ingest would start refusing them).
+BUGSINK_READY_MAX_BACKLOG = env.env_int("BUGSINK_READY_MAX_BACKLOG", BUGSINK_INGEST_MAX_BACKLOG)
 # /health/ready reports "not ready" when the foreman's heartbeat is older than this (seconds).
 BUGSINK_READY_MAX_HEARTBEAT_AGE = float(os.environ.get("BUGSINK_READY_MAX_HEARTBEAT_AGE", "30"))
 # With another Tasks backend (no heartbeat): "not ready" when a due task waited longer than this.
