@@ -198,14 +198,17 @@ def test_unmute_and_bulk_actions(project, digest, user):
 
 
 def test_delete_keeps_stored_count_exact(
-    project, digest, received, django_capture_on_commit_callbacks
+    project, digest, received, monkeypatch, django_capture_on_commit_callbacks
 ):
+    monkeypatch.setattr(lifecycle, "DELETE_CHUNK", 2)  # several chunks
     digest([spooled(project, python_exception(f"E{i}")) for i in range(3)] + [event(project)])
-    assert ProjectSettings.objects.get().stored_event_count == 4
-    doomed = Issue.objects.order_by("pk").first()
+    digest([spooled(project, python_exception("E0")) for _ in range(4)])
+    assert ProjectSettings.objects.get().stored_event_count == 8
+    doomed = Issue.objects.get(title__startswith="E0")
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.bulk_delete([doomed])
-    assert ProjectSettings.objects.get().stored_event_count == Event.objects.count()
+    assert not Issue.objects.filter(pk=doomed.pk).exists()
+    assert ProjectSettings.objects.get().stored_event_count == Event.objects.count() == 3
     assert ("issue_deleted", doomed.pk, "deleted") in received
 
 

@@ -12,11 +12,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from bugsink_issues import signals
-from bugsink_issues.models import Issue, IssueHistory, ProjectSettings
+from bugsink_issues.models import Event, Issue, IssueHistory, ProjectSettings
 from bugsink_issues.models.issues import HistoryKind, IssueStatus
 from bugsink_issues.releases import latest_release, release_orders
 
 MAX_MUTE_EVENT_COUNT = 1_000_000
+DELETE_CHUNK = 1000
 
 
 def send_on_commit(signal, issue, **kwargs):
@@ -145,6 +146,9 @@ def delete(issue, *, user=None, comment=""):
         stored_event_count=F("stored_event_count") - issue.stored_event_count
     )
     issue_id, project_id = issue.pk, issue.project_id
+    # Events go first in chunks of ids: a plain cascade would load every event (payload and all).
+    while ids := list(issue.events.values_list("id", flat=True)[:DELETE_CHUNK]):
+        Event.objects.filter(id__in=ids).only("id").delete()
     issue.delete()
     transaction.on_commit(
         lambda: signals.issue_deleted.send(

@@ -51,7 +51,8 @@ def _evict(project_settings, limit, older_than=None):
     victims = list(events.order_by("id").values_list("id", "issue_id")[:limit])
     if not victims:
         return 0
-    Event.objects.filter(id__in=[pk for pk, _ in victims]).delete()
+    # only("id"): the cascade needs the ids, not the payloads.
+    Event.objects.filter(id__in=[pk for pk, _ in victims]).only("id").delete()
     for issue_id, count in Counter(issue_id for _, issue_id in victims).items():
         Issue.objects.filter(pk=issue_id).update(stored_event_count=F("stored_event_count") - count)
     ProjectSettings.objects.filter(pk=project_settings.pk).update(
