@@ -1,0 +1,183 @@
+"""The spools (file and database), the drain task, the hand-off contract, checks, DSN, command."""
+
+import os
+import time
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from bugsink_ingest import handoff, spool
+from bugsink_ingest.spool import SpooledAttachment, SpooledEvent
+from bugsink_ingest.spool_database import DatabaseSpool
+from bugsink_ingest.spool_files import FileSpool
+from bugsink_ingest.spool_format import new_spool_id
+
+COLLECTED: list = []
+
+
+def collect(events):
+    COLLECTED.extend(events)
+
+
+def failing(events):
+    raise RuntimeError("consumer down")
+
+
+def make_event(n=0, attachments=()):
+    return SpooledEvent(
+        spool_id=new_spool_id(),
+        project_id=1,
+        event_id=f"{n:032x}",
+        received_at=datetime.now(UTC),
+        payload=b'{"message": "m\\n\\r"}',
+        kind="event",
+        attachments=attachments,
+    )
+
+
+def check_roundtrip(s):
+    attachment = SpooledAttachment(
+        "a.bin", "application/octet-stream", "event.attachment", b"\0\n\r"
+    )
+    events = [make_event(i, (attachment,) if i == 0 else ()) for i in range(5)]
+    for e in events:
+        s.write(e)
+    assert s.backlog_size() == 5
+    first = s.claim(3)
+    assert first == events[:3]  # oldest first, byte for byte, attachments included
+    assert s.claim(10) == events[3:]  # claimed ones are not handed out twice
+    s.release([e.spool_id for e in events[3:]])
+    s.ack([e.spool_id for e in first])
+    assert s.backlog_size() == 2
+    assert s.claim(10) == events[3:]
+    s.ack([e.spool_id for e in events[3:]])
+    assert s.backlog_size() == 0 and s.claim(10) == []
+    # The wake-up marker: only the first asks for a drain until it is cleared.
+    assert s.request_wakeup() is True and s.request_wakeup() is False
+    s.clear_wakeup()
+    assert s.request_wakeup() is True
+    s.clear_wakeup()
+
+
+def test_file_spool(tmp_path):
+    check_roundtrip(FileSpool(tmp_path))
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_file_spool_reclaims_a_dead_drains_claim(tmp_path):
+    s = FileSpool(tmp_path)
+    s.write(make_event())
+    (claimed,) = s.claim(10)
+    assert s.claim(10) == []
+    old = time.time() - 3600
+    os.utime(tmp_path / "claimed" / (claimed.spool_id + ".event"), (old, old))
+    assert s.claim(10) == [claimed]
+
+
+@pytest.mark.django_db
+def test_database_spool():
+    check_roundtrip(DatabaseSpool("default"))
+
+
+@pytest.mark.django_db
+def test_database_spool_lease_expires():
+    s = DatabaseSpool("default")
+    s.write(make_event())
+    with override_settings(BUGSINK_INGEST_SPOOL_CLAIM_SECONDS=-1):
+        (first,) = s.claim(10)
+        assert s.claim(10) == [first]  # the lease ran out at once: claimable again
+
+
+@pytest.fixture
+def file_spool(tmp_path):
+    with override_settings(BUGSINK_INGEST_SPOOL_DIR=tmp_path / "spool"):
+        spool._spool_for.cache_clear()
+        yield spool.get_spool()
+    spool._spool_for.cache_clear()
+
+
+def test_drain_hands_batches_to_the_consumer_and_then_removes_them(file_spool):
+    from bugsink_ingest.tasks import drain_spool
+
+    events = [make_event(i) for i in range(7)]
+    for e in events:
+        file_spool.write(e)
+    COLLECTED.clear()
+    with override_settings(
+        BUGSINK_INGEST_CONSUMER="tests.ingest.test_spool.failing", BUGSINK_INGEST_SPOOL_BATCH_SIZE=3
+    ):
+        with pytest.raises(RuntimeError):
+            drain_spool.call()
+        assert spool.backlog_size() == 7  # nothing lost when the consumer fails
+    with override_settings(
+        BUGSINK_INGEST_CONSUMER="tests.ingest.test_spool.collect", BUGSINK_INGEST_SPOOL_BATCH_SIZE=3
+    ):
+        assert drain_spool.call() == 7
+    assert COLLECTED == events and spool.backlog_size() == 0
+
+
+def test_consumer_without_attachments(file_spool):
+    from bugsink_ingest.tasks import drain_spool
+
+    attachment = SpooledAttachment("a", "text/plain", "event.attachment", b"x")
+    file_spool.write(make_event(1, (attachment,)))
+    COLLECTED.clear()
+    saved = handoff._registered
+    try:
+        handoff.register_consumer(collect, wants_attachments=False)
+        with override_settings(BUGSINK_INGEST_CONSUMER=None):
+            assert not handoff.wants_attachments()
+            drain_spool.call()
+    finally:
+        handoff._registered = saved
+    assert [e.attachments for e in COLLECTED] == [()]
+
+
+def test_no_consumer_keeps_events_and_a_check_warns(file_spool):
+    from bugsink_ingest.checks import check_ingest_settings
+    from bugsink_ingest.tasks import drain_spool
+
+    file_spool.write(make_event())
+    saved = handoff._registered
+    try:
+        handoff._registered = None
+        with override_settings(BUGSINK_INGEST_CONSUMER=None):
+            assert drain_spool.call() == 0
+            assert spool.backlog_size() == 1
+            assert "bugsink_ingest.W001" in [c.id for c in check_ingest_settings()]
+    finally:
+        handoff._registered = saved
+
+
+def test_checks_catch_misconfiguration():
+    from bugsink_ingest.checks import check_ingest_settings
+
+    with override_settings(
+        BUGSINK_INGEST_SPOOL="no.such.Spool",
+        BUGSINK_INGEST_CONSUMER="no.such.consumer",
+        BUGSINK_INGEST_MAX_EVENT_SIZE=0,
+    ):
+        ids = {c.id for c in check_ingest_settings()}
+    assert {"bugsink_ingest.E001", "bugsink_ingest.E003", "bugsink_ingest.E004"} <= ids
+    with override_settings(
+        BUGSINK_INGEST_SPOOL="bugsink_ingest.spool_database.DatabaseSpool",
+        BUGSINK_INGEST_SPOOL_DATABASE="nope",
+    ):
+        assert "bugsink_ingest.E002" in {c.id for c in check_ingest_settings()}
+    assert [c for c in check_ingest_settings() if c.level >= 40] == []
+
+
+@pytest.mark.django_db
+def test_create_project_prints_the_dsn_last():
+    from bugsink_ingest.models import ProjectKey
+
+    out = StringIO()
+    with override_settings(BUGSINK_INGEST_BASE_URL="https://errors.example.com/tracker"):
+        call_command("bugsink_create_project", "My App", stdout=out)
+    key = ProjectKey.objects.get(project__name="My App")
+    last = out.getvalue().strip().splitlines()[-1]
+    assert last == f"https://{key.public_key}@errors.example.com/tracker/{key.project_id}"
+    assert len(key.public_key) == 32 and int(key.public_key, 16) >= 0
