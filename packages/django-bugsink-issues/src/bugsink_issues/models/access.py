@@ -1,0 +1,102 @@
+"""Who may see what: teams, their members (admins or not), invitations, and user preferences."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+__all__ = ["Invitation", "ProjectTeam", "Team", "TeamMembership", "UserPreferences"]
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    ADMIN = "admin", "Admin"
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bugsink_memberships"
+    )
+    role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="bi_membership_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def is_admin(self):
+        return self.role == TeamRole.ADMIN
+
+
+class ProjectTeam(models.Model):
+    """The team a project belongs to. A project without one is visible to superusers only."""
+
+    project = models.OneToOneField(
+        "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="team_link"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="project_links")
+
+    def __str__(self):
+        return f"{self.project} -> {self.team}"
+
+
+def new_invitation_token():
+    return secrets.token_urlsafe(24)
+
+
+class Invitation(models.Model):
+    """An invitation to join a team; whoever opens the link while logged in accepts it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} -> {self.team}"
+
+
+class Theme(models.TextChoices):
+    AUTO = "auto", "Follow the system"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
+class UserPreferences(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bugsink_preferences"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.AUTO)
+
+    class Meta:
+        verbose_name_plural = "user preferences"
+
+    def __str__(self):
+        return f"preferences of {self.user}"
