@@ -25,7 +25,10 @@ def init(dsn, **options):
 
 
 def parse_order(marker):
-    raise ValueError(f"e2e python {marker}: order 42 could not be parsed")
+    # A type of its own per run: the same code raising a plain ValueError with another marker is
+    # (rightly) the same issue, and these runs share one deployment.
+    error_type = type(f"OrderError_{marker}", (ValueError,), {})
+    raise error_type(f"e2e python {marker}: order 42 could not be parsed")
 
 
 def send_exception(dsn, compression, marker):
