@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
 from bugsink_issues.conf import settings
 
 LEVEL_NAMES = {
@@ -65,7 +67,14 @@ def clean_text(text):
 
 
 def parse_payload(payload: bytes):
-    """JSON bytes -> object, or (None, problem) when it is not JSON."""
+    """JSON bytes -> object, or (None, problem) when it is not JSON.
+
+    orjson first (several times faster); json for what orjson refuses but SDKs may send
+    (NaN/Infinity, integers beyond 64 bits, escaped lone surrogates)."""
+    try:
+        return orjson.loads(payload), None
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(payload), None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -7,6 +7,7 @@ without rewriting old rows.
 import json
 import threading
 
+import orjson
 import zstandard
 
 from bugsink_issues import compression_dict
@@ -53,9 +54,14 @@ def _decompressor(dict_id):
 
 
 def dump_json(data) -> bytes:
-    return json.dumps(
-        data, separators=(",", ":"), ensure_ascii=False, default=str, allow_nan=True
-    ).encode("utf-8", "surrogatepass")
+    # orjson is several times faster than json on event-sized documents; json takes what orjson
+    # refuses (integers beyond 64 bits, lone surrogates).
+    try:
+        return orjson.dumps(data, default=str)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(
+            data, separators=(",", ":"), ensure_ascii=False, default=str, allow_nan=True
+        ).encode("utf-8", "surrogatepass")
 
 
 def compress(raw: bytes) -> tuple[bytes, int]:
@@ -71,7 +77,11 @@ def load_payload(event) -> dict:
     """The stored payload of an Event (or UserFeedback) as a dict."""
     raw = decompress(event.payload, getattr(event, "payload_dict_id", 0))
     try:
-        data = json.loads(raw)
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = None
+    try:
+        data = json.loads(raw) if data is None else data
     except ValueError:
         return {"_unparseable": raw.decode("utf-8", "replace")}
     return data if isinstance(data, dict) else {"_value": data}
