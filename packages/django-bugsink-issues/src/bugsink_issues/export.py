@@ -69,7 +69,11 @@ def event_markdown(event, data=None):
             if current and frame["in_app"]:
                 lines.append("    " + _plain_line(frame, current[0]))
         header = f"{exc['type']}: {exc['value']}"
-        out += ["", f"**{exc['type']}**", _code(header + ("\n" + "\n".join(lines) if lines else ""))]
+        out += [
+            "",
+            f"**{exc['type']}**",
+            _code(header + ("\n" + "\n".join(lines) if lines else "")),
+        ]
     if view["breadcrumbs"]:
         crumbs = [
             f"{b['timestamp']} [{b['level']}] {b['category']} {b['message']}".strip()

@@ -102,7 +102,13 @@ def record_issue_tags(project_id, counts):
         return
     pairs = {(key, value) for (_, key, value) in counts}
     tag_table = TagValue._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
+    adapted = {}  # the tags of one event share its timestamp: adapt each timestamp once
+
+    def adapt(moment):
+        if moment not in adapted:
+            adapted[moment] = connection.ops.adapt_datetimefield_value(moment)
+        return adapted[moment]
+
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {tag_table} (project_id, key, value) VALUES (%s, %s, %s) "

@@ -9,7 +9,12 @@ from django.views.decorators.http import require_POST
 from bugsink_ingest.dsn import dsn_for_key
 from bugsink_ingest.models import ProjectKey
 from bugsink_issues import access
-from bugsink_issues.forms import AlertChannelForm, ProjectCreateForm, ProjectForm, ProjectSettingsForm
+from bugsink_issues.forms import (
+    AlertChannelForm,
+    ProjectCreateForm,
+    ProjectForm,
+    ProjectSettingsForm,
+)
 from bugsink_issues.models import AlertChannel, ProjectSettings
 from bugsink_issues.models.access import ProjectTeam, TeamRole
 from bugsink_issues.models.issues import IssueStatus
@@ -26,7 +31,9 @@ def project_list(request):
         .annotate(open_issues=Count("issues", filter=Q(issues__status=IssueStatus.UNRESOLVED)))
         .order_by("name")
     )
-    volume = daily_counts("project_id", [p.pk for p in projects], settings.BUGSINK_ISSUES_UI_SPARKLINE_DAYS)
+    volume = daily_counts(
+        "project_id", [p.pk for p in projects], settings.BUGSINK_ISSUES_UI_SPARKLINE_DAYS
+    )
     rows = [(p, sparkline_svg(volume[p.pk])) for p in projects]
     return page(
         request,

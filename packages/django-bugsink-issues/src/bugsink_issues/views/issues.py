@@ -1,0 +1,147 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from bugsink_issues import access, issue_search, lifecycle
+from bugsink_issues.models.issues import HistoryKind
+from bugsink_issues.ui_conf import settings
+from bugsink_issues.views.common import page
+from bugsink_issues.volume import daily_counts, sparkline_svg
+
+MUTE_PERIODS = {"1h": 3600, "1d": 86400, "1w": 7 * 86400}
+
+
+def _list(request, qs, project=None):
+    status = request.GET.get("status", "open")
+    if status not in issue_search.STATUSES:
+        status = "open"
+    sort = request.GET.get("sort", "last_seen")
+    if sort not in issue_search.SORTS:
+        sort = "last_seen"
+    query = request.GET.get("q", "")[:500]
+    qs = issue_search.filter_issues(qs, status=status, query=query)
+    rows, cursor = issue_search.page_of(qs, sort=sort, after=request.GET.get("after", ""))
+    volume = daily_counts(
+        "issue_id", [i.pk for i in rows], settings.BUGSINK_ISSUES_UI_SPARKLINE_DAYS
+    )
+    return page(
+        request,
+        "bugsink_issues/issues/list.html",
+        {
+            "project": project,
+            "rows": [(issue, sparkline_svg(volume[issue.pk])) for issue in rows],
+            "status": status,
+            "statuses": list(issue_search.STATUSES),
+            "sort": sort,
+            "sorts": [(k, label) for k, (_col, label) in issue_search.SORTS.items()],
+            "q": query,
+            "next_cursor": cursor,
+            "is_first_page": not request.GET.get("after"),
+        },
+    )
+
+
+@login_required
+def project_issues(request, project_id):
+    project = access.project_or_404(request.user, project_id)
+    return _list(request, project.issues.all(), project)
+
+
+@login_required
+def all_issues(request):
+    return _list(request, access.visible_issues(request.user).select_related("project"))
+
+
+def _back(request, fallback):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _apply(action, issue, user, post):
+    """Run one lifecycle action; returns a message for the user or raises ValueError."""
+    comment = post.get("comment", "")[:10_000]
+    if action == "resolve":
+        lifecycle.resolve(issue, user=user, comment=comment)
+    elif action == "resolve_next":
+        lifecycle.resolve(issue, user=user, comment=comment, in_next_release=True)
+    elif action == "resolve_in":
+        release = post.get("release", "").strip()[:250]
+        if not release:
+            raise ValueError("Name the release.")
+        lifecycle.resolve(issue, user=user, comment=comment, in_release=release)
+    elif action == "reopen":
+        lifecycle.reopen(issue, user=user, comment=comment)
+    elif action == "mute":
+        lifecycle.mute(
+            issue, user=user, comment=comment, for_seconds=MUTE_PERIODS.get(post.get("period", ""))
+        )
+    elif action == "unmute":
+        lifecycle.unmute(issue, user=user, comment=comment)
+    elif action == "delete":
+        lifecycle.delete(issue, user=user, comment=comment)
+    else:
+        raise ValueError("Unknown action.")
+
+
+@login_required
+@require_POST
+def issue_action(request, issue_id):
+    issue = access.issue_or_404(request.user, issue_id)
+    action = request.POST.get("action", "")
+    try:
+        _apply(action, issue, request.user, request.POST)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("bugsink_issues:issue", issue_id=issue.pk)
+    if action == "delete":
+        messages.success(request, "Issue deleted.")
+        return redirect("bugsink_issues:project_issues", project_id=issue.project_id)
+    messages.success(request, f"Issue {action.replace('_', ' ')}: done.")
+    return _back(request, reverse("bugsink_issues:issue", args=[issue.pk]))
+
+
+@login_required
+@require_POST
+def bulk_action(request):
+    ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()][:500]
+    issues = list(access.visible_issues(request.user).filter(pk__in=ids))
+    action = request.POST.get("action", "")
+    done = 0
+    try:
+        for issue in issues:
+            _apply(action, issue, request.user, request.POST)
+            done += 1
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    if done:
+        messages.success(request, f"{action.replace('_', ' ').capitalize()}: {done} issue(s).")
+    elif not issues:
+        messages.error(request, "No issues selected.")
+    return _back(request, reverse("bugsink_issues:all_issues"))
+
+
+@login_required
+@require_POST
+def issue_comment(request, issue_id):
+    issue = access.issue_or_404(request.user, issue_id)
+    comment = request.POST.get("comment", "").strip()[:10_000]
+    if comment:
+        lifecycle.record(issue, HistoryKind.COMMENT, user=request.user, comment=comment)
+        messages.success(request, "Comment added.")
+    else:
+        messages.error(request, "Write a comment first.")
+    return redirect(reverse("bugsink_issues:issue", args=[issue.pk]) + "?tab=history")
+
+
+def text_response(body, content_type, filename, download):
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    if download:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
