@@ -47,8 +47,11 @@ def enforce(project_settings, now=None):
 def _evict(project_settings, limit, older_than=None):
     events = Event.objects.filter(project_id=project_settings.project_id, is_pinned=False)
     if older_than is not None:
-        events = events.filter(timestamp__lt=older_than)
-    victims = list(events.order_by("id").values_list("id", "issue_id")[:limit])
+        # Walks the (project, timestamp) index: finding nothing old costs nothing.
+        events = events.filter(timestamp__lt=older_than).order_by("timestamp")
+    else:
+        events = events.order_by("id")  # the (project, is_pinned, id) index: oldest stored first
+    victims = list(events.values_list("id", "issue_id")[:limit])
     if not victims:
         return 0
     # only("id"): the cascade needs the ids, not the payloads.

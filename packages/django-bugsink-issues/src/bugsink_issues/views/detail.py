@@ -2,6 +2,8 @@ from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect
 
 from bugsink_issues import access, export
 from bugsink_issues.models import Event, IssueTagValue
@@ -125,6 +127,9 @@ def issue_detail(request, issue_id, event_pk=None):
     return page(request, "bugsink_issues/issues/detail.html", context)
 
 
+EXPORT_FORMATS = ("json", "md")
+
+
 def _export_event(request, issue, event, fmt):
     download = request.GET.get("download") == "1"
     if fmt == "json":
@@ -136,12 +141,16 @@ def _export_event(request, issue, event, fmt):
 def event_export(request, issue_id, event_pk, fmt):
     issue = access.issue_or_404(request.user, issue_id)
     event = access.event_or_404(request.user, issue, event_pk)
+    if fmt not in EXPORT_FORMATS:
+        raise Http404("Exports are .json or .md.")
     return _export_event(request, issue, event, fmt)
 
 
 @login_required
 def issue_export(request, issue_id, fmt):
     issue = access.issue_or_404(request.user, issue_id)
+    if fmt not in EXPORT_FORMATS:
+        raise Http404("Exports are .json or .md.")
     latest = _latest(issue)
     download = request.GET.get("download") == "1"
     if fmt == "json":
@@ -152,12 +161,8 @@ def issue_export(request, issue_id, fmt):
 @login_required
 def event_by_id(request, issue_id, event_id):
     """Permalink by the SDK's event id (what users paste from logs)."""
-    from django.shortcuts import redirect
-
     issue = access.issue_or_404(request.user, issue_id)
     event = Event.objects.filter(issue=issue, event_id=event_id.replace("-", "").lower()).first()
     if event is None:
-        from django.http import Http404
-
         raise Http404("No such event.")
     return redirect("bugsink_issues:event", issue_id=issue.pk, event_pk=event.pk)
