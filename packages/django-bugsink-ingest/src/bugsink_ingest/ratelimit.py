@@ -1,7 +1,9 @@
 """Rate limits per key, per project and installation-wide, in fixed one-minute windows.
 
-The counters live in a small SQLite file of their own (WAL, no fsync), shared by all worker
-processes on the machine: one short write transaction per accepted event, never the main DB.
+The counters live in a small SQLite file of their own (WAL, no fsync) shared by all worker
+processes on the machine, never in the main DB. To keep the hot path cheap, each process counts in
+memory and adds its counts to the shared file at most every SYNC_SECONDS; near a limit (within
+NEAR of it) it syncs on every event, so the decision at the boundary is exact across processes.
 """
 
 import os
@@ -16,7 +18,8 @@ from pathlib import Path
 from django.conf import settings
 
 WINDOW_SECONDS = 60
-_local = threading.local()
+SYNC_SECONDS = 0.1
+_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -32,24 +35,64 @@ def db_path() -> Path:
     return Path(base) / "ratelimits.sqlite3"
 
 
-def _connection() -> sqlite3.Connection:
-    path = str(db_path())
-    conn = getattr(_local, "conn", None)
-    if conn is None or _local.path != path or _local.pid != os.getpid():
+class _Counters:
+    """One process's view: shared counts as of the last sync, plus its own unsynced counts."""
+
+    def __init__(self, path: str):
+        self.path, self.pid = path, os.getpid()
+        self.window = -1
+        self.shared: dict[str, int] = {}
+        self.pending: dict[str, int] = {}
+        self.synced_at = 0.0
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=OFF")  # counters, not data: losing one on a crash is fine
-        conn.execute(
+        self.conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=OFF")  # counters, not data
+        self.conn.execute(
             "CREATE TABLE IF NOT EXISTS counters (scope TEXT, window INTEGER, n INTEGER, "
             "PRIMARY KEY (scope, window)) WITHOUT ROWID"
         )
-        _local.conn, _local.path, _local.pid = conn, path, os.getpid()
-    return conn
+
+    def sync(self, names, now):
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO counters VALUES (?, ?, ?) "
+                "ON CONFLICT(scope, window) DO UPDATE SET n = n + excluded.n",
+                [(name, self.window, n) for name, n in self.pending.items() if n],
+            )
+            wanted = set(names) | set(self.pending)
+            marks = ",".join("?" * len(wanted))
+            rows = conn.execute(
+                f"SELECT scope, n FROM counters WHERE window = ? AND scope IN ({marks})",
+                (self.window, *wanted),
+            ).fetchall()
+            if random.random() < 0.01:
+                conn.execute("DELETE FROM counters WHERE window < ?", (self.window - 1,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.shared = {name: 0 for name in wanted} | dict(rows)
+        self.pending = {}
+        self.synced_at = now
+
+
+_counters: _Counters | None = None
+
+
+def _get_counters() -> _Counters:
+    global _counters
+    path = str(db_path())
+    if _counters is None or _counters.path != path or _counters.pid != os.getpid():
+        _counters = _Counters(path)
+    return _counters
 
 
 def check_and_count(key) -> Limited | None:
-    """Count one event against every limit that applies, unless one is already used up."""
+    """Count one event against every limit that applies, unless one of them is used up."""
     project_limit = key.project_limit or settings.BUGSINK_INGEST_PROJECT_RATE_LIMIT_PER_MINUTE
     limits = [
         (f"k{key.key_id}", "key", key.key_limit),
@@ -61,26 +104,23 @@ def check_and_count(key) -> Limited | None:
         return None
     now = time.time()
     window = int(now // WINDOW_SECONDS)
-    retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
-    conn = _connection()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    names = [name for name, _, _ in limits]
+    with _lock:
+        c = _get_counters()
+        if window != c.window:
+            c.window, c.shared, c.pending, c.synced_at = window, {}, {}, 0.0
+        due = now - c.synced_at > SYNC_SECONDS or any(name not in c.shared for name in names)
+        near = any(limit - _total(c, name) <= max(10, limit // 10) for name, _, limit in limits)
+        if due or near:
+            c.sync(names, now)
         for name, scope, limit in limits:
-            row = conn.execute(
-                "SELECT n FROM counters WHERE scope=? AND window=?", (name, window)
-            ).fetchone()
-            if row and row[0] >= limit:
-                conn.execute("ROLLBACK")
+            if _total(c, name) >= limit:
+                retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
                 return Limited(scope, retry_after)
-        conn.executemany(
-            "INSERT INTO counters VALUES (?, ?, 1) ON CONFLICT(scope, window) DO UPDATE SET n=n+1",
-            [(name, window) for name, _, _ in limits],
-        )
-        if random.random() < 0.001:
-            conn.execute("DELETE FROM counters WHERE window < ?", (window - 1,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        for name in names:
+            c.pending[name] = c.pending.get(name, 0) + 1
     return None
+
+
+def _total(c: _Counters, name: str) -> int:
+    return c.shared.get(name, 0) + c.pending.get(name, 0)

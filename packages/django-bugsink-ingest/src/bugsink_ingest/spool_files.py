@@ -98,6 +98,12 @@ class FileSpool:
     def request_wakeup(self) -> bool:
         """True if the caller must enqueue a drain (no drain is pending, or it looks lost)."""
         try:
+            # The common case under load, and the cheapest check: a fresh marker is there.
+            if time.time() - self.wake_marker.stat().st_mtime <= WAKE_STALE_SECONDS:
+                return False
+        except FileNotFoundError:
+            pass
+        try:
             os.close(os.open(self.wake_marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             return True
         except FileExistsError:

@@ -110,7 +110,9 @@ def _answer(request, stage, key, envelope_or_events, event_id):
             X_Sentry_Rate_Limits=f"{limited.retry_after}:error:{limited.scope}",
         )
     event_id = events[0].event_id if events else event_id
-    return JsonResponse({"id": event_id} if event_id else {})
+    # Ids are 32 hex digits (normalised), so this is valid JSON without a serialiser.
+    body = b'{"id": "%s"}' % event_id.encode() if event_id else b"{}"
+    return HttpResponse(body, content_type="application/json")
 
 
 def _read_envelope(request, project_id: int | None, tunnel: bool):

@@ -1,0 +1,126 @@
+"""Ingest throughput: accepted events/s and latency p50/p99 for a ~4 KB brotli event made by the
+real sentry-sdk, at concurrency 8 and 32, side by side with a trivial Django view answering 200 (the
+ceiling), on one Gunicorn with the reference configuration (example_project/gunicorn_conf.py:
+gthread, one worker per CPU, 4 threads each) and the same settings and middleware for both paths.
+
+The ingest path is measured alone: events are authenticated, rate-limit counted (an installation
+limit set high enough never to trigger, so its SQLite counter is paid), decoded, parsed and written
+to the file spool; the drain task is enqueued on a Tasks backend that never runs it (DummyBackend),
+so no digest work competes for the CPUs. Peak RSS is the whole Gunicorn tree's.
+
+    python -m benchmarks ingest [--duration SECONDS]
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.loadgen import LoadGenerator, build_request
+from benchmarks.payloads import EnvelopeFactory, capture_templates
+from benchmarks.procstats import TreeMonitor, mib
+from tests.ingest.server import prepare
+from tests.support.processes import ROOT, free_port, start, stop, wait_for_port
+
+GUNICORN_CONF = ROOT / "example_project" / "gunicorn_conf.py"
+KEY = "publickey123"
+
+
+def run_one(port, path, headers, requests, concurrency, duration, root_pid):
+    gen = LoadGenerator(port, path, headers, concurrency)
+    monitor = TreeMonitor(root_pid).start()
+    result = gen.run(lambda i: requests[i % len(requests)], duration=duration)
+    monitor.stop()
+    lat = result.latency_percentiles((50, 99))
+    return {
+        "accepted_per_s": result.accepted_rate(),
+        "p50_ms": lat[50] * 1000,
+        "p99_ms": lat[99] * 1000,
+        "statuses": dict(result.statuses),
+        "peak_rss": monitor.peak_rss_kib,
+    }
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks ingest")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    factory = EnvelopeFactory(capture_templates(work / "templates"), KEY)
+    events = [factory.make("small", i) for i in range(2000)]
+    raw_size = events[0].raw_size
+    env = prepare(
+        work,
+        INGEST_TEST_CONSUMER="tests.ingest.recorder.noop",
+        INGEST_TEST_TASKS="dummy",
+        INGEST_TEST_GLOBAL_LIMIT=10**9,
+        INGEST_TEST_MAX_BACKLOG=10**7,
+        INGEST_TEST_KEY_CACHE=5,
+    )
+    port = free_port()
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(GUNICORN_CONF),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "django.core.wsgi:get_wsgi_application()",
+        ],
+        env=env,
+        log_path=work / "gunicorn.log",
+    )
+    try:
+        wait_for_port(port, proc, timeout=60)
+        host = f"127.0.0.1:{port}"
+        ingest_path = "/api/1/envelope/"
+        ingest_requests = [
+            (e.event_id, build_request(host, ingest_path, factory.headers(), e.body))
+            for e in events
+        ]
+        ok_requests = [("-", build_request(host, "/ok/", {}, events[0].body))]
+        # Warm up both paths (imports, connections, first spool files).
+        run_one(port, "/ok/", {}, ok_requests, 8, 1.0, proc.pid)
+        run_one(port, ingest_path, factory.headers(), ingest_requests, 8, 1.0, proc.pid)
+        rows = []
+        for concurrency in (8, 32):
+            ceiling = run_one(port, "/ok/", {}, ok_requests, concurrency, args.duration, proc.pid)
+            ingest = run_one(
+                port,
+                ingest_path,
+                factory.headers(),
+                ingest_requests,
+                concurrency,
+                args.duration,
+                proc.pid,
+            )
+            rows.append((concurrency, ceiling, ingest))
+    finally:
+        stop(proc)
+    body = events[0].body
+    print(
+        f"Gunicorn: {GUNICORN_CONF.relative_to(ROOT)} (gthread); event: {len(body)} bytes brotli"
+        + (f", {raw_size} bytes decoded" if raw_size else "")
+    )
+    print("| c | path | accepted/s | p50 ms | p99 ms | peak RSS (tree) | statuses | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for concurrency, ceiling, ingest in rows:
+        ratio = (
+            ingest["accepted_per_s"] / ceiling["accepted_per_s"] if ceiling["accepted_per_s"] else 0
+        )
+        for name, r, extra in (("trivial view", ceiling, ""), ("ingest", ingest, f"{ratio:.0%}")):
+            print(
+                f"| {concurrency} | {name} | {r['accepted_per_s']:.0f} | {r['p50_ms']:.1f} | "
+                f"{r['p99_ms']:.1f} | {mib(r['peak_rss'])} | {r['statuses']} | {extra} |"
+            )
+    c32 = rows[-1][2]
+    ratio32 = c32["accepted_per_s"] / rows[-1][1]["accepted_per_s"]
+    print(
+        f"targets at c=32: >=60% of ceiling: {ratio32:.0%}; >=1500/s: {c32['accepted_per_s']:.0f}; "
+        f"p99 <= 50 ms: {c32['p99_ms']:.1f}"
+    )
+    return 0
