@@ -174,6 +174,16 @@ class UIClient:
         except urllib.error.HTTPError as exc:
             return exc.code, path, exc.read().decode("utf-8", "replace")
 
+    def status_without_redirect(self, path) -> int:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
+        try:
+            with opener.open(self.base_url + path, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
     def post(self, path, data: dict) -> tuple[int, str, str]:
         body = urllib.parse.urlencode(data).encode()
         request = urllib.request.Request(
@@ -207,3 +217,8 @@ class UIClient:
         )
         assert status == 200 and final_path != login_path, f"login failed: {status} {page[:500]}"
         return self
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx itself is the answer

@@ -20,16 +20,17 @@ from django.urls import NoReverseMatch, reverse
 from tests.e2e.deployment import UIClient
 
 # The URL names the end-to-end tests read, in the issues app's namespace.
-ISSUE_LIST = "bugsink_issues:issue_list"  # kwargs project_id; lists issues with links to each
-ISSUE_DETAIL = "bugsink_issues:issue_detail"  # kwargs issue_id; what the list links to
-ISSUE_JSON = "bugsink_issues:issue_json"  # kwargs issue_id; the issue's raw JSON export
+ISSUE_LIST = "bugsink_issues:project_issues"  # project_id: the project's issues, linking to each
+ISSUE_DETAIL = "bugsink_issues:issue"  # issue_id: what the list links to
+ISSUE_EXPORT = "bugsink_issues:issue_export"  # issue_id, fmt="json": title, event_count, ...
+EVENT_BY_ID = "bugsink_issues:event_by_id"  # issue_id, event_id: 302 if the issue has it, else 404
 
 
 @dataclass
 class IssueSeen:
     issue_id: int
     title: str
-    event_ids: set[str]
+    event_ids: set[str]  # those known to be in it (all of them when read from the database)
     event_count: int
 
 
@@ -38,7 +39,8 @@ def missing_ui_urls() -> list[str]:
     for name, kwargs in (
         (ISSUE_LIST, {"project_id": 1}),
         (ISSUE_DETAIL, {"issue_id": 1}),
-        (ISSUE_JSON, {"issue_id": 1}),
+        (ISSUE_EXPORT, {"issue_id": 1, "fmt": "json"}),
+        (EVENT_BY_ID, {"issue_id": 1, "event_id": "0" * 32}),
     ):
         try:
             reverse(name, kwargs=kwargs)
@@ -64,10 +66,14 @@ def reader_for(site):
 
 
 class IssueReader:
-    """Polling helpers over issues(), whichever way they are read."""
+    """Polling helpers over issues() and missing_events(), whichever way they are read."""
 
     def issues(self) -> list[IssueSeen]:
         raise NotImplementedError
+
+    def missing_events(self, issue: IssueSeen, event_ids: set[str]) -> set[str]:
+        """Which of event_ids the issue does not hold."""
+        return set(event_ids) - issue.event_ids
 
     def wait_for_events(self, expected: dict[str, set[str]], timeout=20.0) -> dict[str, IssueSeen]:
         """Wait until, for each marker, one issue whose title has the marker holds all its events.
@@ -84,8 +90,11 @@ class IssueReader:
                     problems.append(f"{marker}: {len(matching)} issues")
                     continue
                 issue = matching[0]
-                if not event_ids <= issue.event_ids:
-                    problems.append(f"{marker}: missing {sorted(event_ids - issue.event_ids)}")
+                if issue.event_count < len(event_ids):
+                    problems.append(f"{marker}: {issue.event_count} of {len(event_ids)} events")
+                    continue
+                if missing := self.missing_events(issue, event_ids):
+                    problems.append(f"{marker}: missing {sorted(missing)[:5]}")
                     continue
                 found[marker] = issue
             if not problems:
@@ -99,13 +108,15 @@ class IssueReader:
         deadline = time.monotonic() + timeout
         while True:
             issues = [i for i in self.issues() if marker in i.title]
-            seen = set().union(*(i.event_ids for i in issues)) if issues else set()
-            if len(issues) == issue_count and event_ids <= seen:
+            missing = set(event_ids)
+            for issue in issues:
+                missing &= self.missing_events(issue, missing)
+            if len(issues) == issue_count and not missing:
                 return issues
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"after {timeout}s: {len(issues)} issues for {marker}, "
-                    f"missing events {sorted(event_ids - seen)}"
+                    f"missing events {sorted(missing)[:5]}"
                 )
             time.sleep(0.2)
 
@@ -114,6 +125,7 @@ class IssuesUI(IssueReader):
     def __init__(self, client: UIClient, project_id: int):
         self.client = client
         self.project_id = project_id
+        self._confirmed: dict[int, set[str]] = {}  # issue id -> event ids its pages answered for
 
     def issue_ids(self) -> list[int]:
         path = reverse(ISSUE_LIST, kwargs={"project_id": self.project_id})
@@ -122,23 +134,38 @@ class IssuesUI(IssueReader):
         # Issue ids from the list's links to issue pages.
         sentinel = "987654321"
         link = re.escape(reverse(ISSUE_DETAIL, kwargs={"issue_id": int(sentinel)}))
-        pattern = 'href="' + link.replace(sentinel, r"(\d+)")
+        pattern = 'href="' + link.replace(sentinel, r"(\d+)") + '"'
         return sorted({int(m) for m in re.findall(pattern, page)})
 
     def issue(self, issue_id: int) -> IssueSeen:
-        status, _, body = self.client.get(reverse(ISSUE_JSON, kwargs={"issue_id": issue_id}))
-        assert status == 200, body[:500]
+        path = reverse(ISSUE_EXPORT, kwargs={"issue_id": issue_id, "fmt": "json"})
+        status, _, body = self.client.get(path)
+        assert status == 200, f"{path}: {status} {body[:500]}"
         data = json.loads(body)
-        events = data.get("events") or []
         return IssueSeen(
             issue_id=issue_id,
-            title=data.get("title", ""),
-            event_ids={e["event_id"].replace("-", "") for e in events if "event_id" in e},
-            event_count=int(data.get("event_count", data.get("events_seen", len(events)))),
+            title=data["title"],
+            event_ids=set(self._confirmed.get(issue_id, ())),
+            event_count=int(data["event_count"]),
         )
 
     def issues(self) -> list[IssueSeen]:
         return [self.issue(issue_id) for issue_id in self.issue_ids()]
+
+    def missing_events(self, issue: IssueSeen, event_ids: set[str]) -> set[str]:
+        """Asks the event permalink of the issue for each id: a redirect to the event, or 404."""
+        confirmed = self._confirmed.setdefault(issue.issue_id, set())
+        missing = set()
+        for event_id in set(event_ids) - confirmed:
+            path = reverse(EVENT_BY_ID, kwargs={"issue_id": issue.issue_id, "event_id": event_id})
+            status = self.client.status_without_redirect(path)
+            if status == 302:
+                confirmed.add(event_id)
+            elif status == 404:
+                missing.add(event_id)
+            else:
+                raise AssertionError(f"{path}: unexpected {status}")
+        return missing
 
 
 # Runs inside the deployment's `manage.py shell`: the project's issues with their event ids, as JSON.
