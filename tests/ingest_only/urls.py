@@ -1,0 +1,3 @@
+from django.urls import include, path
+
+urlpatterns = [path("errors/", include("bugsink_ingest.urls"))]
