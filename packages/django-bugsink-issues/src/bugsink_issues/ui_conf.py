@@ -1,7 +1,7 @@
 """Settings of the UI (prefix BUGSINK_ISSUES_), kept apart from the digest's conf.py."""
 
 from appconf import AppConf
-from django.conf import settings  # noqa: F401  (AppConf needs settings imported)
+from django.conf import settings
 
 
 class BugsinkIssuesUIConf(AppConf):
@@ -14,3 +14,11 @@ class BugsinkIssuesUIConf(AppConf):
 
     class Meta:
         prefix = "BUGSINK_ISSUES"
+
+
+def ui_setting(name):
+    """A UI setting, read at call time. The AppConf defaults are attached to settings when this
+    module is first imported; reading through here stays right even if that first import happened
+    inside an override_settings block (whose end drops what was set during it)."""
+    full = f"BUGSINK_ISSUES_{name}"
+    return getattr(settings, full, getattr(BugsinkIssuesUIConf, name))

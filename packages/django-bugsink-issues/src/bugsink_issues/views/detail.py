@@ -9,7 +9,7 @@ from bugsink_issues import access, export
 from bugsink_issues.models import Event, IssueTagValue
 from bugsink_issues.rendering import event_view
 from bugsink_issues.storage import load_payload
-from bugsink_issues.ui_conf import settings
+from bugsink_issues.ui_conf import ui_setting
 from bugsink_issues.views.common import page
 from bugsink_issues.views.issues import MUTE_PERIODS, text_response
 from bugsink_issues.volume import daily_counts, sparkline_svg
@@ -27,7 +27,17 @@ EVENT_TABS = {"stacktrace", "details", "breadcrumbs"}
 EVENT_PAGE = 50
 TAG_VALUES_SHOWN = 8
 # Columns the event navigation and lists need; the payload is loaded only for the shown event.
-LIST_COLUMNS = ("id", "event_id", "timestamp", "issue_sequence", "release", "environment", "title", "user_label", "level")
+LIST_COLUMNS = (
+    "id",
+    "event_id",
+    "timestamp",
+    "issue_sequence",
+    "release",
+    "environment",
+    "title",
+    "user_label",
+    "level",
+)
 
 
 def _latest(issue):
@@ -46,7 +56,11 @@ def _navigation(issue, event):
 
 
 def _tag_distribution(issue):
-    rows = IssueTagValue.objects.filter(issue=issue).select_related("tag_value").order_by("key", "-count")
+    rows = (
+        IssueTagValue.objects.filter(issue=issue)
+        .select_related("tag_value")
+        .order_by("key", "-count")
+    )
     out = []
     for key, values in groupby(rows, key=lambda r: r.key):
         values = list(values)
@@ -99,7 +113,7 @@ def issue_detail(request, issue_id, event_pk=None):
         "tabs": TABS,
         "mute_periods": list(MUTE_PERIODS),
         "chart": sparkline_svg(
-            daily_counts("issue_id", [issue.pk], settings.BUGSINK_ISSUES_UI_CHART_DAYS)[issue.pk],
+            daily_counts("issue_id", [issue.pk], ui_setting("UI_CHART_DAYS"))[issue.pk],
             width=300,
             height=40,
             css_class="chart",
@@ -120,7 +134,9 @@ def issue_detail(request, issue_id, event_pk=None):
     elif tab == "events":
         context.update(_event_list(request, issue))
     elif tab == "history":
-        context["history"] = issue.history.select_related("user").order_by("-created_at", "-id")[:200]
+        context["history"] = issue.history.select_related("user").order_by("-created_at", "-id")[
+            :200
+        ]
     elif tab == "grouping":
         context["groupings"] = issue.groupings.order_by("created_at")
     context["show_all_frames"] = request.GET.get("frames") == "all"
@@ -133,8 +149,12 @@ EXPORT_FORMATS = ("json", "md")
 def _export_event(request, issue, event, fmt):
     download = request.GET.get("download") == "1"
     if fmt == "json":
-        return text_response(export.event_json(event), "application/json", f"event-{event.event_id}.json", download)
-    return text_response(export.event_markdown(event), "text/markdown", f"event-{event.event_id}.md", download)
+        return text_response(
+            export.event_json(event), "application/json", f"event-{event.event_id}.json", download
+        )
+    return text_response(
+        export.event_markdown(event), "text/markdown", f"event-{event.event_id}.md", download
+    )
 
 
 @login_required
@@ -154,8 +174,12 @@ def issue_export(request, issue_id, fmt):
     latest = _latest(issue)
     download = request.GET.get("download") == "1"
     if fmt == "json":
-        return text_response(export.issue_json(issue, latest), "application/json", f"issue-{issue.pk}.json", download)
-    return text_response(export.issue_markdown(issue, latest), "text/markdown", f"issue-{issue.pk}.md", download)
+        return text_response(
+            export.issue_json(issue, latest), "application/json", f"issue-{issue.pk}.json", download
+        )
+    return text_response(
+        export.issue_markdown(issue, latest), "text/markdown", f"issue-{issue.pk}.md", download
+    )
 
 
 @login_required

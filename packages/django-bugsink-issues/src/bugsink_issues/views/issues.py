@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from bugsink_issues import access, issue_search, lifecycle
 from bugsink_issues.models.issues import HistoryKind
-from bugsink_issues.ui_conf import settings
+from bugsink_issues.ui_conf import ui_setting
 from bugsink_issues.views.common import page
 from bugsink_issues.volume import daily_counts, sparkline_svg
 
@@ -25,9 +25,7 @@ def _list(request, qs, project=None):
     query = request.GET.get("q", "")[:500]
     qs = issue_search.filter_issues(qs, status=status, query=query)
     rows, cursor = issue_search.page_of(qs, sort=sort, after=request.GET.get("after", ""))
-    volume = daily_counts(
-        "issue_id", [i.pk for i in rows], settings.BUGSINK_ISSUES_UI_SPARKLINE_DAYS
-    )
+    volume = daily_counts("issue_id", [i.pk for i in rows], ui_setting("UI_SPARKLINE_DAYS"))
     return page(
         request,
         "bugsink_issues/issues/list.html",

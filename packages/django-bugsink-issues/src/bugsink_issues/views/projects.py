@@ -18,7 +18,7 @@ from bugsink_issues.forms import (
 from bugsink_issues.models import AlertChannel, ProjectSettings
 from bugsink_issues.models.access import ProjectTeam, TeamRole
 from bugsink_issues.models.issues import IssueStatus
-from bugsink_issues.ui_conf import settings
+from bugsink_issues.ui_conf import ui_setting
 from bugsink_issues.views.common import page
 from bugsink_issues.volume import daily_counts, sparkline_svg
 
@@ -31,9 +31,7 @@ def project_list(request):
         .annotate(open_issues=Count("issues", filter=Q(issues__status=IssueStatus.UNRESOLVED)))
         .order_by("name")
     )
-    volume = daily_counts(
-        "project_id", [p.pk for p in projects], settings.BUGSINK_ISSUES_UI_SPARKLINE_DAYS
-    )
+    volume = daily_counts("project_id", [p.pk for p in projects], ui_setting("UI_SPARKLINE_DAYS"))
     rows = [(p, sparkline_svg(volume[p.pk])) for p in projects]
     return page(
         request,

@@ -57,7 +57,9 @@ def member_add(request, team_id):
     form = AddMemberForm(request.POST)
     if form.is_valid():
         TeamMembership.objects.update_or_create(
-            team=team, user=form.cleaned_data["username"], defaults={"role": form.cleaned_data["role"]}
+            team=team,
+            user=form.cleaned_data["username"],
+            defaults={"role": form.cleaned_data["role"]},
         )
         messages.success(request, "Member added.")
     else:
@@ -99,7 +101,9 @@ def invitation_create(request, team_id):
         invitation.team = team
         invitation.invited_by = request.user
         invitation.save()
-        link = request.build_absolute_uri(reverse("bugsink_issues:invitation", args=[invitation.token]))
+        link = request.build_absolute_uri(
+            reverse("bugsink_issues:invitation", args=[invitation.token])
+        )
         messages.success(request, f"Invitation created. Send this link: {link}")
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
@@ -108,7 +112,11 @@ def invitation_create(request, team_id):
 
 @login_required
 def invitation_accept(request, token):
-    invitation = Invitation.objects.filter(token=token, accepted_at__isnull=True).select_related("team").first()
+    invitation = (
+        Invitation.objects.filter(token=token, accepted_at__isnull=True)
+        .select_related("team")
+        .first()
+    )
     if invitation is None:
         raise Http404("This invitation does not exist or was used already.")
     if request.method == "POST":
