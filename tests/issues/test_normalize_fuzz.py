@@ -1,6 +1,7 @@
 """Property test: no payload shape makes normalising, grouping, titling or tagging raise."""
 
 import json
+import os
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -8,6 +9,11 @@ from hypothesis import strategies as st
 
 from bugsink_issues.prepare import _prepare
 from tests.issues.conftest import SpooledEvent
+
+# Derandomized in the suite (the same examples every run: no flaky CI); explore with
+# BUGSINK_FUZZ_EXAMPLES=5000 BUGSINK_FUZZ_RANDOM=1.
+EXAMPLES = int(os.environ.get("BUGSINK_FUZZ_EXAMPLES", "300"))
+DERANDOMIZE = not os.environ.get("BUGSINK_FUZZ_RANDOM")
 
 NAMES = [
     "exception", "values", "stacktrace", "frames", "type", "value", "mechanism", "exception_id",
@@ -37,7 +43,12 @@ json_values = st.recursive(
 payloads = st.dictionaries(st.sampled_from(NAMES), json_values, max_size=10)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(payloads)
 def test_any_payload_shape_is_prepared(payload):
     raw = json.dumps(payload).encode()
@@ -91,7 +102,12 @@ shaped = st.fixed_dictionaries(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(shaped)
 def test_any_exception_shape_is_prepared(payload):
     test_any_payload_shape_is_prepared.hypothesis.inner_test(payload)

@@ -13,6 +13,11 @@ def _first_line(text, limit=MAX_TITLE):
 
 
 def title_for(data):
+    # Whitespace-only messages and values leave nothing to show: never an empty title.
+    return _title(data) or "<unlabeled event>"
+
+
+def _title(data):
     if data.get("_unparseable"):
         return "<unparseable event payload>"
     main, _ = main_exceptions(data)
