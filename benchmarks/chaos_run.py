@@ -60,10 +60,11 @@ class ChaosRun:
         *,
         rate: float = 100.0,
         concurrency: int = 8,
-        skew_clock: bool = True,
+        skew_clock: bool = False,
         extra_env: dict | None = None,
     ):
         self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.rate = rate
         self.concurrency = concurrency
         self.clock = ServerClock(self.workdir) if skew_clock else None
@@ -189,13 +190,14 @@ class ChaosRun:
         result = self.stop_load()
         outcomes = result.outcomes + [o for _, o in self.side_requests]
         acked = {o.event_id for o in outcomes if 200 <= o.status < 300}
-        self.wait_until_stored(acked, timeout)
+        self.all_stored_after_s = self.wait_until_stored(acked, timeout)
         stored = self.store.ids()
         windows = [(f.started, f.ended + EXCUSE_GRACE) for f in self.faults if f.web_down]
         violations, excused = [], 0
         for o in outcomes:
             if o.status == 0 or o.status >= 500:
-                if any(a <= o.sent_at <= b for a, b in windows):
+                # in flight at any moment of the window (a request sent just before a kill too)
+                if any(o.sent_at <= b and o.sent_at + o.latency >= a for a, b in windows):
                     excused += 1
                 else:
                     violations.append(o)
@@ -203,6 +205,16 @@ class ChaosRun:
             f.answers = Counter(
                 _status_class(o.status) for o in outcomes if f.started <= o.sent_at <= f.ended
             )
+            # recovery as the load saw it: the first 2xx to a request sent after the fault began
+            first_ok = min(
+                (
+                    o.sent_at + o.latency
+                    for o in result.outcomes
+                    if o.sent_at >= f.started and 200 <= o.status < 300
+                ),
+                default=None,
+            )
+            f.details["first_2xx_after_s"] = None if first_ok is None else first_ok - f.started
         unacked = {o.event_id for o in outcomes} - acked
         return Ledger(
             requests=len(outcomes),

@@ -208,6 +208,13 @@ class StoredEvents:
             self._locate()
         return self.db_path is not None
 
+    @property
+    def path(self) -> Path:
+        """The issues database file (it must exist by now)."""
+        if not self.ready():
+            raise FileNotFoundError(f"no SQLite file with {self.table} in {self.data_dir}")
+        return self.db_path
+
     def _query(self, sql: str):
         if not self.ready():
             return []

@@ -307,8 +307,9 @@ def fixed_hostile_requests(target: FuzzTarget) -> list[tuple[str, bytes]]:
     path = f"/api/{target.project_id}/envelope/"
     auth = f"X-Sentry-Auth: Sentry sentry_key={target.public_key}, sentry_version=7"
 
-    def request(body, *extra, length=True):
-        head = [f"POST {path} HTTP/1.1", f"Host: {target.host}", auth, *extra]
+    def request(body, *extra, length=True, with_auth=True):
+        head = [f"POST {path} HTTP/1.1", f"Host: {target.host}", *([auth] if with_auth else [])]
+        head += extra
         if length:
             head.append(f"Content-Length: {len(body)}")
         return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8", "surrogateescape") + body
@@ -321,5 +322,9 @@ def fixed_hostile_requests(target: FuzzTarget) -> list[tuple[str, bytes]]:
         ("Content-Length not a number", request(b"{}", "Content-Length: abc", length=False)),
         ("two Content-Lengths", request(b"{}\n", "Content-Length: 1")),
         ("header line of 64 KiB", request(b"{}", "X-Junk: " + "j" * 65536)),
-        ("header with invalid UTF-8", request(b"{}", "X-Sentry-Auth: Sentry sentry_key=\udcff")),
+        (
+            "auth header with invalid UTF-8",
+            request(b"{}", "X-Sentry-Auth: Sentry sentry_key=\udcff\udcfe", with_auth=False),
+        ),
+        ("User-Agent with invalid UTF-8", request(b"{}", "User-Agent: sentry.\udcff")),
     ]

@@ -70,7 +70,17 @@ class Connection:
             self.sock = socket.create_connection(self.address, timeout=CONNECT_TIMEOUT)
             self.sock.settimeout(READ_TIMEOUT)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # the server may have answered early (a 413 for a body too large) and closed: its
+            # answer can still be waiting in our receive buffer
+            try:
+                status, headers, body = self._read_response()
+            except (OSError, _ClosedEarly, ValueError, IndexError):
+                raise BrokenPipeError("the server closed the connection while we were sending")
+            self.close()
+            return status, headers, body
         status, headers, body = self._read_response()
         if headers.get("connection", "").lower() == "close":
             self.close()

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_long_read_and_write_lock_lose_nothing(start_chaos):
-    run = start_chaos(rate=80)
+    run = start_chaos(rate=50)
     scenarios.long_read_transaction(run, seconds=4)
     scenarios.write_lock(run, seconds=4)
     ledger = run.settle()
