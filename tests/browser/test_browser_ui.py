@@ -1,0 +1,189 @@
+"""The UI in headless Chromium against a real Gunicorn server fed by the real sentry-sdk."""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import ROOT, free_port, start, stop, wait_for_port
+
+pytestmark = pytest.mark.browser
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from bugsink_ingest.models import Project, ProjectKey
+from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
+user = get_user_model().objects.create_user("alice", password="correct horse")
+team = Team.objects.create(name="Shop team")
+TeamMembership.objects.create(team=team, user=user, role="admin")
+project = Project.objects.create(name="Shop")
+ProjectTeam.objects.create(project=project, team=team)
+key = ProjectKey.objects.create(project=project, public_key="ab" * 16)
+print(project.pk)
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    directory = Path(tempfile.mkdtemp(prefix="ui-browser-"))
+    port = free_port()
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
+        "UI_TEST_DIR": str(directory),
+        "UI_TEST_BASE_URL": f"http://127.0.0.1:{port}",
+        "PYTHONPATH": str(ROOT),
+        "BUGSINK_TEST_POSTGRES": "",
+    }
+    import os
+
+    full = {**os.environ, **env}
+    run = [sys.executable, "-m", "django"]
+    subprocess.run([*run, "migrate", "-v0"], env=full, cwd=ROOT, check=True, timeout=120)
+    out = subprocess.run(
+        [*run, "shell", "-c", SETUP],
+        env=full,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    project_id = int(out.stdout.decode().split()[-1])
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "django.core.wsgi:get_wsgi_application()",
+        ],
+        env=env,
+        log_path=directory / "gunicorn.log",
+    )
+    try:
+        wait_for_port(port, proc, timeout=60)
+        yield {
+            "base": f"http://127.0.0.1:{port}",
+            "dsn": f"http://{'ab' * 16}@127.0.0.1:{port}/{project_id}",
+            "project_id": project_id,
+            "dir": directory,
+        }
+    finally:
+        stop(proc)
+
+
+def send(server, mode):
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "sender.py"), server["dsn"], mode],
+        capture_output=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+    )
+    ids = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    assert ids, out.stderr.decode()
+    return ids
+
+
+@pytest.fixture
+def page(chromium, server):
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.dialogs = []
+    page.console = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("console", lambda m: page.console.append(m.text))
+    page.goto(server["base"] + "/")
+    assert "/login/" in page.url  # LOGIN_URL: the login page
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "correct horse")
+    page.click(".bsk-main button[type=submit]")
+    page.wait_for_url(server["base"] + "/")
+    yield page
+    context.close()
+
+
+def test_login_open_project_open_issue_resolve(page, server, artifacts_dir):
+    send(server, "plain")
+    page.screenshot(path=artifacts_dir / "1-projects.png", full_page=True)
+    page.click("text=Shop")
+    page.wait_for_selector("text=cart checkout failed")
+    page.screenshot(path=artifacts_dir / "2-issues.png", full_page=True)
+    page.click("text=cart checkout failed")
+    page.wait_for_selector("h1:has-text('ValueError')")
+    assert page.locator(".bsk-frame.in-app").count() >= 1
+    assert "checkout" in page.inner_text(".bsk-frames")
+    page.screenshot(path=artifacts_dir / "3-issue.png", full_page=True)
+    for tab in ("Event details", "Breadcrumbs", "Tags", "History", "Grouping"):
+        page.click(f".bsk-tabs-main >> text={tab}")
+        page.wait_for_selector(f".bsk-tabs-main a.active:has-text('{tab}')")
+    page.screenshot(path=artifacts_dir / "4-grouping.png", full_page=True)
+    page.click("button[value=resolve]")
+    page.wait_for_selector(".bsk-status-resolved")
+    assert "resolved" in page.inner_text(".bsk-status-resolved")
+    page.screenshot(path=artifacts_dir / "5-resolved.png", full_page=True)
+    # The open list no longer shows it; the resolved one does.
+    page.goto(f"{server['base']}/projects/{server['project_id']}/")
+    assert "cart checkout failed" not in page.inner_text(".bsk-issues")
+    page.goto(f"{server['base']}/projects/{server['project_id']}/?status=resolved")
+    assert "cart checkout failed" in page.inner_text(".bsk-issues")
+
+
+def test_keyboard_and_dark_theme(page, server, artifacts_dir):
+    send(server, "plain")
+    page.goto(f"{server['base']}/projects/{server['project_id']}/?status=all")
+    page.keyboard.press("j")
+    assert page.locator("tr.bsk-cursor").count() == 1
+    page.keyboard.press("o")
+    page.wait_for_selector(".bsk-issue-head")
+    page.goto(f"{server['base']}/preferences/")
+    page.select_option("select[name=theme]", "dark")
+    page.click(".bsk-main button[type=submit]")
+    page.wait_for_selector(".bsk[data-theme=dark]")
+    page.goto(f"{server['base']}/projects/{server['project_id']}/?status=all")
+    bg = page.evaluate("getComputedStyle(document.querySelector('.bsk')).backgroundColor")
+    assert bg == "rgb(22, 24, 27)"
+    page.screenshot(path=artifacts_dir / "dark-issues.png", full_page=True)
+    page.click(".bsk-issues a.bsk-title >> nth=0")
+    page.wait_for_selector(".bsk-issue-head")
+    page.screenshot(path=artifacts_dir / "dark-issue.png", full_page=True)
+
+
+def test_hostile_payloads_render_as_text(page, server, artifacts_dir):
+    send(server, "hostile")
+    page.goto(f"{server['base']}/projects/{server['project_id']}/?status=all")
+    page.screenshot(path=artifacts_dir / "hostile-list.png", full_page=True)
+    links = page.locator(".bsk-issues a.bsk-title")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    titles = page.locator(".bsk-issues a.bsk-title").all_inner_texts()
+    hostile = [h for h, t in zip(hrefs, titles, strict=True) if "<script>" in t]
+    assert len(hostile) == 2, hrefs  # the message and the exception, titles shown as text
+    (exception_href,) = [
+        h for h, t in zip(hrefs, titles, strict=True) if t.startswith("RuntimeError")
+    ]
+    for n, href in enumerate(hostile):
+        for tab in ("stacktrace", "details", "breadcrumbs", "tags", "events"):
+            page.goto(f"{server['base']}{href}?tab={tab}&frames=all")
+            body = page.inner_text(".bsk-main")
+            assert "<script>" in body, (href, tab)  # shown as text
+            page.screenshot(path=artifacts_dir / f"hostile-{n}-{tab}.png", full_page=True)
+    details = page.goto(f"{server['base']}{exception_href}?tab=details")
+    assert details.ok
+    text = page.inner_text(".bsk-main")
+    assert "X-Evil" in text and "onerror" in text
+    page.goto(f"{server['base']}{exception_href}?tab=stacktrace")
+    assert "evil_local" in page.inner_text(".bsk-frames")
+    assert page.evaluate("window.__pwned") is None
+    assert page.dialogs == []
+    assert page.locator(".bsk-main script").count() == 0
+    assert page.locator(".bsk-main img").count() == 0
