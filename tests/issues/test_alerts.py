@@ -189,3 +189,15 @@ def test_inactive_channels_and_flags_are_respected(project, digest):
     channel(project, "email", "b@example.com", on_new_issue=False)
     digest([spooled(project, python_exception())])
     assert mail.outbox == []
+
+
+@allow_private
+@override_settings(BUGSINK_ISSUES_BASE_URL="https://errors.example.com/")
+def test_alerts_link_to_the_issue(project, digest, receiver):
+    channel(project, "slack", receiver.url)
+    channel(project, "email", "dev@example.com")
+    digest([spooled(project, python_exception())])
+    issue = Issue.objects.get()
+    url = f"https://errors.example.com/issues/{issue.pk}/"
+    assert url in json.loads(receiver.requests[0][2])["text"]
+    assert url in mail.outbox[0].body and url in mail.outbox[0].alternatives[0][0]
