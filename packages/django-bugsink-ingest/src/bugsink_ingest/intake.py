@@ -41,6 +41,11 @@ def json_object(payload: bytes, what: str) -> dict:
     return value
 
 
+def _looks_like_object(payload: bytes) -> bool:
+    stripped = payload.strip()
+    return stripped[:1] == b"{" and stripped[-1:] == b"}"
+
+
 def events_from_envelope(envelope, project_id: int) -> list[SpooledEvent]:
     """The events of an envelope; attachments ride with its event (if the consumer wants them)."""
     header_id = normal_event_id(envelope.headers.get("event_id"))
@@ -59,12 +64,16 @@ def events_from_envelope(envelope, project_id: int) -> list[SpooledEvent]:
                 )
             )
             continue
-        body = json_object(item.payload, f"{item.type} item")
-        own_id = normal_event_id(body.get("event_id"))
-        if item.type == "event":
-            event_id = header_id or own_id or uuid.uuid4().hex
+        if item.type == "event" and header_id:
+            # The usual case: the id is known, so a cheap shape check instead of a full parse
+            # (the consumer parses the payload anyway and copes with broken JSON).
+            if not _looks_like_object(item.payload):
+                raise BadRequest("event item is not a JSON object")
+            event_id = header_id
         else:
-            event_id = own_id or uuid.uuid4().hex
+            body = json_object(item.payload, f"{item.type} item")
+            own_id = normal_event_id(body.get("event_id"))
+            event_id = (header_id if item.type == "event" else None) or own_id or uuid.uuid4().hex
         kind = item.type if item.type != "event" else "event"
         event = dict(project_id=project_id, event_id=event_id, payload=item.payload, kind=kind)
         if item.type == "event" and main is None:

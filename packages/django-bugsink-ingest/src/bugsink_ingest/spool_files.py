@@ -30,10 +30,13 @@ class FileSpool:
         for d in (self.tmp, self.ready, self.claimed):
             d.mkdir(parents=True, exist_ok=True)
         self.wake_marker = self.dir / "wake"
+        # Plain strings for the hot path (pathlib costs more than the syscalls it wraps).
+        self._tmp_prefix, self._ready_prefix = f"{self.tmp}/", f"{self.ready}/"
+        self._wake = str(self.wake_marker)
 
     def write(self, event: SpooledEvent) -> None:
         name = event.spool_id + SUFFIX
-        tmp = self.tmp / name
+        tmp = self._tmp_prefix + name
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             data = memoryview(spool_format.dump(event))
@@ -43,10 +46,10 @@ class FileSpool:
                 os.fsync(fd)
         except BaseException:
             os.close(fd)
-            tmp.unlink(missing_ok=True)
+            os.unlink(tmp)
             raise
         os.close(fd)
-        os.rename(tmp, self.ready / name)
+        os.rename(tmp, self._ready_prefix + name)
 
     def backlog_size(self) -> int:
         return sum(
@@ -99,7 +102,7 @@ class FileSpool:
         """True if the caller must enqueue a drain (no drain is pending, or it looks lost)."""
         try:
             # The common case under load, and the cheapest check: a fresh marker is there.
-            if time.time() - self.wake_marker.stat().st_mtime <= WAKE_STALE_SECONDS:
+            if time.time() - os.stat(self._wake).st_mtime <= WAKE_STALE_SECONDS:
                 return False
         except FileNotFoundError:
             pass
