@@ -547,3 +547,23 @@ def test_every_sample_renders_on_the_issue_page(client, world, digest):
         assert md.status_code == 200
         rendered += 1
     assert rendered >= 150
+
+
+def test_sparklines_and_chart_count_events_per_day(client, world):
+    from datetime import timedelta
+
+    from bugsink_issues.volume import daily_counts
+
+    issue = world["issue"]
+    old = issue.events.order_by("issue_sequence").first()
+    old.timestamp -= timedelta(days=3)
+    old.save(update_fields=["timestamp"])
+    counts = daily_counts("issue_id", [issue.pk], 14)[issue.pk]
+    assert counts[-1] == 1 and counts[-4] == 1 and sum(counts) == 2
+    login(client, world["alice"])
+    body = client.get(
+        reverse("bugsink_issues:project_issues", args=[world["project"].pk])
+    ).content.decode()
+    assert 'aria-label="2 events in 14 days"' in body
+    body = client.get(reverse("bugsink_issues:issue", args=[issue.pk])).content.decode()
+    assert 'aria-label="2 events in 30 days"' in body

@@ -39,6 +39,8 @@ def _list(request, qs, project=None):
             "q": query,
             "next_cursor": cursor,
             "is_first_page": not request.GET.get("after"),
+            # One reverse() per page, not two per row.
+            "issue_base": reverse("bugsink_issues:issue", args=[0]).removesuffix("0/"),
         },
     )
 

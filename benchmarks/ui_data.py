@@ -1,0 +1,194 @@
+"""Builds the UI benchmark's database: 10,000 issues and 1,000,000 events in one SQLite file.
+
+Rows go in with executemany in large transactions (no digest: this is data for reading). Each
+issue's latest event carries a real ~11 KB Python payload (stack trace with source context, locals,
+breadcrumbs); older events carry a small one. Event counts are skewed like real projects: a few
+hot issues (the hottest has ~6% of all events) and a long tail. The file is cached under the temp
+dir, keyed by a hash of the migrations and of this module, so reruns start in seconds.
+"""
+
+import hashlib
+import json
+import random
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests/issues/data/samples/custom-fingerprint.json"
+ISSUES = 10_000
+EVENTS = 1_000_000
+DAYS = 30
+CHUNK = 20_000
+
+
+def cache_path(issues=ISSUES, events=EVENTS) -> Path:
+    digest = hashlib.sha256()
+    for app in (
+        "django-bugsink-issues/src/bugsink_issues",
+        "django-bugsink-ingest/src/bugsink_ingest",
+    ):
+        for path in sorted((ROOT / "packages" / app / "migrations").glob("*.py")):
+            digest.update(path.name.encode() + path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    directory = Path(tempfile.gettempdir()) / "bugsink-bench-ui"
+    directory.mkdir(exist_ok=True)
+    return directory / f"ui-{issues}-{events}-{digest.hexdigest()[:16]}.sqlite3"
+
+
+def event_counts(issues, events):
+    weights = [1 / (i + 1) ** 0.9 for i in range(issues)]
+    scale = (events - issues) / sum(weights)
+    counts = [1 + int(w * scale) for w in weights]
+    counts[0] += events - sum(counts)  # exact total
+    return counts
+
+
+def _insert(cursor, model, rows):
+    """executemany with every concrete column; missing ones get the field's default."""
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and f.name not in rows[0])
+    ]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    marks = ", ".join("%s" for _ in fields)
+    defaults = {f.attname: f.get_default() for f in fields}
+    conn = cursor.db
+
+    def value(f, row):
+        raw = row.get(f.attname, row.get(f.name, defaults[f.attname]))
+        return f.get_db_prep_save(raw, conn)
+
+    cursor.executemany(
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({marks})',
+        [[value(f, row) for f in fields] for row in rows],
+    )
+
+
+def build(issues=ISSUES, events=EVENTS, seed=1):
+    """Fill the configured (empty, migrated) default database. Returns (user id, project id)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bugsink_ingest.models import Project, ProjectKey
+    from bugsink_issues.models import Event, Grouping, Issue, IssueTagValue, TagValue
+    from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
+    from bugsink_issues.storage import compress, dump_json
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    start = now - timedelta(days=DAYS)
+    span = (now - start).total_seconds()
+    rich = json.loads(SAMPLE.read_bytes())
+    rich_blob, dict_id = compress(dump_json(rich))
+    small = {"platform": "python", "level": "error", "message": "small event"}
+    small_blob, _ = compress(dump_json(small))
+
+    user = get_user_model().objects.create_user("bench", password="bench")
+    team = Team.objects.create(name="Bench team")
+    TeamMembership.objects.create(team=team, user=user, role="admin")
+    project = Project.objects.create(name="Bench project")
+    ProjectTeam.objects.create(project=project, team=team)
+    ProjectKey.objects.create(project=project)
+    # Other teams' projects exist too, so the policy's filter has something to filter out.
+    for n in range(3):
+        Project.objects.create(name=f"Other {n}")
+
+    counts = event_counts(issues, events)
+    releases = [f"1.{n}.0" for n in range(20)]
+    envs = ["production", "staging"]
+    statuses = ["unresolved"] * 8 + ["resolved", "muted"]
+    tag_values = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for key, values in (("release", releases), ("environment", envs)):
+            for v in values:
+                tag_values[(key, v)] = TagValue.objects.create(project=project, key=key, value=v).pk
+        issue_rows, grouping_rows, tag_rows = [], [], []
+        plan = []
+        for i in range(issues):
+            first = start + timedelta(seconds=rng.random() * span * 0.9)
+            last = first + timedelta(seconds=rng.random() * (now - first).total_seconds())
+            plan.append((i + 1, counts[i], first, last))
+            exc = f"Error{i % 997}"
+            issue_rows.append(
+                {
+                    "id": i + 1,
+                    "project_id": project.pk,
+                    "grouping_key": hashlib.sha256(str(i).encode()).hexdigest(),
+                    "title": f"{exc}: something failed in handler {i}",
+                    "culprit": f"app.views.handler_{i % 500}",
+                    "level": "error" if i % 7 else "warning",
+                    "platform": "python",
+                    "first_seen": first,
+                    "last_seen": last,
+                    "event_count": counts[i],
+                    "stored_event_count": counts[i],
+                    "first_release": releases[0],
+                    "last_release": releases[-1],
+                    "status": statuses[i % len(statuses)],
+                    "mute_window_hits": [],
+                }
+            )
+            grouping_rows.append(
+                {
+                    "id": i + 1,
+                    "project_id": project.pk,
+                    "issue_id": i + 1,
+                    "key": issue_rows[-1]["grouping_key"],
+                    "version": 1,
+                    "parts": {"kind": "exception", "parts": [exc, "app.views", f"handler_{i}"]},
+                    "created_at": first,
+                }
+            )
+            for key, value in (("release", releases[i % 20]), ("environment", envs[i % 2])):
+                tag_rows.append(
+                    {
+                        "issue_id": i + 1,
+                        "tag_value_id": tag_values[(key, value)],
+                        "key": key,
+                        "count": counts[i],
+                        "first_seen": first,
+                        "last_seen": last,
+                    }
+                )
+        _insert(cursor, Issue, issue_rows)
+        _insert(cursor, Grouping, grouping_rows)
+        _insert(cursor, IssueTagValue, tag_rows)
+
+        batch, event_pk = [], 0
+        for issue_id, count, first, last in plan:
+            step = (last - first) / max(count - 1, 1)
+            for seq in range(1, count + 1):
+                event_pk += 1
+                stamp = first + step * (seq - 1)
+                latest = seq == count
+                batch.append(
+                    {
+                        "id": event_pk,
+                        "project_id": project.pk,
+                        "issue_id": issue_id,
+                        "grouping_id": issue_id,
+                        "event_id": f"{event_pk:032x}",
+                        "timestamp": stamp,
+                        "received_at": stamp,
+                        "issue_sequence": seq,
+                        "title": issue_rows[issue_id - 1]["title"],
+                        "level": "error",
+                        "platform": "python",
+                        "release": releases[issue_id % 20],
+                        "environment": envs[issue_id % 2],
+                        "payload": rich_blob if latest else small_blob,
+                        "payload_size": 11_000 if latest else 60,
+                        "payload_dict_id": dict_id,
+                        "problems": [],
+                        "is_pinned": seq == 1,
+                    }
+                )
+                if len(batch) >= CHUNK:
+                    _insert(cursor, Event, batch)
+                    batch = []
+        if batch:
+            _insert(cursor, Event, batch)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return user.pk, project.pk
