@@ -80,6 +80,7 @@ class ChaosRun:
         self.gen: LoadGenerator | None = None
         self._load_thread: threading.Thread | None = None
         self._load_result: RunResult | None = None
+        self._watchers: list[threading.Thread] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -174,20 +175,34 @@ class ChaosRun:
         ids.update(o.event_id for _, o in self.side_requests if 200 <= o.status < 300)
         return ids
 
-    def wait_until_stored(self, ids: set[str], timeout: float) -> float | None:
+    def wait_until_stored(self, ids: set[str], timeout: float, interval=0.1) -> float | None:
         """Seconds until every id in ids is in the issues database; None on timeout."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             if not (ids - self.store.ids()):
                 return time.monotonic() - t0
-            time.sleep(0.1)
+            time.sleep(interval)
         return None
+
+    def watch_until_stored(self, fault: Fault, key: str, ids: set[str], timeout: float):
+        """In the background: fault.details[key] = seconds from the fault's start until every id
+        is stored (None if not within timeout). The run's books wait for every watcher."""
+
+        def watch():
+            took = self.wait_until_stored(ids, timeout, interval=0.5)
+            fault.details[key] = None if took is None else time.monotonic() - fault.started
+
+        watcher = threading.Thread(target=watch, name=f"watch {key}", daemon=True)
+        watcher.start()
+        self._watchers.append(watcher)
 
     # --- the books ---------------------------------------------------------------------------
 
     def settle(self, timeout: float = 120.0) -> Ledger:
         """Stop the load, give the digest time to drain, and compare answers with storage."""
         result = self.stop_load()
+        for watcher in self._watchers:
+            watcher.join(timeout)
         outcomes = result.outcomes + [o for _, o in self.side_requests]
         acked = {o.event_id for o in outcomes if 200 <= o.status < 300}
         self.all_stored_after_s = self.wait_until_stored(acked, timeout)

@@ -182,10 +182,9 @@ def run_baseline(factory, workers, levels, count) -> dict:
             "-m",
             "gunicorn",
             "-c",  # the deployment's own Gunicorn settings, the app swapped for the trivial one
-            str(ROOT / "example_project" / "gunicorn_conf.py"),
+            str(ROOT / "benchmarks" / "baseline_gunicorn_conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "benchmarks.baseline_app:app",
         ],
         cwd=ROOT,
         env=env,
@@ -202,6 +201,8 @@ def run_baseline(factory, workers, levels, count) -> dict:
             gen = LoadGenerator(port, "/api/1/envelope/", factory.headers(), c)
             requests = [gen.prepare(factory.make("small", i)) for i in range(count)]
             r = gen.run(lambda i, reqs=requests: reqs[i] if i < len(reqs) else None)
+            if not r.accepted:
+                raise RuntimeError(f"the baseline server answered nothing: {dict(r.statuses)}")
             results[c] = {
                 "accepted_per_s": r.accepted_rate(),
                 "latency_ms": {p: v * 1000 for p, v in r.latency_percentiles().items()},

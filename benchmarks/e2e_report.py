@@ -115,10 +115,17 @@ def render_targets(report, targets) -> str:
                 f"| p99 <= {targets['p99_c32_ms']:.0f} ms at concurrency 32 | {p99:.1f} ms "
                 f"| {_verdict(p99 <= targets['p99_c32_ms'])} |"
             )
-        disks = [r["disk_bytes_per_event"] for r in small if r["disk_bytes_per_event"] is not None]
+        # growth from an empty database; runs where retention evicted reuse freed pages instead
+        disks = [
+            r["disk_bytes_per_event"]
+            for r in small
+            if r["disk_bytes_per_event"] is not None
+            and (r.get("evicted_by_retention") or 0) <= r["stored"] // 100
+        ]
         if disks:
             rows.append(
-                f"| <= 4 KB on disk per 4 KB event | {min(disks):.0f}-{max(disks):.0f} B "
+                f"| <= 4 KB on disk per 4 KB event (growth from empty) "
+                f"| {min(disks):.0f}-{max(disks):.0f} B "
                 f"| {_verdict(max(disks) <= targets['disk_per_event'])} |"
             )
     idle = max(m["idle_before"]["pss_mib"] for m in report["mixes"])
