@@ -132,9 +132,10 @@ STATIC_URL = "/static/"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "login"
+# The issues UI's own login page (in its layout); /accounts/login/ stays as a plain fallback.
+LOGIN_URL = "bugsink_issues:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "bugsink_issues:login"
 
 # The apps.
 BUGSINK_INGEST_BASE_URL = BASE_URL

@@ -56,8 +56,15 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     assert site.get_status("/static/admin/css/base.css") == 200
     assert site.get_status("/static/admin/css/no-such-file.css") == 404
 
-    # The admin logs in through the form with the password from BUGSINK_ADMIN.
-    client = site.browser().login(next="/admin/")
+    # Anonymous visitors are sent to the UI's login page.
+    status, path, _ = site.browser().get("/")
+    assert status == 200 and path == "/login/"
+
+    # The admin logs in through the form with the password from BUGSINK_ADMIN, and sees the UI
+    # (the demo project) and the Django admin.
+    client = site.browser().login(login_path="/login/", next="/")
+    status, path, page = client.get("/")
+    assert status == 200 and path == "/" and "Demo" in page
     status, path, page = client.get("/admin/")
     assert status == 200 and path == "/admin/" and "Log out" in page
 
