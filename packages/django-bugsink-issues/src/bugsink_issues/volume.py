@@ -1,9 +1,8 @@
 """Event volume per day for sparklines and the issue chart, and the SVG for them (no JS needed)."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from django.db.models import CharField, Count
-from django.db.models.functions import Cast, Substr
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -16,28 +15,29 @@ def _days(n):
 
 
 def daily_counts(field, ids, days=14):
-    """{id: [count per day, oldest first]} for `field` in ("issue_id", "project_id")."""
+    """{id: [count per UTC day, oldest first]} for `field` in ("issue_id", "project_id").
+
+    One query per day, each a range on the (issue, timestamp) / (project, timestamp) index grouped
+    by the leading column: the database only walks index entries, with no per-row expression and
+    no sort (grouping rows by a computed day was several times slower for hot issues)."""
     ids = list(ids)
     result = {i: [0] * days for i in ids}
     if not ids:
         return result
-    dates = _days(days)
-    since = timezone.now() - timedelta(days=days)
-    index = {d.isoformat(): n for n, d in enumerate(dates)}
-    # The UTC day as the first 10 characters of the timestamp as text: a C-level substring in
-    # SQLite and PostgreSQL alike (TruncDate calls a Python function per row on SQLite).
-    day = Substr(Cast("timestamp", output_field=CharField()), 1, 10)
-    rows = (
-        Event.objects.filter(**{f"{field}__in": ids, "timestamp__gte": since})
-        .annotate(day=day)
-        .values(field, "day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        pos = index.get(row["day"])
-        if pos is not None:
-            result[row[field]][pos] = row["n"]
+    for pos, day in enumerate(_days(days)):
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        rows = (
+            Event.objects.filter(
+                **{f"{field}__in": ids},
+                timestamp__gte=start,
+                timestamp__lt=start + timedelta(days=1),
+            )
+            .values_list(field)
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for key, n in rows:
+            result[key][pos] = n
     return result
 
 

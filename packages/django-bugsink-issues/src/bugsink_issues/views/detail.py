@@ -29,6 +29,7 @@ TAG_VALUES_SHOWN = 8
 # Columns the event navigation and lists need; the payload is loaded only for the shown event.
 LIST_COLUMNS = (
     "id",
+    "issue_id",
     "event_id",
     "timestamp",
     "issue_sequence",
@@ -46,7 +47,7 @@ def _latest(issue):
 
 def _navigation(issue, event):
     seq = event.issue_sequence
-    events = issue.events.only("id", "issue_sequence")
+    events = issue.events.only("id", "issue_id", "issue_sequence")
     return {
         "first": events.order_by("issue_sequence").first(),
         "prev": events.filter(issue_sequence__lt=seq).order_by("-issue_sequence").first(),
