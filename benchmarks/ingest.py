@@ -72,6 +72,9 @@ def main(argv):
     parser.add_argument(
         "--duration", type=float, default=12.0, help="seconds per path and concurrency"
     )
+    parser.add_argument(
+        "--spool-dir", default="", help="spool directory (default: in a temp dir on disk)"
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     factory = EnvelopeFactory(capture_templates(work / "templates"), KEY)
@@ -84,6 +87,7 @@ def main(argv):
         INGEST_TEST_GLOBAL_LIMIT=10**9,
         INGEST_TEST_MAX_BACKLOG=10**7,
         INGEST_TEST_KEY_CACHE=5,
+        INGEST_TEST_SPOOL_DIR=args.spool_dir,
     )
     port = free_port()
     proc = start(

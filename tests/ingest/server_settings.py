@@ -46,7 +46,7 @@ if os.environ.get("INGEST_TEST_TASKS") == "dummy":
     _backend = f"{TASKS_MODULE}.backends.dummy.DummyBackend"
 TASKS = {"default": {"BACKEND": _backend}}
 
-BUGSINK_INGEST_SPOOL_DIR = DATA / "spool"
+BUGSINK_INGEST_SPOOL_DIR = Path(os.environ.get("INGEST_TEST_SPOOL_DIR") or DATA / "spool")
 BUGSINK_INGEST_CONSUMER = os.environ.get("INGEST_TEST_CONSUMER", "tests.ingest.recorder.record")
 BUGSINK_INGEST_SPOOL = os.environ.get("INGEST_TEST_SPOOL", "bugsink_ingest.spool_files.FileSpool")
 BUGSINK_INGEST_MAX_EVENT_SIZE = int(os.environ.get("INGEST_TEST_MAX_EVENT", 1024 * 1024))
