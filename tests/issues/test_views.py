@@ -567,3 +567,20 @@ def test_sparklines_and_chart_count_events_per_day(client, world):
     assert 'aria-label="2 events in 14 days"' in body
     body = client.get(reverse("bugsink_issues:issue", args=[issue.pk])).content.decode()
     assert 'aria-label="2 events in 30 days"' in body
+
+
+def test_library_frames_unhighlighted_by_default_and_still_escaped(client, world, digest):
+    payload = python_exception(
+        "LibError", "x", frames=(("lib.core", "run"), ("app.views", "index"))
+    )
+    frames = payload["exception"]["values"][0]["stacktrace"]["frames"]
+    frames[0].update(in_app=False, context_line=HOSTILE, pre_context=["import os"])
+    digest([spooled(world["project"], payload)])
+    issue = Issue.objects.get(project=world["project"], title__startswith="LibError")
+    login(client, world["alice"])
+    url = reverse("bugsink_issues:issue", args=[issue.pk])
+    default = client.get(url).content.decode()
+    assert "library frames hidden" in default and "<script>window" not in default
+    everything = client.get(url, {"frames": "all"}).content.decode()
+    assert "&lt;script&gt;" in everything and "<script>window" not in everything
+    assert '<span class="kn">import</span>' in everything  # Pygments ran on the library frame

@@ -42,7 +42,7 @@ def pairs(value):
     return rows
 
 
-def frame_view(frame, platform):
+def frame_view(frame, platform, highlight=True):
     if not isinstance(frame, dict):
         return None
     pre = [x for x in _list(frame.get("pre_context")) if isinstance(x, str)]
@@ -54,7 +54,8 @@ def frame_view(frame, platform):
         lines = [*pre, line, *post]
         start = (lineno or len(pre) + 1) - len(pre)
         filename = frame.get("filename") or frame.get("abs_path") or ""
-        html = highlight_lines(lines, str(filename), platform)
+        # Library frames are collapsed by default: plain (escaped) text unless all frames show.
+        html = highlight_lines(lines, str(filename), platform) if highlight else lines
         source = [
             {"number": start + i, "html": html[i], "text": lines[i], "current": i == len(pre)}
             for i in range(len(lines))
@@ -75,17 +76,25 @@ def frame_view(frame, platform):
     }
 
 
-def stack_view(stacktrace, platform):
+def stack_view(stacktrace, platform, all_frames=True):
+    raw = _list(stacktrace.get("frames") if isinstance(stacktrace, dict) else None)
+    has_app = any(isinstance(f, dict) and f.get("in_app") is True for f in raw)
     frames = [
-        frame_view(f, platform)
-        for f in _list((stacktrace or {}).get("frames") if isinstance(stacktrace, dict) else None)
+        frame_view(
+            f,
+            platform,
+            highlight=all_frames
+            or not has_app
+            or (isinstance(f, dict) and f.get("in_app") is True),
+        )
+        for f in raw
     ]
     frames = [f for f in frames if f]
     frames.reverse()  # most recent call first, as developers read a trace in a tracker
     return {"frames": frames, "has_app": any(f["in_app"] for f in frames)}
 
 
-def exceptions_view(data):
+def exceptions_view(data, all_frames=True):
     """Exceptions, the main (last sent) one first; chained causes and group members follow."""
     platform = data.get("platform") if isinstance(data.get("platform"), str) else ""
     out = []
@@ -104,13 +113,13 @@ def exceptions_view(data):
                 "exception_id": mech.get("exception_id"),
                 "parent_id": mech.get("parent_id"),
                 "source": as_text(mech.get("source") or "", 200),
-                "stack": stack_view(exc.get("stacktrace"), platform),
+                "stack": stack_view(exc.get("stacktrace"), platform, all_frames),
             }
         )
     return out
 
 
-def threads_view(data):
+def threads_view(data, all_frames=True):
     platform = data.get("platform") if isinstance(data.get("platform"), str) else ""
     out = []
     for thread in _list(data.get("threads")):
@@ -121,7 +130,7 @@ def threads_view(data):
                 "name": as_text(thread.get("name") or thread.get("id") or "thread", 200),
                 "crashed": thread.get("crashed") is True,
                 "current": thread.get("current") is True,
-                "stack": stack_view(thread.get("stacktrace"), platform),
+                "stack": stack_view(thread.get("stacktrace"), platform, all_frames),
             }
         )
     return out
@@ -211,11 +220,11 @@ def details_view(data):
     return [{"title": title, "rows": rows} for title, rows in sections if rows]
 
 
-def event_view(data):
+def event_view(data, all_frames=True):
     return {
         "message": message_of(data),
-        "exceptions": exceptions_view(data),
-        "threads": threads_view(data),
+        "exceptions": exceptions_view(data, all_frames),
+        "threads": threads_view(data, all_frames),
         "breadcrumbs": breadcrumbs_view(data),
         "details": details_view(data),
     }

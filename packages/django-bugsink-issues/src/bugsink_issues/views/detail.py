@@ -124,7 +124,7 @@ def issue_detail(request, issue_id, event_pk=None):
         context["nav"] = _navigation(issue, event)
         if tab in EVENT_TABS:
             data = load_payload(event)
-            context["view"] = event_view(data)
+            context["view"] = event_view(data, all_frames=request.GET.get("frames") == "all")
             context["problems"] = event.problems
     if tab == "stacktrace" and event is not None:
         view = context["view"]
