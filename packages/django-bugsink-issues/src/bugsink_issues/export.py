@@ -68,7 +68,7 @@ def event_markdown(event, data=None):
             current = [s for s in frame["source"] if s["current"]]
             if current and frame["in_app"]:
                 lines.append("    " + _plain_line(frame, current[0]))
-        header = f"{exc['type']}: {exc['value']}"
+        header = f"{exc['type']}: {exc['value']}\n(most recent call first)"
         out += [
             "",
             f"**{exc['type']}**",
