@@ -115,6 +115,8 @@ def page(chromium, server):
 
 def test_login_open_project_open_issue_resolve(page, server, artifacts_dir):
     send(server, "plain")
+    page.reload()  # the page was loaded at login, before the event
+    assert page.inner_text("td.num").strip() == "1"  # one open issue
     page.screenshot(path=artifacts_dir / "1-projects.png", full_page=True)
     page.click("text=Shop")
     page.wait_for_selector("text=cart checkout failed")
