@@ -11,11 +11,13 @@ BENCHMARKS = ["snappea", "ingest", "digest", "ui", "e2e"]
 
 
 def main(argv):
-    names = [a for a in argv if not a.startswith("-")] or BENCHMARKS
+    # Leading words name the benchmarks; everything from the first option on is passed through,
+    # so options may take separate values (`--soak 600`).
+    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, extra = argv[:first_option] or BENCHMARKS, argv[first_option:]
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
-    extra = [a for a in argv if a.startswith("-")]
     for name in names:
         print(f"\n=== benchmark: {name} ===", flush=True)
         importlib.import_module(f"benchmarks.{name}").main(extra)

@@ -71,16 +71,6 @@ def test_hostile_cases_get_clean_answers_in_bounded_memory(served):
     # whether the digest survives what ingest acknowledged: see the test below
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "found by `python -m benchmarks.chaos`: ingest acknowledges an event whose JSON nests "
-        "50,000 deep, then the digest's json.loads raises RecursionError for the whole batch on "
-        "every retry, so every event spooled after it waits forever (the spool stops draining). "
-        "Remove this marker when the digest or ingest handles it."
-    ),
-)
 def test_deeply_nested_event_does_not_block_the_digest(tmp_path):
     run = ChaosRun(tmp_path, skew_clock=False)
     with run:

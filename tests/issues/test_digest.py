@@ -139,6 +139,15 @@ def test_unparseable_payload_is_kept_as_text(project, digest):
     assert "not valid JSON" in stored.problems[0]["problem"]
 
 
+def test_json_nested_beyond_the_parsers_does_not_block_the_batch(project, digest):
+    deep = b'{"event_id": "ab", "extra": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    poison, good = spooled(project, deep), spooled(project, python_exception("ValueError", "x"))
+    digest([poison, good])
+    assert Event.objects.count() == 2, "the event after the deep one is digested too"
+    stored = Event.objects.get(event_id=poison.event_id)
+    assert "nests too deeply" in stored.problems[0]["problem"]
+
+
 def test_level_names_and_numbers(project, digest):
     digest(
         [

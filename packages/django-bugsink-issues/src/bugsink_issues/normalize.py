@@ -79,6 +79,10 @@ def parse_payload(payload: bytes):
         return json.loads(payload), None
     except (ValueError, UnicodeDecodeError) as exc:
         return None, f"payload is not valid JSON: {exc}"[:300]
+    except RecursionError:
+        # Valid JSON nested deeper than any SDK sends (orjson stops at 1024 levels): keep it as
+        # text rather than fail the whole batch on every retry.
+        return None, "payload nests too deeply to be parsed; stored as text"
 
 
 def needs_full_walk(payload: bytes) -> bool:
