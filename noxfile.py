@@ -65,7 +65,7 @@ def tests_postgres(session):
 
 @nox.session(python=False)
 def lint(session):
-    session.run("python", "-m", "pip", "install", "-q", "ruff>=0.6")
+    session.run("python", "-m", "pip", "install", "-q", "ruff==0.17.6")
     session.run("python", "-m", "ruff", "check", ".")
     session.run("python", "-m", "ruff", "format", "--check", ".")
 
