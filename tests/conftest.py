@@ -1,9 +1,13 @@
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the whole run; each test opens its own context."""
+    """One headless Chromium per test module; each test opens its own context.
+
+    Not per session: Playwright's sync API keeps an event loop running in the main thread while it
+    is open, and Django then refuses database work in every later test (SynchronousOnlyOperation).
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.support.chromium import launch_chromium
