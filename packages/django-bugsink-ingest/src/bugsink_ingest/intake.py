@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import json
 import re
 import time
 import uuid
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from bugsink_ingest import ratelimit
+from bugsink_ingest.envelope import parse_json_object
 from bugsink_ingest.errors import BadRequest, TooLarge
 from bugsink_ingest.handoff import wants_attachments
 from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool
@@ -29,16 +29,6 @@ def normal_event_id(value) -> str | None:
         return None
     value = value.replace("-", "").lower()
     return value if _HEX32.fullmatch(value) else None
-
-
-def json_object(payload: bytes, what: str) -> dict:
-    try:
-        value = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest(f"{what} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise BadRequest(f"{what} is not a JSON object")
-    return value
 
 
 def _looks_like_object(payload: bytes) -> bool:
@@ -71,7 +61,7 @@ def events_from_envelope(envelope, project_id: int) -> list[SpooledEvent]:
                 raise BadRequest("event item is not a JSON object")
             event_id = header_id
         else:
-            body = json_object(item.payload, f"{item.type} item")
+            body = parse_json_object(item.payload, f"{item.type} item")
             own_id = normal_event_id(body.get("event_id"))
             event_id = (header_id if item.type == "event" else None) or own_id or uuid.uuid4().hex
         kind = item.type if item.type != "event" else "event"
@@ -101,7 +91,7 @@ def store_payload(raw: bytes) -> bytes:
 
 
 def event_from_store(payload: bytes, project_id: int) -> SpooledEvent:
-    body = json_object(payload, "event")
+    body = parse_json_object(payload, "event")
     return SpooledEvent(
         spool_id=new_spool_id(),
         project_id=project_id,
