@@ -64,3 +64,13 @@ def pre_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
+
+
+def post_fork(server, worker):
+    import gc
+    import sys
+
+    if os.environ.get("XP_SWITCH"):
+        sys.setswitchinterval(float(os.environ["XP_SWITCH"]))
+    if os.environ.get("XP_FREEZE"):
+        gc.freeze()

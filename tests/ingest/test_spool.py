@@ -67,6 +67,22 @@ def test_file_spool(tmp_path):
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+def test_file_spool_publishes_the_backlog_count_it_takes(tmp_path):
+    s = FileSpool(tmp_path)
+    for i in range(4):
+        s.write(make_event(i))
+    assert s.approximate_backlog() == 4  # nothing published yet: counted (and published)
+    s.write(make_event(9))
+    assert s.approximate_backlog() == 4  # the fresh count, not a new listing
+    assert len(s.claim(2)) == 2  # a claim counts: 3 ready + 2 held
+    s.write(make_event(10))
+    assert s.approximate_backlog() == 5
+    # A count older than COUNT_FRESH_SECONDS (no drain publishing) is taken afresh.
+    old = time.time() - 60
+    os.utime(tmp_path / "backlog", (old, old))
+    assert s.approximate_backlog() == 6
+
+
 def test_file_spool_reclaims_a_dead_drains_claim(tmp_path):
     s = FileSpool(tmp_path)
     s.write(make_event())

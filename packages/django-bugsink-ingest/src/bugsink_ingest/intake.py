@@ -105,13 +105,16 @@ _backlog_checked = [0.0, 0]
 
 
 def check_backpressure() -> None:
-    """Refuse new events while the spool holds too many (looked at once a second per process)."""
+    """Refuse new events while the spool holds too many (looked at once a second per process;
+    this process's own writes since are added)."""
     cap = settings.BUGSINK_INGEST_MAX_BACKLOG
     if cap is None:
         return
     now = time.monotonic()
     if now - _backlog_checked[0] > 1.0:
-        _backlog_checked[:] = [now, get_spool().backlog_size()]
+        spool = get_spool()
+        count = getattr(spool, "approximate_backlog", spool.backlog_size)()
+        _backlog_checked[:] = [now, count]
     if _backlog_checked[1] >= cap:
         raise Backpressure()
 

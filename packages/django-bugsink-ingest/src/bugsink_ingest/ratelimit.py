@@ -39,7 +39,7 @@ class _Counters:
     """One process's view: shared counts as of the last sync, plus its own unsynced counts."""
 
     def __init__(self, path: str):
-        self.path, self.pid = path, os.getpid()
+        self.path, self.pid, self.where = path, os.getpid(), None
         self.window = -1
         self.shared: dict[str, int] = {}
         self.pending: dict[str, int] = {}
@@ -85,9 +85,11 @@ _counters: _Counters | None = None
 
 def _get_counters() -> _Counters:
     global _counters
-    path = str(db_path())
-    if _counters is None or _counters.path != path or _counters.pid != os.getpid():
-        _counters = _Counters(path)
+    # The path is only recomputed when a setting it depends on changed (Path() costs per event).
+    where = (settings.BUGSINK_INGEST_RATE_LIMIT_DB, settings.BUGSINK_INGEST_SPOOL_DIR)
+    if _counters is None or _counters.where != where or _counters.pid != os.getpid():
+        _counters = _Counters(str(db_path()))
+        _counters.where = where
     return _counters
 
 

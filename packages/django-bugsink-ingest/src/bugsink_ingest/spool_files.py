@@ -4,11 +4,16 @@ An event is written under tmp/ and renamed into ready/, so a reader never sees h
 crash leaves at most a stray temp file. A drain claims files by renaming them into claimed/ (only
 one drain wins a rename), removes them after the consumer returned, and puts back claims older than
 BUGSINK_INGEST_SPOOL_CLAIM_SECONDS (their drain died).
+
+Counting the backlog means listing a directory that can hold 100,000 files (tens of ms), so
+whoever lists it (a drain's claim, or backlog_size()) writes the count to a small file, and
+the hot path reads that (approximate_backlog) instead of listing again.
 """
 
 import logging
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +25,8 @@ from bugsink_ingest.spool import SpooledEvent
 logger = logging.getLogger(__name__)
 SUFFIX = ".event"
 WAKE_STALE_SECONDS = 60
+# A published backlog count older than this is counted afresh (no drain is running to publish it).
+COUNT_FRESH_SECONDS = 5
 
 
 class FileSpool:
@@ -33,6 +40,7 @@ class FileSpool:
         # Plain strings for the hot path (pathlib costs more than the syscalls it wraps).
         self._tmp_prefix, self._ready_prefix = f"{self.tmp}/", f"{self.ready}/"
         self._wake = str(self.wake_marker)
+        self._count = str(self.dir / "backlog")
 
     def write(self, event: SpooledEvent) -> None:
         name = event.spool_id + SUFFIX
@@ -52,13 +60,35 @@ class FileSpool:
         os.rename(tmp, self._ready_prefix + name)
 
     def backlog_size(self) -> int:
-        return sum(
+        count = sum(
             1 for d in (self.ready, self.claimed) for n in os.listdir(d) if n.endswith(SUFFIX)
         )
+        self._publish_count(count)
+        return count
+
+    def approximate_backlog(self) -> int:
+        """backlog_size() as counted by anyone in the last few seconds (cheap: one small read)."""
+        try:
+            with open(self._count, "rb") as f:
+                age = time.time() - os.fstat(f.fileno()).st_mtime
+                # abs(): after the clock was set back, a count from the "future" is not fresh.
+                if abs(age) <= COUNT_FRESH_SECONDS:
+                    return int(f.read())
+        except (FileNotFoundError, ValueError):
+            pass
+        return self.backlog_size()
+
+    def _publish_count(self, count: int) -> None:
+        tmp = f"{self._count}.{os.getpid()}.{threading.get_ident()}"
+        with open(tmp, "wb") as f:
+            f.write(b"%d" % count)
+        os.replace(tmp, self._count)
 
     def claim(self, limit: int) -> list[SpooledEvent]:
-        self._reclaim_stale()
-        names = sorted(n for n in os.listdir(self.ready) if n.endswith(SUFFIX))[:limit]
+        in_claims = self._reclaim_stale()
+        ready = sorted(n for n in os.listdir(self.ready) if n.endswith(SUFFIX))
+        self._publish_count(len(ready) + in_claims)
+        names = ready[:limit]
         events = []
         now = time.time()
         for name in names:
@@ -88,14 +118,19 @@ class FileSpool:
             except FileNotFoundError:
                 pass
 
-    def _reclaim_stale(self) -> None:
+    def _reclaim_stale(self) -> int:
+        """Put back claims whose drain died; returns how many claims are still held."""
         cutoff = time.time() - settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS
+        held = 0
         for entry in os.scandir(self.claimed):
             try:
                 if entry.stat().st_mtime < cutoff:
                     os.rename(entry.path, self.ready / entry.name)
+                elif entry.name.endswith(SUFFIX):
+                    held += 1
             except FileNotFoundError:
                 pass
+        return held
 
     # Wake-up marker: at most one drain task is waiting to start (see tasks.py).
     def request_wakeup(self) -> bool:
