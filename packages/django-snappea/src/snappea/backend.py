@@ -81,7 +81,7 @@ class SnappeaBackend(BaseTaskBackend):
             self.alias,
             payload,
             now,
-            task.run_after or now,
+            task.run_after,  # None: due at once, whatever the wall clock does meanwhile
         )
         object.__setattr__(result, "id", str(task_id))
         conn = transaction.get_connection(queue.queue_alias())
@@ -178,7 +178,8 @@ def _result_from_task_row(row):
         status=status,
         enqueued_at=as_utc(row.enqueued_at),
         started_at=as_utc(row.claimed_at),
-        finished_at=as_utc(row.failed_at),
+        # A READY row's failed_at is its last failed attempt (a retry waits): not a finish.
+        finished_at=as_utc(row.failed_at) if row.state == "FAILED" else None,
         last_attempted_at=as_utc(row.claimed_at),
         args=args_kwargs["args"],
         kwargs=args_kwargs["kwargs"],

@@ -3,6 +3,7 @@
 import json
 import logging
 import sys
+import time
 import traceback
 from datetime import timedelta
 
@@ -53,6 +54,7 @@ def run_claimed_task(
     claimed: ClaimedTask, *, worker_id: str, keep_results: bool, max_retries: int, backoff: float
 ) -> Outcome:
     started_at = utc_now()
+    started = time.monotonic()
     result = None
     try:
         task = load_task(
@@ -81,6 +83,7 @@ def run_claimed_task(
         return_json = json.dumps(normalize_json(value)) if keep_results else "null"
     except (Exception, SystemExit) as exc:
         finished_at = utc_now()
+        elapsed = time.monotonic() - started
         path = f"{type(exc).__module__}.{type(exc).__qualname__}"
         tb = "".join(traceback.format_exception(exc))
         will_retry = claimed.attempts <= max_retries
@@ -101,6 +104,7 @@ def run_claimed_task(
             worker_id=worker_id,
             exception_class_path=path,
             traceback=tb,
+            elapsed=elapsed,
             retry_at=(
                 finished_at + timedelta(seconds=backoff * 2 ** (claimed.attempts - 1))
                 if will_retry
@@ -118,6 +122,7 @@ def run_claimed_task(
         for connection in connections.all(initialized_only=True):
             connection.close()
     finished_at = utc_now()
+    elapsed = time.monotonic() - started
     object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
     object.__setattr__(result, "finished_at", finished_at)
     _send_finished(result)
@@ -128,6 +133,7 @@ def run_claimed_task(
         finished_at=finished_at,
         worker_id=worker_id,
         return_json=return_json,
+        elapsed=elapsed,
     )
 
 

@@ -32,6 +32,8 @@ logger = logging.getLogger("snappea.foreman")
 _STOP = object()
 _PRUNE_EVERY = 60.0
 _PREFETCH_SECONDS = 0.05
+# A wall clock that moves back by more than this against the monotonic clock has been stepped.
+_CLOCK_STEP_TOLERANCE = 1.0
 
 
 class ForemanAlreadyRunning(Exception):
@@ -84,9 +86,10 @@ class Foreman:
         self._ready = stdlib_queue.PriorityQueue()
         self._outcomes = collections.deque()
         self._in_flight: set[int] = set()
-        self._started: dict[int, float] = {}  # thread ident -> wall-clock start of its current task
+        self._started: dict[int, float] = {}  # thread ident -> monotonic start of its current task
         self._threads: list[threading.Thread] = []
         self._done = self._failed = 0
+        self._clock_offset = time.time() - time.monotonic()  # wall minus monotonic: steps show
         self._control_r, self._control_w = os.pipe()
         os.set_blocking(self._control_r, False)
         os.set_blocking(self._control_w, False)
@@ -137,7 +140,7 @@ class Foreman:
             _, _, claimed = self._ready.get()
             if claimed is _STOP:
                 return
-            self._started[ident] = time.time()
+            self._started[ident] = time.monotonic()
             try:
                 outcome = run_claimed_task(
                     claimed,
@@ -176,6 +179,8 @@ class Foreman:
                     "%s task(s) claimed by a foreman that died will run again.", requeued
                 )
             self._register()
+            # A step back while no foreman ran leaves retries scheduled on the later clock.
+            self._rebase_future_retries()
             watcher = WakeWatcher(
                 wake_file_path(),
                 self._control_r,
@@ -218,6 +223,7 @@ class Foreman:
         next_heartbeat = next_prune = 0.0
         while not self.stopping:
             self._flush()
+            self._watch_clock()
             now = utc_now()
             target = self._target_in_flight()
             room = target - len(self._in_flight)
@@ -268,7 +274,7 @@ class Foreman:
             raise
         average = self._average_duration
         for outcome in outcomes:
-            duration = (outcome.finished_at - outcome.started_at).total_seconds()
+            duration = outcome.elapsed
             average = duration if average is None else 0.9 * average + 0.1 * duration
             self._in_flight.discard(outcome.task.id)
             if outcome.succeeded:
@@ -331,6 +337,22 @@ class Foreman:
         logger.info("Foreman stopped: %s done, %s failed.", self._done, self._failed)
         return unfinished
 
+    # -- clock steps ----------------------------------------------------------------------------
+
+    def _watch_clock(self):
+        """Two clock reads per loop: when the wall clock went back, rebase the retries."""
+        offset = time.time() - time.monotonic()
+        if offset < self._clock_offset - _CLOCK_STEP_TOLERANCE:
+            self._rebase_future_retries()  # a database error raises before the offset moves on
+        self._clock_offset = offset
+
+    def _rebase_future_retries(self):
+        moved = queue.rebase_future_retries(utc_now(), _CLOCK_STEP_TOLERANCE)
+        if moved:
+            logger.warning(
+                "The wall clock went back: %s retry(s) keep their backoff, counted from now.", moved
+            )
+
     # -- heartbeat ------------------------------------------------------------------------------
 
     def _register(self):
@@ -362,7 +384,9 @@ class Foreman:
         self._last_beat = (mono, self._done)
         started = list(self._started.values())
         now = utc_now()
-        oldest = now - timedelta(seconds=time.time() - min(started)) if started else None
+        # In the heartbeat's own clock frame: heartbeat_at - oldest is the true running time.
+        running_for = max(0.0, time.monotonic() - min(started)) if started else 0.0
+        oldest = now - timedelta(seconds=running_for) if started else None
         ForemanRow.objects.using(queue_alias()).filter(id=1).update(
             heartbeat_at=orm_datetime(now),
             running=len(started),

@@ -23,9 +23,13 @@ class Task(models.Model):
     args_kwargs = models.TextField(default='{"args": [], "kwargs": {}}')  # JSON
     state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.READY)
     enqueued_at = models.DateTimeField()
-    run_after = models.DateTimeField()  # the enqueue time when the task is not deferred
+    # NULL: due at once. Only a deferred task (the Tasks API's run_after) or a retry waiting out its
+    # backoff has a time here: an undeferred task must not wait on a wall clock that may be stepped.
+    run_after = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When it last failed: FAILED rows (for pruning) and READY rows waiting for a retry (to spot a
+    # retry scheduled while the clock read later than now, see queue.rebase_future_retries).
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
 

@@ -20,14 +20,18 @@ _INSERT = (
 )
 # INDEXED BY: without statistics SQLite would pick the (state, run_after) index and sort the whole
 # backlog for every claim; the partial index walks due tasks already in claim order.
+# run_after NULL means "at once": a task enqueued while the wall clock read hours ahead is claimed
+# the moment the clock is set back, not hours later.
 _CLAIM = (
     "UPDATE snappea_task SET state = 'RUNNING', claimed_at = %s, attempts = attempts + 1"
     " WHERE id IN (SELECT id FROM snappea_task INDEXED BY snappea_task_ready_idx"
-    " WHERE state = 'READY' AND run_after <= %s{queues}"
+    " WHERE state = 'READY' AND (run_after IS NULL OR run_after <= %s){queues}"
     " ORDER BY priority DESC, id LIMIT %s)"
     " RETURNING id, task_path, queue_name, priority, backend_name, args_kwargs, enqueued_at, attempts"
 )
 _CHUNK = 500  # stays far below SQLite's limit on bound parameters
+# next_due_at() for a task that is due at once (run_after NULL): earlier than any real time.
+DUE_NOW = datetime.min.replace(tzinfo=UTC)
 
 
 class ClaimedTask(NamedTuple):
@@ -54,6 +58,9 @@ class Outcome:
     exception_class_path: str = ""
     traceback: str = ""
     retry_at: datetime | None = None  # set when the task failed and will be tried again
+    elapsed: float = (
+        0.0  # seconds the task ran, by the monotonic clock (a clock step cannot skew it)
+    )
 
 
 def utc_now() -> datetime:
@@ -89,6 +96,7 @@ def parse_db_datetime(value) -> datetime | None:
 
 
 def insert_task(task_path, queue_name, priority, backend_name, args_kwargs, enqueued_at, run_after):
+    """Queue a task; run_after None makes it due at once whatever the wall clock does later."""
     with connections[queue_alias()].cursor() as cursor:
         cursor.execute(
             _INSERT,
@@ -99,7 +107,7 @@ def insert_task(task_path, queue_name, priority, backend_name, args_kwargs, enqu
                 backend_name,
                 args_kwargs,
                 db_datetime(enqueued_at),
-                db_datetime(run_after),
+                None if run_after is None else db_datetime(run_after),
             ),
         )
         return cursor.lastrowid
@@ -132,8 +140,8 @@ def finish_tasks(outcomes: list[Outcome], *, keep_results: bool) -> None:
             if o.retry_at is not None:
                 cursor.execute(
                     "UPDATE snappea_task SET state = 'READY', claimed_at = NULL, run_after = %s,"
-                    " last_error = %s WHERE id = %s",
-                    (db_datetime(o.retry_at), o.traceback, o.task.id),
+                    " failed_at = %s, last_error = %s WHERE id = %s",
+                    (db_datetime(o.retry_at), db_datetime(o.finished_at), o.traceback, o.task.id),
                 )
             else:
                 cursor.execute(
@@ -203,15 +211,48 @@ def requeue_orphans() -> int:
 
 
 def next_due_at(queue_names=None) -> datetime | None:
-    """When the earliest waiting task becomes due (it may be in the past)."""
-    sql = "SELECT MIN(run_after) FROM snappea_task WHERE state = 'READY'"
+    """When the earliest waiting task becomes due (it may be in the past; DUE_NOW: at once).
+
+    None when nothing waits. Ordered by the (state, run_after) index, where NULLs come first.
+    """
+    sql = "SELECT run_after FROM snappea_task WHERE state = 'READY'"
     params: list = []
     if queue_names:
         sql += " AND queue_name IN (" + ", ".join(["%s"] * len(queue_names)) + ")"
         params.extend(queue_names)
+    sql += " ORDER BY run_after LIMIT 1"
     with connections[queue_alias()].cursor() as cursor:
         cursor.execute(sql, params)
-        return parse_db_datetime(cursor.fetchone()[0])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return DUE_NOW if row[0] is None else parse_db_datetime(row[0])
+
+
+def rebase_future_retries(now: datetime, tolerance: float) -> int:
+    """Retries scheduled while the wall clock read later than `now` (it was stepped back since):
+    keep each one's backoff but count it from now, so a step back defers none of them by more
+    than its backoff. The foreman calls this at start and when it sees its clock go back.
+
+    Only retries (READY rows with failed_at) move: a run_after the caller chose is wall-clock time.
+    """
+    horizon = db_datetime(now + timedelta(seconds=tolerance))
+    alias = queue_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        # run_after > horizon first: the (state, run_after) index narrows it to deferred rows.
+        cursor.execute(
+            "SELECT id, run_after, failed_at FROM snappea_task WHERE state = 'READY'"
+            " AND run_after > %s AND failed_at > %s",
+            (horizon, horizon),
+        )
+        rows = cursor.fetchall()
+        for task_id, run_after, failed_at in rows:
+            backoff = parse_db_datetime(run_after) - parse_db_datetime(failed_at)
+            cursor.execute(
+                "UPDATE snappea_task SET run_after = %s, failed_at = %s WHERE id = %s",
+                (db_datetime(now + backoff), db_datetime(now), task_id),
+            )
+    return len(rows)
 
 
 def prune(now: datetime, *, keep_failed_for: float, keep_results_for: float) -> int:

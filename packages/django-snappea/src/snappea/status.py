@@ -28,18 +28,32 @@ def foreman_status() -> dict:
     SNAPPEA_DEAD_AFTER seconds), "stuck" (heartbeat alive but a task has run longer than
     SNAPPEA_STUCK_AFTER, or its main loop stopped beating while its process lives), "running" (tasks
     in hand), "idle" (nothing to do).
+
+    Ages compare this process's wall clock with times another process wrote, so a clock step skews
+    them until the foreman's next heartbeat: a heartbeat from the future counts by its distance
+    (abs), so one written before a step back cannot look fresh for as long as the step.
     """
     now = utc_now()
     alias = queue_alias()
     try:
         row = Foreman.objects.using(alias).filter(id=1).first()
         with connections[alias].cursor() as cursor:
+            # Tasks due at once (run_after NULL), the oldest first by id; then deferred ones now due.
+            cursor.execute(
+                "SELECT COUNT(*) FROM snappea_task WHERE state = 'READY' AND run_after IS NULL"
+            )
+            (undeferred,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT enqueued_at FROM snappea_task WHERE state = 'READY' AND run_after IS NULL"
+                " ORDER BY id LIMIT 1"
+            )
+            oldest_enqueued = cursor.fetchone()
             cursor.execute(
                 "SELECT COUNT(*), MIN(run_after) FROM snappea_task WHERE state = 'READY'"
                 " AND run_after <= %s",
                 (db_datetime(now),),
             )
-            backlog, oldest_due = cursor.fetchone()
+            due_deferred, oldest_due = cursor.fetchone()
             cursor.execute(
                 "SELECT COUNT(*) FROM snappea_task WHERE state = 'READY' AND run_after > %s",
                 (db_datetime(now),),
@@ -55,13 +69,19 @@ def foreman_status() -> dict:
             "oldest_waiting_seconds": None,
             "failed": None,
         }
-    oldest_due = parse_db_datetime(oldest_due)
+    backlog = undeferred + due_deferred
+    waits = []
+    if oldest_enqueued:
+        # Negative when enqueued while the clock read later than now: 0, the least it has waited.
+        waits.append(max(0.0, (now - parse_db_datetime(oldest_enqueued[0])).total_seconds()))
+    if oldest_due:
+        waits.append((now - parse_db_datetime(oldest_due)).total_seconds())
     status = {
         "state": "never_started",
         "heartbeat_age_seconds": None,
         "backlog": backlog,
         "deferred": deferred,
-        "oldest_waiting_seconds": (now - oldest_due).total_seconds() if oldest_due else None,
+        "oldest_waiting_seconds": max(waits) if waits else None,
         "failed": failed,
         "running": 0,
         "longest_running_seconds": None,
@@ -74,9 +94,11 @@ def foreman_status() -> dict:
     }
     if row is None:
         return status
-    age = (now - as_utc(row.heartbeat_at)).total_seconds()
+    heartbeat_at = as_utc(row.heartbeat_at)
+    age = abs((now - heartbeat_at).total_seconds())
+    # The foreman writes both times from one clock reading: their difference survives any step.
     longest = (
-        (now - as_utc(row.oldest_running_started_at)).total_seconds()
+        (heartbeat_at - as_utc(row.oldest_running_started_at)).total_seconds() + age
         if row.oldest_running_started_at
         else None
     )
