@@ -62,8 +62,11 @@ class DatabaseSpool:
                 wakeups.create(id=1)
             return True
         except IntegrityError:
-            stale = timezone.now() - timedelta(seconds=WAKE_STALE_SECONDS)
-            return wakeups.filter(id=1, created_at__lt=stale).update(created_at=timezone.now()) == 1
+            # Stale when old, or from the "future" (the clock was stepped back since it was made).
+            now = timezone.now()
+            window = timedelta(seconds=WAKE_STALE_SECONDS)
+            stale = Q(created_at__lt=now - window) | Q(created_at__gt=now + window)
+            return wakeups.filter(stale, id=1).update(created_at=now) == 1
 
     def clear_wakeup(self) -> None:
         from bugsink_ingest.models import SpoolWakeup

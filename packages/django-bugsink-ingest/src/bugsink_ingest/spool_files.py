@@ -134,10 +134,14 @@ class FileSpool:
 
     # Wake-up marker: at most one drain task is waiting to start (see tasks.py).
     def request_wakeup(self) -> bool:
-        """True if the caller must enqueue a drain (no drain is pending, or it looks lost)."""
+        """True if the caller must enqueue a drain (no drain is pending, or it looks lost).
+
+        Staleness is the marker's distance from now either way: after the clock is stepped back a
+        marker from the "future" would otherwise look fresh for as long as the step.
+        """
         try:
             # The common case under load, and the cheapest check: a fresh marker is there.
-            if time.time() - os.stat(self._wake).st_mtime <= WAKE_STALE_SECONDS:
+            if abs(time.time() - os.stat(self._wake).st_mtime) <= WAKE_STALE_SECONDS:
                 return False
         except FileNotFoundError:
             pass
@@ -149,7 +153,7 @@ class FileSpool:
                 age = time.time() - self.wake_marker.stat().st_mtime
             except FileNotFoundError:
                 return self.request_wakeup()
-            if age > WAKE_STALE_SECONDS:
+            if abs(age) > WAKE_STALE_SECONDS:
                 os.utime(self.wake_marker)
                 return True
             return False

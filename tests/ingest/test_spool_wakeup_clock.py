@@ -1,0 +1,60 @@
+"""The drain wake-up marker under clock steps: a marker written while the clock read hours ahead
+must not hold back every later drain for as long as the step (both spools, real file and rows)."""
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from bugsink_ingest.spool_database import WAKE_STALE_SECONDS as DB_WAKE_STALE_SECONDS
+from bugsink_ingest.spool_database import DatabaseSpool
+from bugsink_ingest.spool_files import WAKE_STALE_SECONDS, FileSpool
+
+
+def _set_marker_mtime(spool, offset_seconds):
+    moved = time.time() + offset_seconds
+    os.utime(spool.wake_marker, (moved, moved))
+
+
+@pytest.mark.parametrize(
+    ("offset", "stale"),
+    [
+        (2 * 3600, True),  # written before the clock went back 2 h
+        (WAKE_STALE_SECONDS + 5, True),
+        (WAKE_STALE_SECONDS - 5, False),  # a small step (or NTP slew): still pending
+        (-(WAKE_STALE_SECONDS - 5), False),
+        (-(WAKE_STALE_SECONDS + 5), True),  # old: its drain was lost
+    ],
+)
+def test_file_spool_marker_staleness_both_ways(tmp_path, offset, stale):
+    s = FileSpool(tmp_path)
+    assert s.request_wakeup() is True
+    _set_marker_mtime(s, offset)
+    assert s.request_wakeup() is stale
+    # A stale marker is renewed at the current time: the next caller sees a pending drain.
+    assert s.request_wakeup() is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("offset", "stale"),
+    [
+        (2 * 3600, True),
+        (DB_WAKE_STALE_SECONDS + 5, True),
+        (DB_WAKE_STALE_SECONDS - 5, False),
+        (-(DB_WAKE_STALE_SECONDS - 5), False),
+        (-(DB_WAKE_STALE_SECONDS + 5), True),
+    ],
+)
+def test_database_spool_marker_staleness_both_ways(offset, stale):
+    from bugsink_ingest.models import SpoolWakeup
+
+    s = DatabaseSpool("default")
+    assert s.request_wakeup() is True
+    moved = timezone.now() + timedelta(seconds=offset)
+    assert SpoolWakeup.objects.filter(id=1).update(created_at=moved) == 1
+    assert s.request_wakeup() is stale
+    assert s.request_wakeup() is False
+    s.clear_wakeup()
