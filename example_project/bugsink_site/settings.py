@@ -125,6 +125,14 @@ if TASKS_BACKEND_NAME == "snappea":
     # The queue in a SQLite file of its own: an enqueue never waits for the main DB's write lock.
     DATABASES["snappea"] = env.sqlite_database(DATA_DIR / "snappea.sqlite3")
     DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
+# A WAL file keeps the largest size it ever reached (a burst of writes while readers held old
+# snapshots) until the last connection closes; journal_size_limit truncates it back to 1 MiB each
+# time a checkpoint lets it start over. SQLite files only: PostgreSQL has no such PRAGMA.
+for _db in DATABASES.values():
+    if _db["ENGINE"].endswith("sqlite3"):
+        _options = _db.setdefault("OPTIONS", {})
+        _init = _options.get("init_command", "")
+        _options["init_command"] = f"{_init};PRAGMA journal_size_limit=1048576".lstrip(";")
 
 # Static files: WhiteNoise serves them straight from the apps' static/ dirs (finders), no
 # collectstatic step and no separate web server. The file list is built once at startup.

@@ -4,9 +4,11 @@ from django.db import models
 class Event(models.Model):
     """One stored event. The full payload is zstd-compressed; list columns are copied out."""
 
-    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    # db_index=False: the composite indexes below lead with these columns and serve the same
+    # lookups (and cascades); a single-column copy costs bytes per event and buys nothing.
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE, db_index=False)
     issue = models.ForeignKey(
-        "bugsink_issues.Issue", on_delete=models.CASCADE, related_name="events"
+        "bugsink_issues.Issue", on_delete=models.CASCADE, related_name="events", db_index=False
     )
     grouping = models.ForeignKey(
         "bugsink_issues.Grouping", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -69,7 +71,8 @@ class EventAttachment(models.Model):
 class UserFeedback(models.Model):
     """User feedback (the feedback item or an old-style user report), linked to its event if known."""
 
-    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    # db_index=False: the unique (project, feedback_id) constraint serves project lookups.
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE, db_index=False)
     feedback_id = models.CharField(max_length=32)
     # The event the user reported on; the Event/Issue links fill in when that event is digested.
     associated_event_id = models.CharField(max_length=32, blank=True)
@@ -80,6 +83,7 @@ class UserFeedback(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="feedback",
+        db_index=False,  # bi_feedback_issue leads with it
     )
     name = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=255, blank=True)

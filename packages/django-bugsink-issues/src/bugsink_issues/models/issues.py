@@ -19,10 +19,12 @@ class IssueStatus(models.TextChoices):
 class Issue(models.Model):
     """Events that share a grouping key; what users triage."""
 
+    # db_index=False: every index below leads with the project.
     project = models.ForeignKey(
-        "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="issues"
+        "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="issues", db_index=False
     )
-    # The key the issue was created with (sha256 hex); all its keys are in Grouping.
+    # The key the issue was created with (sha256 hex); all its keys are in Grouping, which is
+    # where the digest looks keys up (so no index on this copy).
     grouping_key = models.CharField(max_length=64)
     title = models.CharField(max_length=255)
     culprit = models.CharField(max_length=255, blank=True)
@@ -59,7 +61,6 @@ class Issue(models.Model):
             models.Index(fields=["project", "-last_seen"], name="bi_issue_project_seen"),
             models.Index(fields=["project", "-first_seen"], name="bi_issue_project_first"),
             models.Index(fields=["project", "-event_count"], name="bi_issue_project_count"),
-            models.Index(fields=["project", "grouping_key"], name="bi_issue_key"),
         ]
 
     def __str__(self):
@@ -77,7 +78,8 @@ class Issue(models.Model):
 class Grouping(models.Model):
     """A grouping key and the parts it was hashed from, so the UI can explain the grouping."""
 
-    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    # db_index=False: the unique (project, key) constraint leads with the project.
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE, db_index=False)
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="groupings")
     key = models.CharField(max_length=64)
     version = models.PositiveSmallIntegerField()
@@ -109,7 +111,10 @@ class HistoryKind(models.TextChoices):
 class IssueHistory(models.Model):
     """One state change of an issue: what, when, who (null for the system), why and a comment."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="history")
+    # db_index=False: bi_history_issue leads with it.
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="history", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=HistoryKind.choices)
     created_at = models.DateTimeField()
     user = models.ForeignKey(

@@ -28,7 +28,8 @@ class Release(models.Model):
 class TagValue(models.Model):
     """A tag key and value as seen in a project (e.g. browser = "Chrome 120")."""
 
-    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE)
+    # db_index=False: the unique (project, key, value) constraint leads with it.
+    project = models.ForeignKey("bugsink_ingest.Project", on_delete=models.CASCADE, db_index=False)
     key = models.CharField(max_length=64)
     value = models.CharField(max_length=200)
 
@@ -44,8 +45,9 @@ class TagValue(models.Model):
 class IssueTagValue(models.Model):
     """How many events of an issue carried a tag value (exact, counted at digest)."""
 
+    # db_index=False: the unique (issue, tag_value) constraint leads with it.
     issue = models.ForeignKey(
-        "bugsink_issues.Issue", on_delete=models.CASCADE, related_name="tag_values"
+        "bugsink_issues.Issue", on_delete=models.CASCADE, related_name="tag_values", db_index=False
     )
     tag_value = models.ForeignKey(TagValue, on_delete=models.CASCADE, related_name="+")
     # Copied from TagValue so the issue page lists keys without a join.
