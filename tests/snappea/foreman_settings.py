@@ -23,7 +23,7 @@ TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
 
 SNAPPEA_RESULTS = os.environ.get("SNAPPEA_TEST_RESULTS") == "1"
 SNAPPEA_MAX_RETRIES = int(os.environ.get("SNAPPEA_TEST_MAX_RETRIES", "0"))
-SNAPPEA_RETRY_BACKOFF = 0.2
+SNAPPEA_RETRY_BACKOFF = float(os.environ.get("SNAPPEA_TEST_RETRY_BACKOFF", "0.2"))
 SNAPPEA_HEARTBEAT_INTERVAL = 0.5
 SNAPPEA_DEAD_AFTER = 5.0
 SNAPPEA_GRACE_PERIOD = float(os.environ.get("SNAPPEA_TEST_GRACE", "10"))
