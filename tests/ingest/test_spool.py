@@ -83,13 +83,18 @@ def test_file_spool_publishes_the_backlog_count_it_takes(tmp_path):
     assert s.approximate_backlog() == 6
 
 
-def test_file_spool_reclaims_a_dead_drains_claim(tmp_path):
+@pytest.mark.parametrize("hours", [-1, 1], ids=["old", "dated-in-the-future"])
+def test_file_spool_reclaims_a_claim_past_its_age_either_way(tmp_path, hours):
+    # A live owner's claim goes back after CLAIM_SECONDS (a hung drain); a claim dated an hour
+    # ahead (the clock was set back since) too, not an hour plus CLAIM_SECONDS later.
     s = FileSpool(tmp_path)
     s.write(make_event())
     (claimed,) = s.claim(10)
     assert s.claim(10) == []
-    old = time.time() - 3600
-    os.utime(tmp_path / "claimed" / (claimed.spool_id + ".event"), (old, old))
+    (path,) = (tmp_path / "claimed").iterdir()
+    assert path.name.startswith(claimed.spool_id + ".")  # the name carries its owner
+    when = time.time() + hours * 3600
+    os.utime(path, (when, when))
     assert s.claim(10) == [claimed]
 
 

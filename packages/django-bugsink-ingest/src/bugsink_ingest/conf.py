@@ -18,6 +18,7 @@ class BugsinkIngestConf(AppConf):
     SPOOL_DATABASE = "default"  # DatabaseSpool: the database alias holding the spool table
     SPOOL_BATCH_SIZE = 100  # events per consumer call
     SPOOL_CLAIM_SECONDS = 300  # a claimed batch whose drain died is retried after this
+    SPOOL_POISON_ATTEMPTS = 3  # failures alone, while others go through, before quarantine
     # Backpressure: answer 429 when this many events wait (None: no cap).
     MAX_BACKLOG = 100_000
     BACKPRESSURE_RETRY_AFTER = 30

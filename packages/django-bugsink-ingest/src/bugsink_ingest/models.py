@@ -64,6 +64,9 @@ class SpoolEntry(models.Model):
     blob = models.BinaryField()  # spool_format.dump() of the event
     # A drain owns the row until then; null means waiting.
     claimed_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set aside: the consumer failed on this event alone while it took others (see drain.py).
+    quarantined_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")  # why it was set aside
 
     class Meta:
         ordering = ["id"]

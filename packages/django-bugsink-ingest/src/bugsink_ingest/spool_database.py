@@ -1,7 +1,10 @@
 """DatabaseSpool: events as rows on a database alias, so several web hosts can share one spool.
 
 Claims set claimed_until (a lease) in a short transaction; an expired lease means its drain died
-and the rows are claimed again. With PostgreSQL, SKIP LOCKED keeps concurrent drains apart.
+and the rows are claimed again (as does a lease ending further ahead than a lease lasts: the clock
+was set back). With PostgreSQL, SKIP LOCKED keeps concurrent drains apart. Events the consumer
+cannot take (see drain.py) get quarantined_at and their error, and are never claimed until
+restore_quarantined().
 """
 
 from datetime import timedelta
@@ -29,18 +32,22 @@ class DatabaseSpool:
     def write(self, event: SpooledEvent) -> None:
         self._entries().create(spool_id=event.spool_id, blob=spool_format.dump(event))
 
+    def _waiting(self):
+        return self._entries().filter(quarantined_at__isnull=True)
+
     def backlog_size(self) -> int:
-        return self._entries().count()
+        return self._waiting().count()
 
     approximate_backlog = backlog_size  # an indexed count: cheap enough once a second
 
-    def claim(self, limit: int) -> list[SpooledEvent]:
+    def claim(self, limit: int, *, newest: bool = False) -> list[SpooledEvent]:
+        """Up to `limit` waiting events, oldest first (newest first with newest=True)."""
         now = timezone.now()
         lease = now + timedelta(seconds=settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS)
-        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_until__gt=lease)
         skip_locked = connections[self.alias].features.has_select_for_update_skip_locked
         with transaction.atomic(using=self.alias):
-            rows = self._entries().filter(free).order_by("id")
+            rows = self._waiting().filter(free).order_by("-id" if newest else "id")
             if skip_locked:
                 rows = rows.select_for_update(skip_locked=True)
             rows = list(rows.values_list("id", "spool_id", "blob")[:limit])
@@ -52,6 +59,23 @@ class DatabaseSpool:
 
     def release(self, spool_ids) -> None:
         self._entries().filter(spool_id__in=list(spool_ids)).update(claimed_until=None)
+
+    def quarantine(self, spool_id: str, error: str) -> None:
+        """Set a claimed event aside (never claimed again until restored)."""
+        self._entries().filter(spool_id=spool_id).update(
+            quarantined_at=timezone.now(), claimed_until=None, error=error
+        )
+
+    def quarantined_count(self) -> int:
+        return self._entries().filter(quarantined_at__isnull=False).count()
+
+    def restore_quarantined(self) -> int:
+        """Put every quarantined event back in the spool; returns how many."""
+        return (
+            self._entries()
+            .filter(quarantined_at__isnull=False)
+            .update(quarantined_at=None, error="")
+        )
 
     def request_wakeup(self) -> bool:
         from bugsink_ingest.models import SpoolWakeup

@@ -2,8 +2,11 @@
 
 An event is written under tmp/ and renamed into ready/, so a reader never sees half a file and a
 crash leaves at most a stray temp file. A drain claims files by renaming them into claimed/ (only
-one drain wins a rename), removes them after the consumer returned, and puts back claims older than
-BUGSINK_INGEST_SPOOL_CLAIM_SECONDS (their drain died).
+one drain wins a rename) under a name that carries the claiming process (claim_owner), removes
+them after the consumer returned, and puts a claim back at once when its process is gone, or
+when it is older than BUGSINK_INGEST_SPOOL_CLAIM_SECONDS either way (the clock may be stepped).
+Events the consumer cannot take (see drain.py) and unreadable files are moved to broken/, with
+the error beside them in <spool id>.error, until restore_quarantined() puts them back.
 
 Counting the backlog means listing a directory that can hold 100,000 files (tens of ms), so
 whoever lists it (a drain's claim, or backlog_size()) writes the count to a small file, and
@@ -13,13 +16,13 @@ the hot path reads that (approximate_backlog) instead of listing again.
 import logging
 import os
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from django.conf import settings
 
 from bugsink_ingest import spool_format
+from bugsink_ingest.claim_owner import current_owner, is_gone
 from bugsink_ingest.spool import SpooledEvent
 
 logger = logging.getLogger(__name__)
@@ -33,8 +36,10 @@ class FileSpool:
     def __init__(self, directory=None):
         base = directory or settings.BUGSINK_INGEST_SPOOL_DIR
         self.dir = Path(base or Path(tempfile.gettempdir()) / "bugsink-spool")
-        self.tmp, self.ready, self.claimed = (self.dir / n for n in ("tmp", "ready", "claimed"))
-        for d in (self.tmp, self.ready, self.claimed):
+        self.tmp, self.ready, self.claimed, self.broken = (
+            self.dir / n for n in ("tmp", "ready", "claimed", "broken")
+        )
+        for d in (self.tmp, self.ready, self.claimed, self.broken):
             d.mkdir(parents=True, exist_ok=True)
         self.wake_marker = self.dir / "wake"
         # Plain strings for the hot path (pathlib costs more than the syscalls it wraps).
@@ -79,54 +84,93 @@ class FileSpool:
         return self.backlog_size()
 
     def _publish_count(self, count: int) -> None:
-        tmp = f"{self._count}.{os.getpid()}.{threading.get_ident()}"
-        with open(tmp, "wb") as f:
-            f.write(b"%d" % count)
-        os.replace(tmp, self._count)
+        # Rewritten in place (creating files is what costs on a busy disk); fixed width, so a
+        # reader sees the old or the new number (or, at worst, fails to parse and counts).
+        fd = os.open(self._count, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.pwrite(fd, b"%20d" % count, 0)
+        finally:
+            os.close(fd)
 
-    def claim(self, limit: int) -> list[SpooledEvent]:
+    def claim(self, limit: int, *, newest: bool = False) -> list[SpooledEvent]:
+        """Up to `limit` waiting events, oldest first (newest first with newest=True)."""
         in_claims = self._reclaim_stale()
         ready = sorted(n for n in os.listdir(self.ready) if n.endswith(SUFFIX))
         self._publish_count(len(ready) + in_claims)
-        names = ready[:limit]
+        names = ready[::-1][:limit] if newest else ready[:limit]
         events = []
         now = time.time()
         for name in names:
-            target = self.claimed / name
+            spool_id = name[: -len(SUFFIX)]
+            target = self._claimed_path(spool_id)
             try:
                 os.rename(self.ready / name, target)
                 os.utime(target, (now, now))  # the claim's age, for _reclaim_stale
             except FileNotFoundError:
                 continue  # another drain took it
             try:
-                events.append(spool_format.load(name[: -len(SUFFIX)], target.read_bytes()))
+                events.append(spool_format.load(spool_id, target.read_bytes()))
             except (ValueError, KeyError, TypeError) as e:
                 # Unreadable (a bug or disk damage): set aside, never retried in a loop.
                 logger.error("spooled file %s is unreadable (%s); moved to broken/", name, e)
-                (self.dir / "broken").mkdir(exist_ok=True)
-                os.rename(target, self.dir / "broken" / name)
+                self.quarantine(spool_id, f"unreadable: {e}")
         return events
+
+    def _claimed_path(self, spool_id: str) -> Path:
+        return self.claimed / f"{spool_id}.{current_owner()}{SUFFIX}"
 
     def ack(self, spool_ids) -> None:
         for spool_id in spool_ids:
-            (self.claimed / (spool_id + SUFFIX)).unlink(missing_ok=True)
+            self._claimed_path(spool_id).unlink(missing_ok=True)
 
     def release(self, spool_ids) -> None:
         for spool_id in spool_ids:
             try:
-                os.rename(self.claimed / (spool_id + SUFFIX), self.ready / (spool_id + SUFFIX))
+                os.rename(self._claimed_path(spool_id), self.ready / (spool_id + SUFFIX))
             except FileNotFoundError:
                 pass
 
+    def quarantine(self, spool_id: str, error: str) -> None:
+        """Set a claimed event aside in broken/ (never claimed again until restored)."""
+        (self.broken / f"{spool_id}.error").write_text(error)
+        try:
+            os.rename(self._claimed_path(spool_id), self.broken / (spool_id + SUFFIX))
+        except FileNotFoundError:  # no longer ours (put back as stale): nothing to set aside
+            (self.broken / f"{spool_id}.error").unlink(missing_ok=True)
+
+    def quarantined_count(self) -> int:
+        return sum(1 for n in os.listdir(self.broken) if n.endswith(SUFFIX))
+
+    def restore_quarantined(self) -> int:
+        """Put every quarantined event back in the spool; returns how many."""
+        restored = 0
+        for name in os.listdir(self.broken):
+            if name.endswith(SUFFIX):
+                try:
+                    os.rename(self.broken / name, self.ready / name)
+                    restored += 1
+                except FileNotFoundError:
+                    continue
+            (self.broken / (name.rsplit(".", 1)[0] + ".error")).unlink(missing_ok=True)
+        return restored
+
     def _reclaim_stale(self) -> int:
         """Put back claims whose drain died; returns how many claims are still held."""
-        cutoff = time.time() - settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS
+        now, limit = time.time(), settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS
         held = 0
+        owners_gone: dict[str, bool] = {}
         for entry in os.scandir(self.claimed):
+            if not entry.name.endswith(SUFFIX):
+                continue
+            spool_id, _, owner = entry.name[: -len(SUFFIX)].partition(".")
+            if owner and owner not in owners_gone:
+                owners_gone[owner] = is_gone(owner)
             try:
-                if entry.stat().st_mtime < cutoff:
-                    os.rename(entry.path, self.ready / entry.name)
-                elif entry.name.endswith(SUFFIX):
+                # abs(): a claim dated in the future (the clock was set back) must not be held
+                # for as long as the step.
+                if owners_gone.get(owner) or abs(now - entry.stat().st_mtime) > limit:
+                    os.rename(entry.path, self.ready / (spool_id + SUFFIX))
+                else:
                     held += 1
             except FileNotFoundError:
                 pass

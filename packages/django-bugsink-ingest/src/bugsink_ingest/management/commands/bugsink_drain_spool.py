@@ -1,11 +1,34 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from bugsink_ingest.tasks import drain_spool
+from bugsink_ingest.spool import get_spool
+from bugsink_ingest.tasks import DrainFailed, drain
 
 
 class Command(BaseCommand):
-    help = "Hand the spooled events to the consumer now, in this process (recovery, debugging)."
+    help = (
+        "Hand the spooled events to the consumer now, in this process (recovery, debugging). "
+        "--retry-quarantined first puts the events the consumer failed on back in the spool."
+    )
 
-    def handle(self, *args, **options):
-        func = getattr(drain_spool, "call", None) or drain_spool.func
-        self.stdout.write(f"handed off {func()} events")
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--retry-quarantined",
+            action="store_true",
+            help="put quarantined events back in the spool before draining",
+        )
+
+    def handle(self, *args, retry_quarantined, **options):
+        spool = get_spool()
+        if retry_quarantined:
+            self.stdout.write(f"put back {spool.restore_quarantined()} quarantined events")
+        try:
+            handed_off = drain(schedule_retry=False)
+        except DrainFailed as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(f"handed off {handed_off} events")
+        quarantined = spool.quarantined_count()
+        if quarantined:
+            self.stdout.write(
+                f"{quarantined} events are quarantined (the consumer failed on them); "
+                "--retry-quarantined puts them back"
+            )

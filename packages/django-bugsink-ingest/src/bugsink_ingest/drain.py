@@ -1,0 +1,175 @@
+"""One drain run: claimed batches to the consumer, without letting one bad event block the spool.
+
+A batch the consumer raises for is split until the failing events stand alone, so every other
+event gets through. The rules that tell a poison event from a consumer that is down:
+
+- An event that failed alone is a suspect. It is quarantined (set aside in the spool, counted,
+  logged once as an error, restorable) once it has failed alone SPOOL_POISON_ATTEMPTS times and
+  the consumer took some other event after its first failure: the consumer works, the event is
+  the problem.
+- Two events failing alone in a row with no success in between may mean the consumer is down for
+  everything (database locked or gone). One probe settles it: the newest waiting event, alone.
+  If that fails too, the run stops with ConsumerDown: every claimed event goes back, nothing is
+  quarantined, however long the outage lasts.
+- A suspect that no success followed before the run ended (it was the only event left) goes back
+  to the spool and the run counts as failed, so the next one comes after a backoff.
+
+While the consumer might be down, a failing batch is tested one event first before it is halved,
+so an outage costs about five consumer calls per run, not one per event.
+"""
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+
+logger = logging.getLogger("bugsink_ingest.drain")
+
+
+class ConsumerDown(Exception):
+    """The consumer failed for every event tried, the newest included; `error` is its last."""
+
+    def __init__(self, error: Exception):
+        super().__init__(f"the consumer failed for every event tried: {error!r}")
+        self.error = error
+
+
+@dataclass
+class _Suspect:
+    event: object
+    failures: int = 0
+    vouched: bool = False  # the consumer took another event after this one first failed
+    error: Exception | None = None
+
+
+class Drain:
+    def __init__(self, spool, consumer):
+        self.spool = spool
+        self.consumer = consumer
+        self.batch_size = settings.BUGSINK_INGEST_SPOOL_BATCH_SIZE
+        self.attempts = max(1, settings.BUGSINK_INGEST_SPOOL_POISON_ATTEMPTS)
+        self.handed_off = 0
+        self.quarantined = 0
+        self._held: dict[str, object] = {}  # claimed by this run, neither acked nor quarantined
+        self._suspects: dict[str, _Suspect] = {}
+        self._alone_failures_in_a_row = 0
+        self._any_success = False
+
+    @property
+    def unresolved(self) -> int:
+        """Suspects this run could not judge (put back when it ended)."""
+        return len(self._suspects)
+
+    def run(self, deadline) -> bool:
+        """Drain until the spool is empty (True) or the monotonic deadline passed (False).
+
+        Raises ConsumerDown; whatever this run still holds goes back to the spool in any case.
+        """
+        try:
+            while time.monotonic() < deadline:
+                batch = self._claim(self.batch_size)
+                if not batch:
+                    return True
+                self._deliver(batch)
+                self._judge_suspects()
+            return False
+        finally:
+            if self._held:
+                self.spool.release(list(self._held))
+
+    def last_error(self) -> Exception | None:
+        return next((s.error for s in self._suspects.values()), None)
+
+    def _claim(self, limit, newest=False):
+        events = self.spool.claim(limit, newest=newest)
+        self._held.update((e.spool_id, e) for e in events)
+        return events
+
+    def _call(self, events) -> Exception | None:
+        """Hand events to the consumer; acked if it returned, else its exception."""
+        try:
+            if self.consumer.wants_attachments:
+                self.consumer.func(events)
+            else:
+                self.consumer.func([replace(e, attachments=()) for e in events])
+        except Exception as error:
+            return error
+        ids = [e.spool_id for e in events]
+        self.spool.ack(ids)
+        for spool_id in ids:
+            self._held.pop(spool_id, None)
+            self._suspects.pop(spool_id, None)
+        self.handed_off += len(ids)
+        self._alone_failures_in_a_row = 0
+        self._any_success = True
+        for suspect in self._suspects.values():
+            suspect.vouched = True
+        return None
+
+    def _deliver(self, events) -> None:
+        error = self._call(events)
+        if error is None:
+            return
+        if len(events) == 1:
+            self._failed_alone(events[0], error)
+        elif self._alone_failures_in_a_row or not self._any_success:
+            # Maybe down for everything: one event alone says more than a half batch.
+            self._deliver(events[:1])
+            self._deliver(events[1:])
+        else:
+            middle = len(events) // 2
+            self._deliver(events[:middle])
+            self._deliver(events[middle:])
+
+    def _failed_alone(self, event, error) -> None:
+        suspect = self._suspects.setdefault(event.spool_id, _Suspect(event))
+        suspect.failures += 1
+        suspect.error = error
+        logger.warning(
+            "the consumer failed on spooled event %s alone (attempt %s): %r",
+            event.spool_id,
+            suspect.failures,
+            error,
+        )
+        self._alone_failures_in_a_row += 1
+        if self._alone_failures_in_a_row >= 2:
+            self._probe(error)
+
+    def _probe(self, error) -> None:
+        """Is the consumer down for everything? Try the newest waiting event alone."""
+        probe = self._claim(1, newest=True)
+        if not probe:
+            raise ConsumerDown(error)  # nothing else to try: cannot tell, so assume down
+        probe_error = self._call(probe)
+        if probe_error is not None:
+            raise ConsumerDown(probe_error)
+
+    def _judge_suspects(self) -> None:
+        for spool_id, suspect in list(self._suspects.items()):
+            if not suspect.vouched:
+                continue
+            while spool_id in self._suspects and suspect.failures < self.attempts:
+                self._deliver([suspect.event])  # acked (and no longer a suspect) if it works now
+            if spool_id in self._suspects:
+                self._quarantine(suspect)
+
+    def _quarantine(self, suspect: _Suspect) -> None:
+        event, error = suspect.event, suspect.error
+        text = "".join(traceback.format_exception(error))
+        self.spool.quarantine(event.spool_id, text)
+        self._held.pop(event.spool_id, None)
+        del self._suspects[event.spool_id]
+        self.quarantined += 1
+        # Once per event, at ERROR with the traceback: Sentry's logging integration reports it.
+        logger.error(
+            "spooled event %s (project %s, event_id %s) failed %s times on its own while other "
+            "events went through; quarantined (manage.py bugsink_drain_spool --retry-quarantined "
+            "puts it back)",
+            event.spool_id,
+            event.project_id,
+            event.event_id,
+            suspect.failures,
+            exc_info=error,
+        )

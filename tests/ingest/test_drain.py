@@ -1,0 +1,296 @@
+"""The drain under a failing consumer: poison events, an outage, and a drain killed mid-claim.
+
+Real spools (files, database), the real snappea backend and foreman, real killed processes.
+"""
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connections
+from django.test import override_settings
+
+from bugsink_ingest import claim_owner, spool
+from bugsink_ingest.spool_database import DatabaseSpool
+from bugsink_ingest.spool_files import FileSpool
+from tests.ingest.recorder import received
+from tests.ingest.test_spool import make_event
+from tests.support.processes import ROOT
+
+DELIVERED: list = []
+CALLS: list = []
+POISON = {"event_id": None}
+
+
+def picky(events):
+    """Fails for any batch holding the poison event (a digest bug hit by one event)."""
+    CALLS.append(len(events))
+    if any(e.event_id == POISON["event_id"] for e in events):
+        raise ValueError("the digest chokes on this event")
+    DELIVERED.extend(events)
+
+
+def down(events):
+    """Fails for everything (the database is locked or gone)."""
+    CALLS.append(len(events))
+    raise RuntimeError("database is locked")
+
+
+@pytest.fixture(params=["files", "database"])
+def any_spool(request, tmp_path):
+    """The configured spool, each kind; the database one on the test database."""
+    if request.param == "files":
+        overrides = {"BUGSINK_INGEST_SPOOL_DIR": tmp_path / "spool"}
+    else:
+        request.getfixturevalue("db")
+        overrides = {"BUGSINK_INGEST_SPOOL": "bugsink_ingest.spool_database.DatabaseSpool"}
+    DELIVERED.clear()
+    CALLS.clear()
+    POISON["event_id"] = None
+    with override_settings(**overrides, BUGSINK_INGEST_SPOOL_BATCH_SIZE=4):
+        spool._spool_for.cache_clear()
+        yield spool.get_spool()
+    spool._spool_for.cache_clear()
+
+
+def consumer(name):
+    return override_settings(BUGSINK_INGEST_CONSUMER=f"tests.ingest.test_drain.{name}")
+
+
+def test_a_poison_event_is_quarantined_and_every_other_event_delivered(any_spool, caplog):
+    from bugsink_ingest.tasks import drain_spool
+
+    events = [make_event(i) for i in range(10)]
+    for e in events:
+        any_spool.write(e)
+    POISON["event_id"] = events[5].event_id
+    with consumer("picky"):
+        assert drain_spool.call() == 9
+    assert sorted(e.spool_id for e in DELIVERED) == sorted(
+        e.spool_id for e in events if e is not events[5]
+    )
+    # Set aside, not lost: counted, and logged as an error once (Sentry's logging integration).
+    assert any_spool.backlog_size() == 0 and any_spool.quarantined_count() == 1
+    reports = [r for r in caplog.records if r.levelname == "ERROR" and "quarantined" in r.message]
+    assert len(reports) == 1 and events[5].spool_id in reports[0].getMessage()
+    if isinstance(any_spool, FileSpool):
+        assert (any_spool.broken / f"{events[5].spool_id}.event").exists()
+        assert "chokes" in (any_spool.broken / f"{events[5].spool_id}.error").read_text()
+
+    # Put back while the bug is still there: it fails alone with nothing to vouch for the
+    # consumer, so it is neither delivered nor quarantined again: it waits in the spool.
+    with consumer("picky"), pytest.raises(CommandError, match="chokes"):
+        call_command("bugsink_drain_spool", "--retry-quarantined", stdout=StringIO())
+    assert any_spool.backlog_size() == 1 and any_spool.quarantined_count() == 0
+
+    # The bug fixed: the event goes through.
+    POISON["event_id"] = None
+    out = StringIO()
+    with consumer("picky"):
+        call_command("bugsink_drain_spool", stdout=out)
+    assert "handed off 1 events" in out.getvalue()
+    assert events[5] in DELIVERED and any_spool.backlog_size() == 0
+
+
+def test_two_poison_events_at_the_head_of_the_spool_do_not_look_like_an_outage(any_spool):
+    # The oldest two fail alone before anything succeeded: the probe (the newest event) shows
+    # the consumer works, so they are set aside and the rest goes through.
+    from bugsink_ingest.tasks import drain_spool
+
+    events = [make_event(i) for i in range(9)]
+    for e in events:
+        any_spool.write(e)
+    POISON["event_id"] = events[0].event_id
+    POISON_TOO.add(events[1].event_id)
+    try:
+        with consumer("picky_too"), override_settings(BUGSINK_INGEST_SPOOL_POISON_ATTEMPTS=2):
+            assert drain_spool.call() == 7
+    finally:
+        POISON_TOO.clear()
+    assert sorted(e.spool_id for e in DELIVERED) == sorted(e.spool_id for e in events[2:])
+    assert any_spool.quarantined_count() == 2 and any_spool.backlog_size() == 0
+
+
+POISON_TOO: set = set()
+
+
+def picky_too(events):
+    if any(e.event_id in POISON_TOO for e in events):
+        CALLS.append(len(events))
+        raise ValueError("the digest chokes on this one too")
+    picky(events)
+
+
+def test_a_consumer_down_for_everything_quarantines_nothing(any_spool):
+    from bugsink_ingest.tasks import drain_spool
+
+    events = [make_event(i) for i in range(10)]
+    for e in events:
+        any_spool.write(e)
+    for _ in range(3):  # every run: a few calls, then it gives up; nothing set aside
+        CALLS.clear()
+        with consumer("down"), pytest.raises(RuntimeError, match="locked"):
+            drain_spool.call()
+        # the batch, one event alone, the rest, a second alone, then the newest as a probe
+        assert len(CALLS) == 5
+        assert any_spool.backlog_size() == 10 and any_spool.quarantined_count() == 0
+    with consumer("picky"):
+        assert drain_spool.call() == 10
+    assert sorted(e.spool_id for e in DELIVERED) == sorted(e.spool_id for e in events)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "snappea"])
+def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeypatch):
+    """The real snappea backend and foreman: one deferred retry, however many requests come."""
+    from bugsink_ingest.models import Project, ProjectKey
+    from snappea.models import Task
+
+    monkeypatch.setenv("INGEST_TEST_DIR", str(tmp_path))  # the recording consumer's directory
+    queue_db = connections["snappea"].settings_dict["NAME"]
+    (tmp_path / "drain_site.py").write_text(
+        "from tests.settings import *  # noqa: F403\n"
+        f"TASKS = {SNAPPEA_TASKS!r}\n"
+        f"DATABASES['snappea'] = {{**DATABASES['snappea'], 'NAME': {str(queue_db)!r}}}  # noqa\n"
+        f"BUGSINK_INGEST_SPOOL_DIR = {str(tmp_path / 'spool')!r}\n"
+        "BUGSINK_INGEST_CONSUMER = 'tests.ingest.recorder.record'\n"
+    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "drain_site",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}",
+        "BUGSINK_TEST_DATA_DIR": str(tmp_path),
+        "INGEST_TEST_DIR": str(tmp_path),
+    }
+
+    def foreman_burst():
+        result = subprocess.run(
+            [sys.executable, "-m", "django", "runsnappea", "--burst"],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+
+    key = ProjectKey.objects.create(project=Project.objects.create(name="p"))
+    url = f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}"
+
+    def request(client, n):
+        body = b'{"event_id":"%032x"}\n{"type":"event"}\n{"message":"m"}' % n
+        assert client.post(url, body, content_type="application/octet-stream").status_code == 200
+
+    def drains():
+        return list(Task.objects.using("snappea").filter(task_path__endswith="drain_spool"))
+
+    (tmp_path / "consumer-fails").touch()
+    with override_settings(
+        TASKS=SNAPPEA_TASKS,
+        BUGSINK_INGEST_SPOOL_DIR=tmp_path / "spool",
+        BUGSINK_INGEST_CONSUMER="tests.ingest.recorder.record",
+    ):
+        spool._spool_for.cache_clear()
+        try:
+            from django.test import Client
+
+            client = Client()
+            for n in range(10):
+                request(client, n)
+            assert len(drains()) == 1  # the first request's; the rest saw it pending
+            foreman_burst()  # runs it: the consumer fails
+            (retry,) = drains()
+            assert retry.state == "READY" and json.loads(retry.args_kwargs)["kwargs"] == {
+                "failures": 1
+            }
+            assert retry.run_after.timestamp() > time.time()  # deferred: the backoff
+            for n in range(10, 30):
+                request(client, n)
+            assert [t.id for t in drains()] == [retry.id]  # still only the one retry
+            s = spool.get_spool()
+            assert s.backlog_size() == 30 and s.quarantined_count() == 0
+            assert received(tmp_path) == []
+
+            (tmp_path / "consumer-fails").unlink()
+            deadline = time.monotonic() + 30
+            while retry.run_after.timestamp() > time.time() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            foreman_burst()
+            assert len(received(tmp_path)) == 30 and s.backlog_size() == 0
+            assert drains() == []
+        finally:
+            spool._spool_for.cache_clear()
+
+
+SNAPPEA_TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
+
+CLAIMER = """
+import sys
+import django
+
+django.setup()
+from bugsink_ingest.spool_files import FileSpool
+
+print(" ".join(e.spool_id for e in FileSpool(sys.argv[1]).claim(10)), flush=True)
+sys.stdin.read()  # holds the claim until killed
+"""
+
+
+def test_a_claim_whose_process_was_killed_comes_back_at_once(tmp_path):
+    s = FileSpool(tmp_path / "spool")
+    events = [make_event(i) for i in range(3)]
+    for e in events:
+        s.write(e)
+    with subprocess.Popen(
+        [sys.executable, "-c", CLAIMER, str(tmp_path / "spool")],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "BUGSINK_TEST_DATA_DIR": str(tmp_path),
+        },
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as claimer:
+        try:
+            assert select.select([claimer.stdout], [], [], 60)[0], "the claimer said nothing"
+            assert claimer.stdout.readline().split() == [e.spool_id.encode() for e in events]
+            assert s.claim(10) == []  # its owner runs: the claim holds
+            claimer.send_signal(signal.SIGKILL)
+            # Dead but not reaped yet (a zombie: its pid still answers kill(pid, 0)).
+            os.waitid(os.P_PID, claimer.pid, os.WEXITED | os.WNOWAIT)
+            assert s.claim(10) == events  # at once, not after SPOOL_CLAIM_SECONDS (300 s)
+        finally:
+            claimer.kill()
+
+
+def test_claim_owner_tokens_tell_a_reused_pid_and_another_pid_space():
+    me = claim_owner.current_owner()
+    pid, start, space = me.split("-")
+    assert pid == str(os.getpid()) and start != "0"
+    assert not claim_owner.is_gone(me)
+    assert claim_owner.is_gone(f"{pid}-{int(start) + 1}-{space}")  # same pid, another process
+    assert not claim_owner.is_gone(f"{pid}-{int(start) + 1}-00000000")  # another machine: unknown
+    assert not claim_owner.is_gone("not-a-token")
+
+
+@pytest.mark.django_db
+def test_database_spool_lease_from_a_clock_set_back_expires():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bugsink_ingest.models import SpoolEntry
+
+    s = DatabaseSpool("default")
+    s.write(make_event())
+    (first,) = s.claim(10)
+    assert s.claim(10) == []
+    SpoolEntry.objects.update(claimed_until=timezone.now() + timedelta(days=1))
+    assert s.claim(10) == [first]
