@@ -25,6 +25,7 @@ from tests.ingest.recorder import received
 from tests.ingest.test_spool import make_event
 from tests.support.processes import ROOT
 
+FILE_SPOOL = "bugsink_ingest.spool_files.FileSpool"
 DELIVERED: list = []
 CALLS: list = []
 POISON = {"event_id": None}
@@ -48,7 +49,10 @@ def down(events):
 def any_spool(request, tmp_path):
     """The configured spool, each kind; the database one on the test database."""
     if request.param == "files":
-        overrides = {"BUGSINK_INGEST_SPOOL_DIR": tmp_path / "spool"}
+        overrides = {
+            "BUGSINK_INGEST_SPOOL": FILE_SPOOL,
+            "BUGSINK_INGEST_SPOOL_DIR": tmp_path / "spool",
+        }
     else:
         request.getfixturevalue("db")
         overrides = {"BUGSINK_INGEST_SPOOL": "bugsink_ingest.spool_database.DatabaseSpool"}
@@ -159,6 +163,7 @@ def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeyp
         "from tests.settings import *  # noqa: F403\n"
         f"TASKS = {SNAPPEA_TASKS!r}\n"
         f"DATABASES['snappea'] = {{**DATABASES['snappea'], 'NAME': {str(queue_db)!r}}}  # noqa\n"
+        f"BUGSINK_INGEST_SPOOL = {FILE_SPOOL!r}\n"
         f"BUGSINK_INGEST_SPOOL_DIR = {str(tmp_path / 'spool')!r}\n"
         "BUGSINK_INGEST_CONSUMER = 'tests.ingest.recorder.record'\n"
     )
@@ -193,6 +198,7 @@ def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeyp
     (tmp_path / "consumer-fails").touch()
     with override_settings(
         TASKS=SNAPPEA_TASKS,
+        BUGSINK_INGEST_SPOOL=FILE_SPOOL,
         BUGSINK_INGEST_SPOOL_DIR=tmp_path / "spool",
         BUGSINK_INGEST_CONSUMER="tests.ingest.recorder.record",
     ):

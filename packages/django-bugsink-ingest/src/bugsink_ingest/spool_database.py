@@ -1,8 +1,8 @@
 """DatabaseSpool: events as rows on a database alias, so several web hosts can share one spool.
 
 Claims set claimed_until (a lease) in a short transaction; an expired lease means its drain died
-and the rows are claimed again (as does a lease ending further ahead than a lease lasts: the clock
-was set back). With PostgreSQL, SKIP LOCKED keeps concurrent drains apart. Events the consumer
+and the rows are claimed again (as does a lease ending more than two lease lengths ahead: the
+clock was set back since). With PostgreSQL, SKIP LOCKED keeps concurrent drains apart. Events the consumer
 cannot take (see drain.py) get quarantined_at and their error, and are never claimed until
 restore_quarantined().
 """
@@ -43,8 +43,12 @@ class DatabaseSpool:
     def claim(self, limit: int, *, newest: bool = False) -> list[SpooledEvent]:
         """Up to `limit` waiting events, oldest first (newest first with newest=True)."""
         now = timezone.now()
-        lease = now + timedelta(seconds=settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS)
-        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_until__gt=lease)
+        lease_length = timedelta(seconds=settings.BUGSINK_INGEST_SPOOL_CLAIM_SECONDS)
+        lease = now + lease_length
+        # Ending more than two lease lengths ahead: granted before the clock was set back (one
+        # whole length of margin, so another host whose clock runs a little ahead keeps its lease).
+        ahead = now + 2 * lease_length
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_until__gt=ahead)
         skip_locked = connections[self.alias].features.has_select_for_update_skip_locked
         with transaction.atomic(using=self.alias):
             rows = self._waiting().filter(free).order_by("-id" if newest else "id")
