@@ -12,6 +12,7 @@ so no digest work competes for the CPUs. Peak RSS is the whole Gunicorn tree's.
 """
 
 import argparse
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -75,6 +76,11 @@ def main(argv):
     parser.add_argument(
         "--spool-dir", default="", help="spool directory (default: in a temp dir on disk)"
     )
+    parser.add_argument(
+        "--spool",
+        default="bugsink_ingest.spool_segments.SegmentSpool",
+        help="spool class (dotted path); e.g. bugsink_ingest.spool_files.FileSpool",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     factory = EnvelopeFactory(capture_templates(work / "templates"), KEY)
@@ -88,6 +94,7 @@ def main(argv):
         INGEST_TEST_MAX_BACKLOG=10**7,
         INGEST_TEST_KEY_CACHE=5,
         INGEST_TEST_SPOOL_DIR=args.spool_dir,
+        INGEST_TEST_SPOOL=args.spool,
     )
     port = free_port()
     proc = start(
@@ -140,9 +147,11 @@ def main(argv):
             rows.append((concurrency, ceiling.row(), ingest.row()))
     finally:
         stop(proc)
+        shutil.rmtree(work, ignore_errors=True)  # tens of thousands of spooled events
     body = events[0].body
     print(
-        f"Gunicorn: {GUNICORN_CONF.relative_to(ROOT)} (gthread); event: {len(body)} bytes brotli"
+        f"Gunicorn: {GUNICORN_CONF.relative_to(ROOT)} (gthread); spool: {args.spool}; "
+        f"event: {len(body)} bytes brotli"
         + (f", {raw_size} bytes decoded" if raw_size else "")
     )
     print(

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize(
     "spool_class",
-    ["bugsink_ingest.spool_files.FileSpool", "bugsink_ingest.spool_database.DatabaseSpool"],
+    [
+        "bugsink_ingest.spool_segments.SegmentSpool",
+        "bugsink_ingest.spool_files.FileSpool",
+        "bugsink_ingest.spool_database.DatabaseSpool",
+    ],
 )
 def test_acknowledged_events_survive_kill_9(tmp_path, spool_class):
     server = start_server(tmp_path, INGEST_TEST_SPOOL=spool_class)

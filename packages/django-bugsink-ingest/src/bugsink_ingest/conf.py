@@ -12,9 +12,9 @@ class BugsinkIngestConf(AppConf):
     # Digest consumer as a dotted path; overrides register_consumer().
     CONSUMER = None
     # The spool implementation (dotted path to a class) and its options.
-    SPOOL = "bugsink_ingest.spool_files.FileSpool"
-    SPOOL_DIR = None  # FileSpool: a directory; None means <tempdir>/bugsink-spool
-    SPOOL_FSYNC = False  # FileSpool: fsync each event (survives power loss, not only process crash)
+    SPOOL = "bugsink_ingest.spool_segments.SegmentSpool"
+    SPOOL_DIR = None  # SegmentSpool/FileSpool: a directory; None means <tempdir>/bugsink-spool
+    SPOOL_FSYNC = False  # file spools: fsync each event (survives power loss, not only process crash)
     SPOOL_DATABASE = "default"  # DatabaseSpool: the database alias holding the spool table
     SPOOL_BATCH_SIZE = 100  # events per consumer call
     SPOOL_CLAIM_SECONDS = 300  # a claimed batch whose drain died is retried after this

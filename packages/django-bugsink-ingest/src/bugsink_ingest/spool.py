@@ -1,6 +1,7 @@
 """The spool: accepted events wait here, durably, until the consumer has taken them.
 
-The implementation is chosen by BUGSINK_INGEST_SPOOL (a dotted path): FileSpool (one file per
+The implementation is chosen by BUGSINK_INGEST_SPOOL (a dotted path): SegmentSpool (appends to
+segment files; one machine; the default), FileSpool (one file per
 event; one machine) or DatabaseSpool (rows on a database alias; several web hosts).
 """
 

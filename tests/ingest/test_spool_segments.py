@@ -1,0 +1,269 @@
+"""SegmentSpool: appends to per-process segments, flock claims, torn tails, retirement, leftovers."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+
+from bugsink_ingest import spool_segments
+from bugsink_ingest.spool_files import FileSpool
+from bugsink_ingest.spool_segments import SegmentSpool
+from tests.ingest.test_spool import check_roundtrip, make_event
+from tests.support.processes import ROOT
+
+
+def segment_files(spool):
+    return sorted(p.name for p in spool.segments.iterdir())
+
+
+def test_roundtrip(tmp_path):
+    check_roundtrip(SegmentSpool(tmp_path))
+    # Everything acknowledged, but the writer (this process) still holds its segment open.
+    assert [n for n in segment_files(SegmentSpool(tmp_path)) if n.endswith(".data")]
+
+
+def test_a_sealed_and_finished_segment_is_deleted(tmp_path, monkeypatch):
+    monkeypatch.setattr(spool_segments, "SEGMENT_BYTES", 1)  # a new segment for every event
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(3)]
+    for e in events:
+        s.write(e)
+    assert len([n for n in segment_files(s) if n.endswith(".data")]) == 3
+    got = s.claim(10)
+    assert got == events
+    s.ack([e.spool_id for e in got])
+    assert s.claim(10) == []  # the two sealed segments go; the open one stays
+    assert len([n for n in segment_files(s) if n.endswith(".data")]) == 1
+    s._close_segment()
+    assert s.claim(10) == [] and segment_files(s) == []
+    assert s.backlog_size() == 0
+
+
+def test_two_drains_never_get_the_same_event(tmp_path):
+    writer, a, b = SegmentSpool(tmp_path), SegmentSpool(tmp_path), SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(5)]
+    for e in events:
+        writer.write(e)
+    first = a.claim(10)
+    assert first == events
+    assert b.claim(10) == []  # a holds the segment's lock
+    a.release([e.spool_id for e in first[2:]])
+    a.ack([e.spool_id for e in first[:2]])
+    assert b.claim(10) == events[2:]  # released ones come back, acknowledged ones never
+
+
+def test_newest_first_and_partial_settling(tmp_path):
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(4)]
+    for e in events:
+        s.write(e)
+    newest = s.claim(1, newest=True)
+    assert newest == events[-1:]
+    s.ack([newest[0].spool_id])
+    rest = s.claim(10)
+    assert rest == events[:3]
+    s.ack([rest[1].spool_id])
+    s.release([rest[0].spool_id, rest[2].spool_id])
+    assert s.claim(10) == [events[0], events[2]]
+
+
+def test_a_torn_tail_is_never_handed_out(tmp_path):
+    s = SegmentSpool(tmp_path)
+    good = make_event(1)
+    s.write(good)
+    s.write(make_event(2))
+    (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
+    raw = data.read_bytes()
+    os.truncate(data, len(raw) - 7)  # the second record loses its last bytes
+    got = s.claim(10)
+    assert got == [good]
+    s.ack([good.spool_id])
+    s._close_segment()  # the writer is gone: the torn record can never complete
+    assert s.claim(10) == [] and segment_files(s) == []
+
+
+def test_an_unreadable_record_is_set_aside_not_retried(tmp_path):
+    s = SegmentSpool(tmp_path)
+    s.write(make_event(1))
+    (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
+    # A record whose checksum is right but whose body spool_format cannot load (a bug).
+    body = b"someid\n" + b'{"not": "a spool record"}\n'
+    with open(data, "ab") as f:
+        f.write(spool_segments.HEADER.pack(spool_segments.MAGIC, len(body), zlib.crc32(body)))
+        f.write(body)
+    got = s.claim(10)
+    assert len(got) == 1
+    s.ack([got[0].spool_id])
+    assert s.quarantined_count() == 1
+    assert s.claim(10) == []
+
+
+def test_quarantine_and_restore(tmp_path):
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(3)]
+    for e in events:
+        s.write(e)
+    got = s.claim(10)
+    s.quarantine(got[1].spool_id, "RuntimeError: boom")
+    s.ack([got[0].spool_id, got[2].spool_id])
+    assert s.claim(10) == [] and s.quarantined_count() == 1
+    assert "boom" in (s.broken / f"{got[1].spool_id}.error").read_text()
+    assert s.restore_quarantined() == 1
+    assert s.claim(10) == [events[1]]  # back, through the one-file-per-event directory
+
+
+def test_leftovers_of_the_file_spool_are_drained(tmp_path):
+    old = FileSpool(tmp_path)
+    legacy = [make_event(i) for i in range(2)]
+    for e in legacy:
+        old.write(e)
+    s = SegmentSpool(tmp_path)
+    fresh = make_event(9)
+    s.write(fresh)
+    assert s.backlog_size() == 3
+    got = s.claim(10)
+    assert got == [*legacy, fresh]
+    s.ack([e.spool_id for e in got])
+    assert s.backlog_size() == 0 and not list(old.claimed.iterdir())
+
+
+def test_backlog_is_published_by_claims(tmp_path):
+    s = SegmentSpool(tmp_path)
+    for i in range(5):
+        s.write(make_event(i))
+    assert s.approximate_backlog() == 5
+    got = s.claim(2)
+    s.ack([e.spool_id for e in got])
+    s.claim(0)
+    assert s.approximate_backlog() == 3
+
+
+CLAIMER = textwrap.dedent(
+    """
+    import sys, time
+    import django
+    django.setup()
+    from bugsink_ingest.spool_segments import SegmentSpool
+    s = SegmentSpool(sys.argv[1])
+    print(len(s.claim(100)), flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_a_killed_drains_claim_comes_back_at_once(tmp_path):
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(4)]
+    for e in events:
+        s.write(e)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-c", CLAIMER, str(tmp_path)], env=env, stdout=subprocess.PIPE, cwd=ROOT
+    ) as proc:
+        try:
+            assert proc.stdout.readline().strip() == b"4"
+            assert s.claim(10) == []  # held by the other process
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert s.claim(10) == events  # no timer: the kernel dropped the dead drain's lock
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, threading
+    import django
+    django.setup()
+    from datetime import UTC, datetime
+    from bugsink_ingest import spool_segments
+    from bugsink_ingest.spool import SpooledEvent
+    from bugsink_ingest.spool_format import new_spool_id
+    spool_segments.SEGMENT_BYTES = 4096  # rotate often
+    s = spool_segments.SegmentSpool(sys.argv[1])
+    tag = sys.argv[2]
+    def work(t):
+        for i in range(200):
+            s.write(SpooledEvent(spool_id=new_spool_id(), project_id=1, event_id=f"{t}{i}".zfill(32),
+                received_at=datetime.now(UTC), payload=b'{"w": "%s"}' % tag.encode()))
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    """
+)
+
+
+def test_processes_and_threads_writing_while_two_drains_read(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), tag], env=env, cwd=ROOT)
+        for tag in ("a", "b")
+    ]
+    drains = [SegmentSpool(tmp_path), SegmentSpool(tmp_path)]
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        writing = any(w.poll() is None for w in writers)
+        got_any = False
+        for d in drains:
+            batch = d.claim(37)
+            got_any = got_any or bool(batch)
+            seen.extend(batch)
+            d.ack([e.spool_id for e in batch])
+        if not writing and not got_any:
+            break
+    assert all(w.wait(timeout=10) == 0 for w in writers)
+    ids = [e.spool_id for e in seen]
+    assert len(ids) == len(set(ids)) == 2 * 4 * 200  # every event once
+    assert {e.payload for e in seen} == {b'{"w": "a"}', b'{"w": "b"}'}
+    # Both writers have exited: every segment is sealed, finished, and gets deleted.
+    assert drains[0].claim(10) == [] and segment_files(drains[0]) == []
+
+
+FILLER = textwrap.dedent(
+    """
+    import resource, signal, sys
+    import django
+    django.setup()
+    from tests.ingest.test_spool import make_event
+    from bugsink_ingest.spool_segments import SegmentSpool
+    # A real short write and EFBIG from the kernel, as when a disk fills mid-record.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+    s = SegmentSpool(sys.argv[1])
+    written = []
+    for i in range(100):
+        try:
+            s.write(make_event(i))
+            written.append(i)
+        except OSError:
+            break
+    s.write(make_event(99))  # goes to a new segment
+    written.append(99)
+    print(" ".join(map(str, written)), flush=True)
+    """
+)
+
+
+def test_a_failed_write_seals_the_segment_and_loses_nothing_acknowledged(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", FILLER, str(tmp_path)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    written = [int(n) for n in out]
+    assert 1 <= len(written) < 100 and written[-1] == 99
+    s = SegmentSpool(tmp_path)
+    got = s.claim(200)
+    assert [e.event_id for e in got] == [make_event(i).event_id for i in written]
+    s.ack([e.spool_id for e in got])
+    assert s.claim(10) == [] and segment_files(s) == []  # the torn tail went with its segment
