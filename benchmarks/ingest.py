@@ -151,8 +151,7 @@ def main(argv):
     body = events[0].body
     print(
         f"Gunicorn: {GUNICORN_CONF.relative_to(ROOT)} (gthread); spool: {args.spool}; "
-        f"event: {len(body)} bytes brotli"
-        + (f", {raw_size} bytes decoded" if raw_size else "")
+        f"event: {len(body)} bytes brotli" + (f", {raw_size} bytes decoded" if raw_size else "")
     )
     print(
         "| c | path | accepted/s | p50 ms | p99 ms | server CPU ms/req | peak RSS (tree) "

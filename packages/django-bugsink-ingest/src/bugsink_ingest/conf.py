@@ -14,7 +14,7 @@ class BugsinkIngestConf(AppConf):
     # The spool implementation (dotted path to a class) and its options.
     SPOOL = "bugsink_ingest.spool_segments.SegmentSpool"
     SPOOL_DIR = None  # SegmentSpool/FileSpool: a directory; None means <tempdir>/bugsink-spool
-    SPOOL_FSYNC = False  # file spools: fsync each event (survives power loss, not only process crash)
+    SPOOL_FSYNC = False  # file spools: fsync each event (survive power loss, not only a crash)
     SPOOL_DATABASE = "default"  # DatabaseSpool: the database alias holding the spool table
     SPOOL_BATCH_SIZE = 100  # events per consumer call
     SPOOL_CLAIM_SECONDS = 300  # a claimed batch whose drain died is retried after this
