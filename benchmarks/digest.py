@@ -1,7 +1,7 @@
 """The digest: events/s from a pre-filled spool, and stored bytes per event, against a raw SQLite
 insert of the same payloads (the ceiling), in the same run.
 
-`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N]`
+`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]`
 
 Payloads are the real sentry-sdk's (benchmarks.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
@@ -16,6 +16,9 @@ IMMEDIATE) with the real migrations, in a driver subprocess so Django is configu
                 transaction per batch, no parsing, no compression, no indexes but the primary key;
   payload %     stored compressed payload bytes / raw JSON bytes;
   db B/ev       database file growth per event (after a WAL checkpoint), digest vs raw.
+
+--tables adds where each mix's bytes went: growth per event of every table and its indexes
+(SQLite's dbstat: whole pages, so page slack counts where it falls; "free pages" is the freelist).
 """
 
 import json
@@ -144,6 +147,24 @@ def _db_size(path):
     return pages * size
 
 
+def _object_bytes(path):
+    """{(table, index or ""): bytes} from dbstat, plus ("free pages", "") for the freelist."""
+    with sqlite3.connect(path) as conn:
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_schema"))
+        sizes = {}
+        for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+            table = owner.get(name, name)
+            sizes[(table, "" if table == name else name)] = size
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        sizes[("free pages", "")] = free * conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    return sizes
+
+
+def _growth(before, after, n):
+    return {k: (after.get(k, 0) - before.get(k, 0)) / n for k in after.keys() | before.keys()}
+
+
 def _raw_insert(path, payloads, batch):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -169,6 +190,7 @@ def _raw_insert(path, payloads, batch):
 def _driver(data_dir, argv):
     from benchmarks.payloads import EnvelopeFactory, capture_templates
 
+    tables = "--tables" in argv
     events = _arg(argv, "--events", 6000)
     large_events = _arg(argv, "--large-events", 1500)
     batch = _arg(argv, "--batch", 100)
@@ -196,12 +218,14 @@ def _driver(data_dir, argv):
         measured = spool[batch:]
         connection.close()
         before = _db_size(data_dir / "main.sqlite3")
+        objects_before = _object_bytes(data_dir / "main.sqlite3") if tables else {}
         started = time.perf_counter()
         for i in range(0, len(measured), batch):
             digest_batch(measured[i : i + batch])
         elapsed = time.perf_counter() - started
         connection.close()
         db_growth = _db_size(data_dir / "main.sqlite3") - before
+        objects_after = _object_bytes(data_dir / "main.sqlite3") if tables else {}
         raw_bytes = sum(len(p) for _, p in payloads[batch:])
         stored_bytes = sum(
             len(bytes(b))
@@ -222,9 +246,12 @@ def _driver(data_dir, argv):
                 "payload_pct": 100 * stored_bytes / raw_bytes,
                 "db_per_event": db_growth / n,
                 "raw_db_per_event": raw_growth / n,
+                "objects": _growth(objects_before, objects_after, n),
             }
         )
     _print(rows, batch)
+    if tables:
+        _print_tables(rows)
 
 
 def _print(rows, batch):
@@ -248,6 +275,26 @@ def _print(rows, batch):
         "targets: >= 1,500 ev/s for ~4 KB events, >= 300 ev/s for 50 KB events, "
         "payload <= 40% of the raw JSON"
     )
+
+
+def _print_tables(rows):
+    """Bytes per event by table (its rows, then each index), one column per mix."""
+    names = sorted(
+        {k for r in rows for k, v in r["objects"].items() if abs(v) >= 0.5},
+        key=lambda k: (-sum(r["objects"].get((k[0], ""), 0) for r in rows), k[0], k[1]),
+    )
+    print()
+    print("bytes per event by table and index (dbstat growth)")
+    header = f"{'table / index':<56}" + "".join(f"{r['mix']:>14}" for r in rows)
+    print(header)
+    print("-" * len(header))
+    for table, index in names:
+        label = f"  {index}" if index else table
+        print(
+            f"{label[:55]:<56}"
+            + "".join(f"{r['objects'].get((table, index), 0):>14.0f}" for r in rows)
+        )
+    print(f"{'total':<56}" + "".join(f"{sum(r['objects'].values()):>14.0f}" for r in rows))
 
 
 if __name__ == "__main__":

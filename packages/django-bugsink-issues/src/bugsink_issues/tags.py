@@ -7,6 +7,7 @@ from django.db import connection
 
 from bugsink_issues.exceptions import main_exceptions, mechanism
 from bugsink_issues.models import IssueTagValue, TagValue
+from bugsink_issues.models.fields import to_microseconds
 from bugsink_issues.summary import user_label
 
 MAX_TAGS_PER_EVENT = 50
@@ -102,13 +103,6 @@ def record_issue_tags(project_id, counts):
         return
     pairs = {(key, value) for (_, key, value) in counts}
     tag_table = TagValue._meta.db_table
-    adapted = {}  # the tags of one event share its timestamp: adapt each timestamp once
-
-    def adapt(moment):
-        if moment not in adapted:
-            adapted[moment] = connection.ops.adapt_datetimefield_value(moment)
-        return adapted[moment]
-
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {tag_table} (project_id, key, value) VALUES (%s, %s, %s) "
@@ -123,7 +117,7 @@ def record_issue_tags(project_id, counts):
     }
     table = IssueTagValue._meta.db_table
     rows = [
-        (issue_id, ids[(key, value)], key, count, adapt(first), adapt(last))
+        (issue_id, ids[(key, value)], key, count, to_microseconds(first), to_microseconds(last))
         for (issue_id, key, value), (count, first, last) in counts.items()
     ]
     with connection.cursor() as cursor:
@@ -132,6 +126,8 @@ def record_issue_tags(project_id, counts):
             "VALUES (%s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (issue_id, tag_value_id) DO UPDATE SET "
             f"count = {table}.count + excluded.count, "
+            f"first_seen = CASE WHEN excluded.first_seen < {table}.first_seen "
+            f"THEN excluded.first_seen ELSE {table}.first_seen END, "
             f"last_seen = CASE WHEN excluded.last_seen > {table}.last_seen "
             f"THEN excluded.last_seen ELSE {table}.last_seen END",
             rows,

@@ -1,5 +1,7 @@
 from django.db import models
 
+from bugsink_issues.models.fields import MicrosecondsField
+
 
 class Release(models.Model):
     """A release as first seen in an event. Ordered by semver when it parses, else first seen."""
@@ -53,8 +55,9 @@ class IssueTagValue(models.Model):
     # Copied from TagValue so the issue page lists keys without a join.
     key = models.CharField(max_length=64)
     count = models.PositiveBigIntegerField(default=0)
-    first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
+    # Seven-plus rows per issue: 8-byte integers instead of 26-character SQLite text each.
+    first_seen = MicrosecondsField()
+    last_seen = MicrosecondsField()
 
     class Meta:
         constraints = [
