@@ -26,6 +26,7 @@ from tests.ingest.test_spool import make_event
 from tests.support.processes import ROOT
 
 FILE_SPOOL = "bugsink_ingest.spool_files.FileSpool"
+SEGMENT_SPOOL = "bugsink_ingest.spool_segments.SegmentSpool"
 DELIVERED: list = []
 CALLS: list = []
 POISON = {"event_id": None}
@@ -45,12 +46,12 @@ def down(events):
     raise RuntimeError("database is locked")
 
 
-@pytest.fixture(params=["files", "database"])
+@pytest.fixture(params=["segments", "files", "database"])
 def any_spool(request, tmp_path):
     """The configured spool, each kind; the database one on the test database."""
-    if request.param == "files":
+    if request.param != "database":
         overrides = {
-            "BUGSINK_INGEST_SPOOL": FILE_SPOOL,
+            "BUGSINK_INGEST_SPOOL": SEGMENT_SPOOL if request.param == "segments" else FILE_SPOOL,
             "BUGSINK_INGEST_SPOOL_DIR": tmp_path / "spool",
         }
     else:
@@ -153,7 +154,8 @@ def test_a_consumer_down_for_everything_quarantines_nothing(any_spool):
 
 @pytest.mark.django_db(transaction=True, databases=["default", "snappea"])
 def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeypatch):
-    """The real snappea backend and foreman: one deferred retry, however many requests come."""
+    """The real snappea backend and foreman, the default spool: one deferred retry, however many
+    requests come."""
     from bugsink_ingest.models import Project, ProjectKey
     from snappea.models import Task
 
@@ -163,7 +165,6 @@ def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeyp
         "from tests.settings import *  # noqa: F403\n"
         f"TASKS = {SNAPPEA_TASKS!r}\n"
         f"DATABASES['snappea'] = {{**DATABASES['snappea'], 'NAME': {str(queue_db)!r}}}  # noqa\n"
-        f"BUGSINK_INGEST_SPOOL = {FILE_SPOOL!r}\n"
         f"BUGSINK_INGEST_SPOOL_DIR = {str(tmp_path / 'spool')!r}\n"
         "BUGSINK_INGEST_CONSUMER = 'tests.ingest.recorder.record'\n"
     )
@@ -198,7 +199,6 @@ def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeyp
     (tmp_path / "consumer-fails").touch()
     with override_settings(
         TASKS=SNAPPEA_TASKS,
-        BUGSINK_INGEST_SPOOL=FILE_SPOOL,
         BUGSINK_INGEST_SPOOL_DIR=tmp_path / "spool",
         BUGSINK_INGEST_CONSUMER="tests.ingest.recorder.record",
     ):
