@@ -1,6 +1,7 @@
 """`manage.py serve` itself: first run, health, static files, login, supervision, clean stops."""
 
 import fcntl
+import json
 import os
 import signal
 from importlib.util import find_spec
@@ -67,6 +68,28 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     assert status == 200 and path == "/" and "Demo" in page
     status, path, page = client.get("/admin/")
     assert status == 200 and path == "/admin/" and "Log out" in page
+
+    # SDK requests take the ingest fast path (wsgi.py: no site middleware), the UI the full stack.
+    import urllib.request
+    import uuid
+    from urllib.parse import urlsplit
+
+    from tests.e2e.load import envelope_for
+
+    dsn = urlsplit(site.demo_dsn())
+    event_id = uuid.uuid4().hex
+    request = urllib.request.Request(
+        f"{site.base_url}/api/{site.demo_project_id()}/envelope/",
+        data=envelope_for(event_id, "fast path"),
+        headers={"X-Sentry-Auth": f"Sentry sentry_key={dsn.username}, sentry_version=7"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200 and json.loads(response.read()) == {"id": event_id}
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Content-Length"]
+        assert "X-Frame-Options" not in response.headers  # XFrameOptionsMiddleware skipped
+    with urllib.request.urlopen(site.base_url + "/login/", timeout=10) as response:
+        assert response.headers["X-Frame-Options"] == "DENY"
 
     # No journal other than WAL on the main database (the tuning of ARCHITECTURE.md).
     import sqlite3

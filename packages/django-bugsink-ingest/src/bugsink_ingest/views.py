@@ -36,6 +36,8 @@ def _body(request, max_output: int):
 
 
 def _with_cors(response, request):
+    # Set here, not left to CommonMiddleware: a site may serve these views without middleware.
+    response["Content-Length"] = str(len(response.content))
     response["Access-Control-Allow-Origin"] = settings.BUGSINK_INGEST_CORS_ALLOW_ORIGIN
     response["Access-Control-Expose-Headers"] = EXPOSED
     if settings.BUGSINK_INGEST_CORS_ALLOW_ORIGIN != "*":
