@@ -105,23 +105,24 @@ def test_a_poison_event_is_quarantined_and_every_other_event_delivered(any_spool
     assert events[5] in DELIVERED and any_spool.backlog_size() == 0
 
 
-def test_two_poison_events_at_the_head_of_the_spool_do_not_look_like_an_outage(any_spool):
-    # The oldest two fail alone before anything succeeded: the probe (the newest event) shows
-    # the consumer works, so they are set aside and the rest goes through.
+def test_poison_at_the_head_and_the_tail_of_the_spool_does_not_look_like_an_outage(any_spool):
+    # The oldest two fail alone before anything succeeded, and so does the first probe (the
+    # newest event); the next probe (the oldest waiting) shows the consumer works: the three are
+    # set aside and the rest goes through.
     from bugsink_ingest.tasks import drain_spool
 
     events = [make_event(i) for i in range(9)]
     for e in events:
         any_spool.write(e)
     POISON["event_id"] = events[0].event_id
-    POISON_TOO.add(events[1].event_id)
+    POISON_TOO.update((events[1].event_id, events[-1].event_id))
     try:
         with consumer("picky_too"), override_settings(BUGSINK_INGEST_SPOOL_POISON_ATTEMPTS=2):
-            assert drain_spool.call() == 7
+            assert drain_spool.call() == 6
     finally:
         POISON_TOO.clear()
-    assert sorted(e.spool_id for e in DELIVERED) == sorted(e.spool_id for e in events[2:])
-    assert any_spool.quarantined_count() == 2 and any_spool.backlog_size() == 0
+    assert sorted(e.spool_id for e in DELIVERED) == sorted(e.spool_id for e in events[2:-1])
+    assert any_spool.quarantined_count() == 3 and any_spool.backlog_size() == 0
 
 
 POISON_TOO: set = set()
@@ -144,8 +145,8 @@ def test_a_consumer_down_for_everything_quarantines_nothing(any_spool):
         CALLS.clear()
         with consumer("down"), pytest.raises(RuntimeError, match="locked"):
             drain_spool.call()
-        # the batch, one event alone, the rest, a second alone, then the newest as a probe
-        assert len(CALLS) == 5
+        # the batch, one event alone, the rest, a second alone, then three probes
+        assert len(CALLS) == 7
         assert any_spool.backlog_size() == 10 and any_spool.quarantined_count() == 0
     with consumer("picky"):
         assert drain_spool.call() == 10

@@ -7,15 +7,16 @@ event gets through. The rules that tell a poison event from a consumer that is d
   logged once as an error, restorable) once it has failed alone SPOOL_POISON_ATTEMPTS times and
   the consumer took some other event after its first failure: the consumer works, the event is
   the problem.
-- Two events failing alone in a row with no success in between may mean the consumer is down for
-  everything (database locked or gone). One probe settles it: the newest waiting event, alone.
-  If that fails too, the run stops with ConsumerDown: every claimed event goes back, nothing is
-  quarantined, however long the outage lasts.
+- Two different events failing alone with no success in between may mean the consumer is down
+  for everything (database locked or gone). Probes settle it: the newest waiting event alone, then
+  the oldest, then the next newest (far from the failures: poison often comes in runs). If all
+  fail too, the run stops with ConsumerDown: every claimed event goes back, nothing is
+  quarantined, however long the outage lasts. A probe that fails is a suspect like any other.
 - A suspect that no success followed before the run ended (it was the only event left) goes back
   to the spool and the run counts as failed, so the next one comes after a backoff.
 
 While the consumer might be down, a failing batch is tested one event first before it is halved,
-so an outage costs about five consumer calls per run, not one per event.
+so an outage costs seven consumer calls per run, not one per event.
 """
 
 import logging
@@ -54,8 +55,9 @@ class Drain:
         self.quarantined = 0
         self._held: dict[str, object] = {}  # claimed by this run, neither acked nor quarantined
         self._suspects: dict[str, _Suspect] = {}
-        self._alone_failures_in_a_row = 0
+        self._failing_since_success: set[str] = set()  # events that failed alone since then
         self._any_success = False
+        self._probing = False
 
     @property
     def unresolved(self) -> int:
@@ -102,7 +104,7 @@ class Drain:
             self._held.pop(spool_id, None)
             self._suspects.pop(spool_id, None)
         self.handed_off += len(ids)
-        self._alone_failures_in_a_row = 0
+        self._failing_since_success.clear()
         self._any_success = True
         for suspect in self._suspects.values():
             suspect.vouched = True
@@ -114,7 +116,7 @@ class Drain:
             return
         if len(events) == 1:
             self._failed_alone(events[0], error)
-        elif self._alone_failures_in_a_row or not self._any_success:
+        elif self._failing_since_success or not self._any_success:
             # Maybe down for everything: one event alone says more than a half batch.
             self._deliver(events[:1])
             self._deliver(events[1:])
@@ -133,18 +135,25 @@ class Drain:
             suspect.failures,
             error,
         )
-        self._alone_failures_in_a_row += 1
-        if self._alone_failures_in_a_row >= 2:
+        self._failing_since_success.add(event.spool_id)
+        if len(self._failing_since_success) >= 2 and not self._probing:
             self._probe(error)
 
     def _probe(self, error) -> None:
-        """Is the consumer down for everything? Try the newest waiting event alone."""
-        probe = self._claim(1, newest=True)
-        if not probe:
-            raise ConsumerDown(error)  # nothing else to try: cannot tell, so assume down
-        probe_error = self._call(probe)
-        if probe_error is not None:
-            raise ConsumerDown(probe_error)
+        """Is the consumer down for everything? Try other events alone, far from the failures."""
+        self._probing = True
+        try:
+            for newest in (True, False, True):
+                probe = self._claim(1, newest=newest)
+                if not probe:
+                    break  # nothing else to try: cannot tell, so assume down
+                error = self._call(probe)
+                if error is None:
+                    return
+                self._failed_alone(probe[0], error)
+            raise ConsumerDown(error)
+        finally:
+            self._probing = False
 
     def _judge_suspects(self) -> None:
         for spool_id, suspect in list(self._suspects.items()):
