@@ -30,7 +30,7 @@ logger = logging.getLogger("bugsink_ingest.drain")
 
 
 class ConsumerDown(Exception):
-    """The consumer failed for every event tried, the newest included; `error` is its last."""
+    """The consumer failed for every event tried, the probes included; `error` is its last."""
 
     def __init__(self, error: Exception):
         super().__init__(f"the consumer failed for every event tried: {error!r}")
