@@ -21,6 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("worker_command", nargs=argparse.REMAINDER)
 
     def handle(self, *args, worker_command, **options):
+        from bugsink_site import gc_tuning
+
+        gc_tuning.freeze_startup_objects()
+        gc_tuning.tune()
         interval = settings.BUGSINK_SPOOL_SWEEP_SECONDS
         if interval:
             threading.Thread(
