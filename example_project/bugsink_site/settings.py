@@ -150,8 +150,9 @@ BUGSINK_INGEST_BASE_URL = BASE_URL
 BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
 # fsync each spooled event: survives power loss too, not only a crash of any process (slower).
 BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)
-# A batch claimed by a drain that was killed goes back to the spool after this many seconds (the
-# app's default, 300, is long for one machine where a batch takes well under a second).
+# A killed drain's claim comes back at the next claim (the spool sees its process is gone); a
+# claim held longer than this goes back too (a hung drain; the app's default, 300, is long for
+# one machine where a batch takes well under a second).
 BUGSINK_INGEST_SPOOL_CLAIM_SECONDS = env.env_float("BUGSINK_SPOOL_CLAIM_SECONDS", 60.0)
 # runworker starts a drain this often when events wait and none is pending (0: never).
 BUGSINK_SPOOL_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0)

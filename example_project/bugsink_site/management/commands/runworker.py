@@ -34,9 +34,9 @@ class Command(BaseCommand):
 
 
 def sweep_spool(interval: float):
-    """Events can wait with no drain coming: a batch claimed by a worker that was killed is put back
-    only when a later drain looks (after BUGSINK_INGEST_SPOOL_CLAIM_SECONDS), and a drain starts
-    only when an event arrives. On a quiet tracker that could be never; this makes it `interval`.
+    """Events can wait with no drain coming: a drain starts only when an event arrives, and a batch
+    claimed by a worker that was killed is put back only when a later drain looks. On a quiet
+    tracker that could be never; this makes it `interval`.
     """
     from bugsink_ingest.spool import backlog_size
     from bugsink_ingest.tasks import wake_drain
