@@ -8,6 +8,7 @@ events that changed its state). Issue.event_count (seen) never changes; stored c
 from collections import Counter
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -56,8 +57,13 @@ def _evict(project_settings, limit, older_than=None):
         return 0
     # only("id"): the cascade needs the ids, not the payloads.
     Event.objects.filter(id__in=[pk for pk, _ in victims]).only("id").delete()
-    for issue_id, count in Counter(issue_id for _, issue_id in victims).items():
-        Issue.objects.filter(pk=issue_id).update(stored_event_count=F("stored_event_count") - count)
+    # One executemany, not an UPDATE query built per issue (up to a batch's worth of issues).
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Issue._meta.db_table} SET stored_event_count = stored_event_count - %s "
+            "WHERE id = %s",
+            [(n, issue_id) for issue_id, n in Counter(i for _, i in victims).items()],
+        )
     ProjectSettings.objects.filter(pk=project_settings.pk).update(
         stored_event_count=F("stored_event_count") - len(victims)
     )
