@@ -5,10 +5,6 @@ GUNICORN_CMD_ARGS.
 """
 
 import os
-import sys
-
-# bugsink_site sits next to this file; the benchmarks load this file for other Django projects too.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def _usable_cpus() -> int:
@@ -63,18 +59,8 @@ def pre_fork(server, worker):
     """In the master, before each fork: no database connection may be inherited by a worker.
 
     With preload_app the master has imported Django; should anything there have opened a
-    connection, a SQLite handle shared across fork() can corrupt the database. Start-up objects
-    are frozen out of the garbage collector's sight (bugsink_site/gc_tuning.py).
+    connection, a SQLite handle shared across fork() can corrupt the database.
     """
     from django.db import connections
 
-    from bugsink_site import gc_tuning
-
     connections.close_all()
-    gc_tuning.freeze_startup_objects()
-
-
-def post_fork(server, worker):
-    from bugsink_site import gc_tuning
-
-    gc_tuning.tune()
