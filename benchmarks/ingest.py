@@ -5,10 +5,13 @@ gthread, one worker per CPU, 4 threads each) and the same settings and middlewar
 
 The ingest path is measured alone: events are authenticated, rate-limit counted (an installation
 limit set high enough never to trigger, so its SQLite counter is paid), decoded, parsed and written
-to the file spool; the drain task is enqueued on a Tasks backend that never runs it (DummyBackend),
+to the spool (SegmentSpool, the default; --spool picks another); the drain task is enqueued on a Tasks backend that never runs it (DummyBackend),
 so no digest work competes for the CPUs. Peak RSS is the whole Gunicorn tree's.
 
-    python -m benchmarks ingest [--duration SECONDS]
+    python -m benchmarks ingest [--duration SECONDS] [--client python|wrk] [--spool CLASS]
+
+The client is the Python generator by default (no install needed); --client wrk measures with wrk,
+whose own CPU and scheduling barely show in the figures (see benchmarks/wrk_client.py).
 """
 
 import argparse
@@ -18,6 +21,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from benchmarks import wrk_client
 from benchmarks.loadgen import LoadGenerator, build_request
 from benchmarks.payloads import EnvelopeFactory, capture_templates
 from benchmarks.procstats import TreeMonitor, mib
@@ -34,7 +38,7 @@ class Totals:
 
     def __init__(self):
         self.accepted, self.wall, self.cpu, self.peak_rss = 0, 0.0, 0.0, 0
-        self.latencies, self.statuses = [], Counter()
+        self.latencies, self.statuses, self.wrk_runs = [], Counter(), []
 
     def add(self, result, monitor):
         self.accepted += len(result.accepted)
@@ -44,10 +48,22 @@ class Totals:
         self.latencies += [o.latency for o in result.outcomes if o.status]
         self.statuses.update(result.statuses)
 
+    def add_wrk(self, result, monitor):
+        self.accepted += result.accepted
+        self.wall += result.wall
+        self.cpu += sum(row[2] for row in monitor.cpu_by_process())
+        self.peak_rss = max(self.peak_rss, monitor.peak_rss_kib)
+        self.wrk_runs.append(result)
+        self.statuses.update({"2xx": result.accepted, "other": result.non_2xx})
+        if result.errors:
+            self.statuses["socket errors"] += result.errors
+
     def row(self):
         lat = sorted(self.latencies) or [float("nan")]
 
         def pct(p):
+            if self.wrk_runs:
+                return wrk_client.percentile(self.wrk_runs, p)
             return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000
 
         return {
@@ -61,6 +77,12 @@ class Totals:
 
 
 def run_slice(port, path, headers, requests, concurrency, duration, root_pid, totals):
+    if isinstance(requests, wrk_client.Wrk):
+        monitor = TreeMonitor(root_pid).start()
+        result = requests.run(f"http://127.0.0.1:{port}{path}", concurrency, duration)
+        monitor.stop()
+        totals.add_wrk(result, monitor)
+        return
     gen = LoadGenerator(port, path, headers, concurrency)
     monitor = TreeMonitor(root_pid).start()
     result = gen.run(lambda i: requests[i % len(requests)], duration=duration)
@@ -81,7 +103,15 @@ def main(argv):
         default="bugsink_ingest.spool_segments.SegmentSpool",
         help="spool class (dotted path); e.g. bugsink_ingest.spool_files.FileSpool",
     )
+    parser.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="load generator: benchmarks/loadgen.py, or wrk (apt install wrk; C, little CPU)",
+    )
     args = parser.parse_args(argv)
+    if args.client == "wrk" and not wrk_client.available():
+        parser.error("--client wrk needs wrk on PATH (Debian: apt install wrk)")
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     factory = EnvelopeFactory(capture_templates(work / "templates"), KEY)
     events = [factory.make("small", i) for i in range(2000)]
@@ -113,6 +143,7 @@ def main(argv):
         env=env,
         log_path=work / "gunicorn.log",
     )
+    ingest_requests = ok_requests = None
     try:
         wait_for_port(port, proc, timeout=60)
         host = f"127.0.0.1:{port}"
@@ -122,6 +153,9 @@ def main(argv):
             for e in events
         ]
         ok_requests = [("-", build_request(host, "/ok/", {}, events[0].body))]
+        if args.client == "wrk":
+            ingest_requests = wrk_client.Wrk([e.body for e in events], factory.headers())
+            ok_requests = wrk_client.Wrk([events[0].body], {})
         # Warm up both paths (imports, connections, first spool files).
         headers = factory.headers()
         run_slice(port, "/ok/", {}, ok_requests, 8, 1.0, proc.pid, Totals())
@@ -147,10 +181,14 @@ def main(argv):
             rows.append((concurrency, ceiling.row(), ingest.row()))
     finally:
         stop(proc)
+        for client in (ingest_requests, ok_requests):
+            if isinstance(client, wrk_client.Wrk):
+                client.close()
         shutil.rmtree(work, ignore_errors=True)  # tens of thousands of spooled events
     body = events[0].body
     print(
         f"Gunicorn: {GUNICORN_CONF.relative_to(ROOT)} (gthread); spool: {args.spool}; "
+        f"client: {args.client}; "
         f"event: {len(body)} bytes brotli" + (f", {raw_size} bytes decoded" if raw_size else "")
     )
     print(
