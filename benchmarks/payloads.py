@@ -197,7 +197,7 @@ class EnvelopeFactory:
         event_id = event_id or uuid.uuid4().hex
         raw = template.replace(envelope_event_id(template).encode(), event_id.encode())
         if kind == "distinct":
-            raw = raw.replace(TYPE_MARKER, b"BenchError%04d" % (index % 10000))
+            raw = raw.replace(TYPE_MARKER, b"BenchError%04d" % (index % 1000))
         return event_id, raw
 
     def make(self, kind: str, index: int = 0) -> PreparedEvent:

@@ -126,16 +126,12 @@ def test_loop_guard_drops_errors_raised_in_ingest_requests_under_any_prefix():
     assert guard.before_send(admin, {}) is admin
 
 
-def load_site_settings(tmp_path, **env_vars) -> dict:
-    """bugsink_site.settings imported in a clean subprocess with the given environment."""
+def run_site_python(tmp_path, code: str, **env_vars):
+    """Python code run against bugsink_site in a clean subprocess; what it prints, as JSON."""
     import json
     import os
     import subprocess
 
-    code = (
-        "import json, django.conf as c; from bugsink_site import settings as s; "
-        "print(json.dumps({k: getattr(s, k) for k in dir(s) if k.isupper()}, default=str))"
-    )
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -147,6 +143,15 @@ def load_site_settings(tmp_path, **env_vars) -> dict:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def load_site_settings(tmp_path, **env_vars) -> dict:
+    """bugsink_site.settings imported in a clean subprocess with the given environment."""
+    code = (
+        "import json, django.conf as c; from bugsink_site import settings as s; "
+        "print(json.dumps({k: getattr(s, k) for k in dir(s) if k.isupper()}, default=str))"
+    )
+    return run_site_python(tmp_path, code, **env_vars)
 
 
 def test_laptop_defaults(tmp_path):

@@ -1,11 +1,8 @@
 """The deployment's SQLite files get a WAL size limit; a PostgreSQL main database gets no PRAGMA."""
 
 import json
-import os
-import subprocess
-import sys
 
-from tests.support.processes import ROOT
+from tests.e2e.test_site_config import run_site_python
 
 # Opens both databases the way the deployment does and reports what SQLite says.
 PROBE = """
@@ -28,17 +25,7 @@ print(json.dumps(out))
 
 
 def probe(tmp_path, **env_vars):
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env={**keep, "PYTHONPATH": str(ROOT / "example_project"), **env_vars},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_site_python(tmp_path, PROBE, **env_vars)
 
 
 def test_every_sqlite_file_truncates_its_wal(tmp_path):
