@@ -55,6 +55,21 @@ def test_two_drains_never_get_the_same_event(tmp_path):
     assert b.claim(10) == events[2:]  # released ones come back, acknowledged ones never
 
 
+def test_an_acknowledgement_cut_short_is_dropped(tmp_path):
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(3)]
+    for e in events:
+        s.write(e)
+    first = s.claim(1)
+    s.ack([first[0].spool_id])
+    (acks,) = [p for p in s.segments.iterdir() if p.name.endswith(".acks")]
+    with open(acks, "ab") as f:
+        f.write(b"\x01\x02\x03")  # a drain killed in the middle of appending
+    rest = SegmentSpool(tmp_path).claim(10)
+    assert rest == events[1:]
+    assert acks.stat().st_size == 8
+
+
 def test_newest_first_and_partial_settling(tmp_path):
     s = SegmentSpool(tmp_path)
     events = [make_event(i) for i in range(4)]
