@@ -116,6 +116,21 @@ def test_an_unreadable_record_is_set_aside_not_retried(tmp_path):
     assert s.claim(10) == []
 
 
+def test_a_damaged_record_is_set_aside_and_the_rest_delivered(tmp_path):
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(3)]
+    for e in events:
+        s.write(e)
+    (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
+    raw = bytearray(data.read_bytes())
+    raw[spool_segments.HEADER.size + 30] ^= 0xFF  # a bit flip in the first record's body
+    data.write_bytes(bytes(raw))
+    got = s.claim(10)
+    assert got == events[1:]
+    assert s.quarantined_count() == 1
+    assert "checksum" in next(s.broken.glob("*.error")).read_text()
+
+
 def test_quarantine_and_restore(tmp_path):
     s = SegmentSpool(tmp_path)
     events = [make_event(i) for i in range(3)]

@@ -122,27 +122,29 @@ class SegmentSpool(FileSpool):
         return sorted(n[: -len(DATA)] for n in os.listdir(self.segments) if n.endswith(DATA))
 
     def _refresh(self, name: str, acks_fd: int | None = None) -> _Index | None:
-        """Parse records appended since the last look, and acknowledgements added since."""
+        """Index records appended since the last look, and acknowledgements added since.
+
+        Only headers are read (a count must stay cheap with 100,000 events waiting); a record is
+        whole once its length fits in the file, and its checksum is checked when it is claimed.
+        """
         index = self._index.setdefault(name, _Index())
         try:
-            with open(self._seg_prefix + name + DATA, "rb") as f:
-                f.seek(index.scanned)
-                data = f.read()
+            fd = os.open(self._seg_prefix + name + DATA, os.O_RDONLY)
         except FileNotFoundError:
             self._index.pop(name, None)
             return None
-        pos = 0
-        while len(data) - pos >= HEADER.size:
-            magic, length, crc = HEADER.unpack_from(data, pos)
-            end = pos + HEADER.size + length
-            if magic != MAGIC or end > len(data):
-                break  # a record still being written, or a torn tail
-            if zlib.crc32(memoryview(data)[pos + HEADER.size : end]) != crc:
-                break
-            index.offsets.append(index.scanned + pos)
-            index.lengths.append(length)
-            pos = end
-        index.scanned += pos
+        try:
+            size, pos = os.fstat(fd).st_size, index.scanned
+            while size - pos >= HEADER.size:
+                magic, length, _ = HEADER.unpack(os.pread(fd, HEADER.size, pos))
+                if magic != MAGIC or pos + HEADER.size + length > size:
+                    break  # a record still being written, or a torn tail
+                index.offsets.append(pos)
+                index.lengths.append(length)
+                pos += HEADER.size + length
+            index.scanned = pos
+        finally:
+            os.close(fd)
         try:
             if acks_fd is not None:
                 new = os.pread(acks_fd, 1 << 30, index.acks_read)
@@ -210,10 +212,13 @@ class SegmentSpool(FileSpool):
         events = []
         with open(self._seg_prefix + name + DATA, "rb") as f:
             for offset, length in picked:
-                body = os.pread(f.fileno(), length, offset + HEADER.size)
-                spool_id, _, blob = body.partition(b"\n")
+                record = os.pread(f.fileno(), HEADER.size + length, offset)
+                body = memoryview(record)[HEADER.size :]
+                spool_id, _, blob = bytes(body).partition(b"\n")
                 spool_id = spool_id.decode(errors="replace")
                 try:
+                    if zlib.crc32(body) != HEADER.unpack_from(record)[2]:
+                        raise ValueError("checksum mismatch")
                     events.append(spool_format.load(spool_id, blob))
                 except (ValueError, KeyError, TypeError) as e:
                     # Unreadable (a bug or disk damage): set aside, never retried in a loop.
