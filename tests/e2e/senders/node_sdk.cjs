@@ -10,7 +10,8 @@ Sentry.init({
   dsn,
   tracesSampleRate: 0,
   beforeSend(event) {
-    sentIds[event.exception ? "exception" : "message"] = event.event_id;
+    // (the message is the "warning"; event.exception alone does not tell them apart in v11)
+    sentIds[event.level === "warning" ? "message" : "exception"] = event.event_id;
     return event;
   },
 });
