@@ -64,6 +64,7 @@ class SegmentSpool(FileSpool):
         self._seg_prefix = f"{self.segments}/"
         self._wlock = threading.Lock()
         self._wfd, self._wpid, self._wsize, self._wopened = None, 0, 0, 0.0
+        self._rotating = False
         self._lock = threading.Lock()
         self._index: dict[str, _Index] = {}
         self._held: dict[str, int] = {}  # segment -> fd of its .acks file, flocked by this object
@@ -75,13 +76,8 @@ class SegmentSpool(FileSpool):
         body = event.spool_id.encode() + b"\n" + spool_format.dump(event)
         record = HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
         with self._wlock:
-            if (
-                self._wfd is None
-                or self._wpid != os.getpid()
-                or self._wsize >= SEGMENT_BYTES
-                or time.monotonic() - self._wopened > SEGMENT_SECONDS
-            ):
-                self._new_segment()
+            if self._wfd is None or self._wpid != os.getpid():
+                self._use(self._create_segment())
             try:
                 written = os.write(self._wfd, record)
                 if written != len(record):
@@ -93,10 +89,28 @@ class SegmentSpool(FileSpool):
                 self._close_segment()
                 raise
             self._wsize += len(record)
+            rotate = not self._rotating and (
+                self._wsize >= SEGMENT_BYTES or time.monotonic() - self._wopened > SEGMENT_SECONDS
+            )
+            self._rotating = self._rotating or rotate
+        if rotate:
+            # The next segment is created outside the lock: creating a file can take hundreds of
+            # ms while the filesystem commits its journal, and other threads keep appending to
+            # the current segment meanwhile. This event is written already: a failure here only
+            # means the current segment grows until a later write manages to rotate.
+            try:
+                fd = self._create_segment()
+            except OSError:
+                logger.warning("could not start a new spool segment", exc_info=True)
+                fd = None
+            with self._wlock:
+                self._rotating = False
+                if fd is not None and self._wpid == os.getpid():
+                    self._use(fd)
+                elif fd is not None:
+                    os.close(fd)
 
-    def _new_segment(self) -> None:
-        # (In a forked child this closes only the child's copy: the parent keeps its lock.)
-        self._close_segment()
+    def _create_segment(self) -> int:
         name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}"
         tmp = self._seg_prefix + name + ".new"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -109,6 +123,12 @@ class SegmentSpool(FileSpool):
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        return fd
+
+    def _use(self, fd: int) -> None:
+        """Write to fd from now on (with the write lock held); the previous segment is sealed."""
+        # (In a forked child this closes only the child's copy: the parent keeps its lock.)
+        self._close_segment()
         self._wfd, self._wpid, self._wsize, self._wopened = fd, os.getpid(), 0, time.monotonic()
 
     def _close_segment(self) -> None:
