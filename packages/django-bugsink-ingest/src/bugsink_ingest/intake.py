@@ -3,6 +3,7 @@
 import base64
 import binascii
 import re
+import threading
 import time
 import uuid
 import zlib
@@ -102,6 +103,7 @@ def event_from_store(payload: bytes, project_id: int) -> SpooledEvent:
 
 
 _backlog_checked = [0.0, 0]
+_backlog_refresh = threading.Lock()
 
 
 def check_backpressure() -> None:
@@ -110,11 +112,15 @@ def check_backpressure() -> None:
     cap = settings.BUGSINK_INGEST_MAX_BACKLOG
     if cap is None:
         return
-    now = time.monotonic()
-    if now - _backlog_checked[0] > 1.0:
-        spool = get_spool()
-        count = getattr(spool, "approximate_backlog", spool.backlog_size)()
-        _backlog_checked[:] = [now, count]
+    # One thread per process looks; the others go on with the last figure instead of queueing
+    # behind it (a count can take a while when it has to be taken afresh).
+    if time.monotonic() - _backlog_checked[0] > 1.0 and _backlog_refresh.acquire(blocking=False):
+        try:
+            spool = get_spool()
+            count = getattr(spool, "approximate_backlog", spool.backlog_size)()
+            _backlog_checked[:] = [time.monotonic(), count]
+        finally:
+            _backlog_refresh.release()
     if _backlog_checked[1] >= cap:
         raise Backpressure()
 
