@@ -15,10 +15,8 @@ import gc
 YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
 
 
-def freeze_startup_objects() -> None:
+def tune_worker() -> None:
+    """Call once start-up is done: what is alive now is frozen out of the collector's sight."""
     gc.collect()
     gc.freeze()
-
-
-def tune() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, 10, 10)

@@ -23,8 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, worker_command, **options):
         from bugsink_site import gc_tuning
 
-        gc_tuning.freeze_startup_objects()
-        gc_tuning.tune()
+        gc_tuning.tune_worker()
         interval = settings.BUGSINK_SPOOL_SWEEP_SECONDS
         if interval:
             threading.Thread(

@@ -38,8 +38,9 @@ def db_path() -> Path:
 class _Counters:
     """One process's view: shared counts as of the last sync, plus its own unsynced counts."""
 
-    def __init__(self, path: str):
-        self.path, self.pid, self.where = path, os.getpid(), None
+    def __init__(self, path: str, where: tuple):
+        # where: the settings the path came from (compared per event instead of the path)
+        self.path, self.pid, self.where = path, os.getpid(), where
         self.window = -1
         self.shared: dict[str, int] = {}
         self.pending: dict[str, int] = {}
@@ -88,8 +89,7 @@ def _get_counters() -> _Counters:
     # The path is only recomputed when a setting it depends on changed (Path() costs per event).
     where = (settings.BUGSINK_INGEST_RATE_LIMIT_DB, settings.BUGSINK_INGEST_SPOOL_DIR)
     if _counters is None or _counters.where != where or _counters.pid != os.getpid():
-        _counters = _Counters(str(db_path()))
-        _counters.where = where
+        _counters = _Counters(str(db_path()), where)
     return _counters
 
 

@@ -65,11 +65,14 @@ class FileSpool:
         os.rename(tmp, self._ready_prefix + name)
 
     def backlog_size(self) -> int:
-        count = sum(
-            1 for d in (self.ready, self.claimed) for n in os.listdir(d) if n.endswith(SUFFIX)
-        )
+        count = self._count_files()
         self._publish_count(count)
         return count
+
+    def _count_files(self) -> int:
+        return sum(
+            1 for d in (self.ready, self.claimed) for n in os.listdir(d) if n.endswith(SUFFIX)
+        )
 
     def approximate_backlog(self) -> int:
         """backlog_size() as counted by anyone in the last few seconds (cheap: one small read)."""
@@ -94,9 +97,14 @@ class FileSpool:
 
     def claim(self, limit: int, *, newest: bool = False) -> list[SpooledEvent]:
         """Up to `limit` waiting events, oldest first (newest first with newest=True)."""
+        events, waiting = self._claim_files(limit, newest)
+        self._publish_count(waiting)
+        return events
+
+    def _claim_files(self, limit: int, newest: bool) -> tuple[list[SpooledEvent], int]:
+        """The claim itself; also returns how many files waited (ready or claimed) before it."""
         in_claims = self._reclaim_stale()
         ready = sorted(n for n in os.listdir(self.ready) if n.endswith(SUFFIX))
-        self._publish_count(len(ready) + in_claims)
         names = ready[::-1][:limit] if newest else ready[:limit]
         events = []
         now = time.time()
@@ -114,7 +122,7 @@ class FileSpool:
                 # Unreadable (a bug or disk damage): set aside, never retried in a loop.
                 logger.error("spooled file %s is unreadable (%s); moved to broken/", name, e)
                 self.quarantine(spool_id, f"unreadable: {e}")
-        return events
+        return events, len(ready) + in_claims
 
     def _claimed_path(self, spool_id: str) -> Path:
         return self.claimed / f"{spool_id}.{current_owner()}{SUFFIX}"

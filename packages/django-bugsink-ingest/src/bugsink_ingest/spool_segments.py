@@ -192,9 +192,10 @@ class SegmentSpool(FileSpool):
         return fd
 
     def claim(self, limit: int, *, newest: bool = False) -> list[SpooledEvent]:
-        events = super().claim(limit, newest=newest)  # leftovers of the one-file-per-event spool
+        # Leftovers of the one-file-per-event spool first.
+        events, waiting_files = self._claim_files(limit, newest)
         with self._lock:
-            names = self._names()
+            names, looked_at = self._names(), set()
             for name in reversed(names) if newest else names:
                 if len(events) >= limit:
                     break
@@ -203,12 +204,13 @@ class SegmentSpool(FileSpool):
                 if fd is None:
                     continue
                 taken = self._claim_from(name, fd, limit - len(events), newest)
+                looked_at.add(name)
                 if taken:
                     self._held[name] = fd
                     events.extend(taken)
                 elif not held and not self._retire_if_sealed(name, fd):
                     os.close(fd)
-            self._publish_count(self._legacy_count() + self._pending_count(names))
+            self._publish_count(waiting_files + self._pending_count(names, looked_at))
         return events
 
     def _claim_from(self, name, fd, want, newest) -> list[SpooledEvent]:
@@ -273,21 +275,20 @@ class SegmentSpool(FileSpool):
         os.close(acks_fd)
         return True
 
-    def _pending_count(self, names) -> int:
+    def _pending_count(self, names, fresh=frozenset()) -> int:
+        """Records waiting in these segments; those in `fresh` were just refreshed by a claim."""
         total = 0
         for name in names:
-            index = self._refresh(name, self._held.get(name))
+            if name in fresh:
+                index = self._index.get(name)  # gone if the claim found it retired
+            else:
+                index = self._refresh(name, self._held.get(name))
             total += index.pending() if index else 0
         return total
 
-    def _legacy_count(self) -> int:
-        return sum(
-            1 for d in (self.ready, self.claimed) for n in os.listdir(d) if n.endswith(SUFFIX)
-        )
-
     def backlog_size(self) -> int:
         with self._lock:
-            count = self._legacy_count() + self._pending_count(self._names())
+            count = self._count_files() + self._pending_count(self._names())
         self._publish_count(count)
         return count
 
