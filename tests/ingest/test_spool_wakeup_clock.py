@@ -2,6 +2,7 @@
 must not hold back every later drain for as long as the step (both spools, real file and rows)."""
 
 import os
+import threading
 import time
 from datetime import timedelta
 
@@ -58,3 +59,29 @@ def test_database_spool_marker_staleness_both_ways(offset, stale):
     assert s.request_wakeup() is stale
     assert s.request_wakeup() is False
     s.clear_wakeup()
+
+
+def test_file_spool_stale_marker_cleared_by_a_drain_meanwhile(tmp_path):
+    """A drain can clear a stale marker between a request's look and its renewal (every request
+    renews while the clock is off by more than the staleness): that request enqueues, never raises."""
+    s = FileSpool(tmp_path)
+    stop = time.monotonic() + 1.5
+    errors = []
+
+    def drain_side():
+        while time.monotonic() < stop:
+            s.wake_marker.touch()
+            os.utime(s.wake_marker, (0, 0))  # stale
+            s.clear_wakeup()
+
+    drainer = threading.Thread(target=drain_side)
+    drainer.start()
+    calls = 0
+    while time.monotonic() < stop:
+        try:
+            s.request_wakeup()
+        except OSError as e:
+            errors.append(e)
+        calls += 1
+    drainer.join()
+    assert calls > 1000 and errors == [], (calls, errors[:3])

@@ -206,7 +206,10 @@ class FileSpool:
             except FileNotFoundError:
                 return self.request_wakeup()
             if abs(age) > WAKE_STALE_SECONDS:
-                os.utime(self.wake_marker)
+                try:
+                    os.utime(self.wake_marker)
+                except FileNotFoundError:
+                    return self.request_wakeup()  # a drain cleared it since the look above
                 return True
             return False
 
