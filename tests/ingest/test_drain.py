@@ -235,6 +235,54 @@ def test_requests_while_the_consumer_is_down_enqueue_one_drain(tmp_path, monkeyp
             spool._spool_for.cache_clear()
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "snappea"])
+def test_an_event_is_acknowledged_when_its_drain_cannot_be_enqueued(tmp_path, caplog):
+    """Spooled is acknowledged: a task queue that refuses the drain costs the SDK nothing, and the
+    next request's wake-up drains both events."""
+    from django.test import Client
+
+    from bugsink_ingest.models import Project, ProjectKey
+    from bugsink_ingest.tasks import drain_spool
+    from snappea.models import Task
+
+    key = ProjectKey.objects.create(project=Project.objects.create(name="p"))
+    url = f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}"
+    client = Client()
+
+    def send(n):
+        body = b'{"event_id":"%032x"}\n{"type":"event"}\n{"message":"m"}' % n
+        return client.post(url, body, content_type="application/octet-stream")
+
+    queue = connections["snappea"]
+    with override_settings(TASKS=SNAPPEA_TASKS, BUGSINK_INGEST_SPOOL_DIR=tmp_path / "spool"):
+        spool._spool_for.cache_clear()
+        try:
+            queue.ensure_connection()
+            with queue.cursor() as cursor:
+                cursor.execute("PRAGMA query_only = ON")  # every write to the queue now fails
+            try:
+                first = send(1)
+            finally:
+                with queue.cursor() as cursor:
+                    cursor.execute("PRAGMA query_only = OFF")
+            assert first.status_code == 200, first.content
+            assert first.json() == {"id": f"{1:032x}"}
+            assert "enqueueing the drain failed" in caplog.text
+            assert Task.objects.using("snappea").count() == 0
+            assert spool.get_spool().backlog_size() == 1
+
+            assert send(2).status_code == 200
+            assert Task.objects.using("snappea").filter(task_path__endswith="drain_spool").count()
+            with override_settings(
+                BUGSINK_INGEST_CONSUMER="tests.ingest.test_drain.picky", TASKS=SNAPPEA_TASKS
+            ):
+                DELIVERED.clear()
+                assert drain_spool.call() == 2
+            assert sorted(e.event_id for e in DELIVERED) == [f"{1:032x}", f"{2:032x}"]
+        finally:
+            spool._spool_for.cache_clear()
+
+
 SNAPPEA_TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
 
 CLAIMER = """

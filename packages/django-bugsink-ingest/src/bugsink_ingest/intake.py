@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import logging
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool
 from bugsink_ingest.spool_format import new_spool_id
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
+logger = logging.getLogger(__name__)
 
 
 class Backpressure(Exception):
@@ -139,5 +141,10 @@ def accept(events: list[SpooledEvent], key) -> ratelimit.Limited | None:
     _backlog_checked[1] += len(events)
     from bugsink_ingest.tasks import wake_drain
 
-    wake_drain()
+    try:
+        wake_drain()
+    except Exception:
+        # The events are durable already: the SDK gets its 200, or it would send them twice. The
+        # next event's wake-up (or the reference deployment's sweep) starts the drain instead.
+        logger.exception("events spooled, but enqueueing the drain failed; the next wake-up drains")
     return None
