@@ -1,8 +1,19 @@
 """Assertions over a chaos run's books, with messages that say what went wrong."""
 
 
+def _log_excerpt(run, limit=4000):
+    """The log's errors with the lines after them if there are any (the tail is task chatter)."""
+    lines = run.deployment.log_text().splitlines()
+    wanted = set()
+    for i, line in enumerate(lines):
+        if "ERROR" in line or "Traceback" in line:
+            wanted.update(range(i, min(i + 40, len(lines))))
+    picked = [lines[i] for i in sorted(wanted)] or lines
+    return "\n".join(picked)[-limit:]
+
+
 def assert_books_balance(run, ledger, min_acknowledged=50):
-    log_tail = run.deployment.log_text()[-3000:]
+    log_tail = _log_excerpt(run)
     assert ledger.acknowledged >= min_acknowledged, (
         f"the load hardly got through: {dict(ledger.answers)}\n{log_tail}"
     )
