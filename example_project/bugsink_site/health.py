@@ -1,7 +1,8 @@
 """Health endpoints for a load balancer, a container runtime or a systemd watchdog.
 
 /health/live: the web process answers (no I/O). /health/ready: the databases answer, the worker's
-heartbeat is fresh and the spool backlog is under its limit; 200 when all hold, 503 otherwise, with
+heartbeat is fresh and the spool backlog is under its limit (events quarantined in the spool
+are counted, not held against readiness); 200 when all hold, 503 otherwise, with
 the figures as JSON either way.
 """
 
@@ -80,13 +81,16 @@ def worker_check() -> dict:
 def spool_check() -> dict:
     limit = settings.BUGSINK_READY_MAX_BACKLOG
     try:
-        from bugsink_ingest.spool import backlog_size
+        from bugsink_ingest.spool import get_spool
 
-        backlog = backlog_size()
+        spool = get_spool()
+        backlog = spool.backlog_size()
+        quarantined = spool.quarantined_count()
     except Exception as exc:  # the spool cannot be read: not ready, say why
         logger.warning("health: spool unreadable: %s", exc)
         return {"ok": False, "error": f"spool unreadable: {exc}", "limit": limit}
-    return {"ok": backlog < limit, "backlog": backlog, "limit": limit}
+    # Quarantined events wait for a person, not for this node: shown, but the node stays ready.
+    return {"ok": backlog < limit, "backlog": backlog, "limit": limit, "quarantined": quarantined}
 
 
 def db_worker_check() -> dict:

@@ -50,6 +50,7 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     assert ready["checks"]["worker"]["state"] in ("idle", "running")
     if HAS_SPOOL:
         assert status == 200 and ready["status"] == "ready", ready
+        assert ready["checks"]["spool"]["quarantined"] == 0, ready
     else:  # the spool module is not built yet: ready must say so, not pretend
         assert status == 503 and "spool" in ready["checks"]["spool"]["error"]
 

@@ -70,6 +70,14 @@ def consumer(name):
     return override_settings(BUGSINK_INGEST_CONSUMER=f"tests.ingest.test_drain.{name}")
 
 
+def quarantine_warnings():
+    from django.conf import settings
+
+    from bugsink_ingest.checks import check_quarantine
+
+    return [c.id for c in check_quarantine(databases=list(settings.DATABASES))]
+
+
 def test_a_poison_event_is_quarantined_and_every_other_event_delivered(any_spool, caplog):
     from bugsink_ingest.tasks import drain_spool
 
@@ -89,12 +97,14 @@ def test_a_poison_event_is_quarantined_and_every_other_event_delivered(any_spool
     if isinstance(any_spool, FileSpool):
         assert (any_spool.broken / f"{events[5].spool_id}.event").exists()
         assert "chokes" in (any_spool.broken / f"{events[5].spool_id}.error").read_text()
+    assert quarantine_warnings() == ["bugsink_ingest.W004"]
 
     # Put back while the bug is still there: it fails alone with nothing to vouch for the
     # consumer, so it is neither delivered nor quarantined again: it waits in the spool.
     with consumer("picky"), pytest.raises(CommandError, match="chokes"):
         call_command("bugsink_drain_spool", "--retry-quarantined", stdout=StringIO())
     assert any_spool.backlog_size() == 1 and any_spool.quarantined_count() == 0
+    assert quarantine_warnings() == []
 
     # The bug fixed: the event goes through.
     POISON["event_id"] = None

@@ -80,3 +80,29 @@ def check_ingest_settings(app_configs=None, **kwargs):
             )
         )
     return problems
+
+
+@register()
+def check_quarantine(app_configs=None, databases=None, **kwargs):
+    """Events set aside by the drain wait for a person; say so wherever checks are shown."""
+    from bugsink_ingest.spool import get_spool
+    from bugsink_ingest.spool_database import DatabaseSpool
+
+    try:
+        spool = get_spool()
+        if isinstance(spool, DatabaseSpool) and spool.alias not in (databases or ()):
+            return []  # Django's rule: a check touches only the databases it was given
+        count = spool.quarantined_count()
+    except Exception:
+        return []  # a spool that cannot be opened fails loudly at ingest; nothing to count here
+    if not count:
+        return []
+    return [
+        Warning(
+            f"{count} events are quarantined in the ingest spool: the digest failed for each of "
+            "them alone, again and again, while other events went through.",
+            hint="Fix the cause (logged as an ERROR when each was set aside), then run "
+            "`manage.py bugsink_drain_spool --retry-quarantined`.",
+            id="bugsink_ingest.W004",
+        )
+    ]
