@@ -298,3 +298,45 @@ def test_a_failed_write_seals_the_segment_and_loses_nothing_acknowledged(tmp_pat
     assert [e.event_id for e in got] == [make_event(i).event_id for i in written]
     s.ack([e.spool_id for e in got])
     assert s.claim(10) == [] and segment_files(s) == []  # the torn tail went with its segment
+
+
+ACK_FAILS = textwrap.dedent(
+    """
+    import resource, signal, sys
+    import django
+    django.setup()
+    from bugsink_ingest.spool_segments import SegmentSpool
+    s = SegmentSpool(sys.argv[1])
+    got = s.claim(10)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file may grow: the disk is full
+    try:
+        s.ack([e.spool_id for e in got])
+    except OSError as e:
+        print(len(got), e.errno, flush=True)
+    sys.stdin.read()  # stays alive, as a web process would
+    """
+)
+
+
+def test_an_ack_that_cannot_be_written_lets_the_segment_go(tmp_path):
+    writer = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(3)]
+    for e in events:
+        writer.write(e)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-c", ACK_FAILS, str(tmp_path)],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as drain:
+        try:
+            claimed, errno = drain.stdout.readline().split()
+            assert int(claimed) == 3 and int(errno) == 27  # EFBIG
+            # Not acknowledged, so not done: another drain gets them while that process lives on.
+            assert SegmentSpool(tmp_path).claim(10) == events
+        finally:
+            drain.kill()

@@ -305,13 +305,17 @@ class SegmentSpool(FileSpool):
                     legacy.append(spool_id)
                 elif done:
                     acked.setdefault(claim[0], array("Q")).append(claim[1])
-            for name, offsets in acked.items():
-                fd = self._held.get(name)
-                if fd is not None:
-                    os.write(fd, offsets.tobytes())
-            still_claimed = {c[0] for c in self._claims.values()}
-            for name in [n for n in self._held if n not in still_claimed]:
-                os.close(self._held.pop(name))  # drops the lock: another drain may take it
+            try:
+                for name, offsets in acked.items():
+                    fd = self._held.get(name)
+                    if fd is not None:
+                        os.write(fd, offsets.tobytes())
+            finally:
+                # Also when an ack could not be written (disk full): the lock goes, and another
+                # drain hands those events out again (consumers are idempotent), not never.
+                still_claimed = {c[0] for c in self._claims.values()}
+                for name in [n for n in self._held if n not in still_claimed]:
+                    os.close(self._held.pop(name))
         return legacy
 
     def ack(self, spool_ids) -> None:
