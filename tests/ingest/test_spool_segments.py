@@ -340,3 +340,32 @@ def test_an_ack_that_cannot_be_written_lets_the_segment_go(tmp_path):
             assert SegmentSpool(tmp_path).claim(10) == events
         finally:
             drain.kill()
+
+
+def test_fsync_on_threads_and_rotation_lose_nothing_and_leak_no_fd(tmp_path, monkeypatch, settings):
+    """SPOOL_FSYNC with group commit: threads share syncs, segments rotate under them, and every
+    sealed segment's fd is closed once the last sync on it is done."""
+    import threading
+
+    settings.BUGSINK_INGEST_SPOOL_FSYNC = True
+    monkeypatch.setattr(spool_segments, "SEGMENT_BYTES", 4096)  # rotates every dozen events
+    open_fds = len(os.listdir("/proc/self/fd"))
+    s = SegmentSpool(tmp_path)
+    events = [make_event(i) for i in range(400)]
+
+    def write(share):
+        for e in share:
+            s.write(e)
+
+    threads = [threading.Thread(target=write, args=(events[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(os.listdir("/proc/self/fd")) == open_fds + 1  # the open segment only
+    got = s.claim(1000)
+    assert sorted(e.spool_id for e in got) == sorted(e.spool_id for e in events)
+    s.ack([e.spool_id for e in got])
+    s._close_segment()
+    assert s.claim(10) == [] and segment_files(s) == []
+    assert len(os.listdir("/proc/self/fd")) == open_fds

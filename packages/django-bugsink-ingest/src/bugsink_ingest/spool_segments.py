@@ -56,6 +56,24 @@ class _Index:
         return len(self.offsets) - len(self.done)
 
 
+class _Writer:
+    """The segment a process appends to; its fd stays open while a sync on it is under way."""
+
+    def __init__(self, fd: int):
+        self.fd, self.pid, self.opened = fd, os.getpid(), time.monotonic()
+        self.size = 0  # bytes written
+        self.synced = 0  # bytes known to be on disk (SPOOL_FSYNC)
+        self.sync_lock = threading.Lock()
+        self.users = 0  # writes waiting for a sync
+        self.sealed = False
+
+    def close_if_unused(self) -> None:
+        """With the write lock held: close a sealed segment's fd once no sync needs it."""
+        if self.sealed and not self.users and self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class SegmentSpool(FileSpool):
     def __init__(self, directory=None):
         super().__init__(directory)
@@ -63,7 +81,7 @@ class SegmentSpool(FileSpool):
         self.segments.mkdir(exist_ok=True)
         self._seg_prefix = f"{self.segments}/"
         self._wlock = threading.Lock()
-        self._wfd, self._wpid, self._wsize, self._wopened = None, 0, 0, 0.0
+        self._writer: _Writer | None = None
         self._rotating = False
         self._lock = threading.Lock()
         self._index: dict[str, _Index] = {}
@@ -75,24 +93,36 @@ class SegmentSpool(FileSpool):
     def write(self, event: SpooledEvent) -> None:
         body = event.spool_id.encode() + b"\n" + spool_format.dump(event)
         record = HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
+        fsync = settings.BUGSINK_INGEST_SPOOL_FSYNC
         with self._wlock:
-            if self._wfd is None or self._wpid != os.getpid():
+            if self._writer is None or self._writer.pid != os.getpid():
+                if self._writer is not None:
+                    self._writer.users = 0  # a forked child: no thread of its own syncs there
                 self._use(self._create_segment())
+            writer = self._writer
             try:
-                written = os.write(self._wfd, record)
+                written = os.write(writer.fd, record)
                 if written != len(record):
                     raise OSError(f"short write to the spool ({written} of {len(record)} bytes)")
-                if settings.BUGSINK_INGEST_SPOOL_FSYNC:
-                    os.fdatasync(self._wfd)
             except BaseException:
                 # Whatever part of the record got written stays a torn tail nobody reads: seal it.
                 self._close_segment()
                 raise
-            self._wsize += len(record)
+            writer.size += len(record)
+            end = writer.size
+            if fsync:
+                writer.users += 1  # keeps its fd open until this event is on disk
             rotate = not self._rotating and (
-                self._wsize >= SEGMENT_BYTES or time.monotonic() - self._wopened > SEGMENT_SECONDS
+                writer.size >= SEGMENT_BYTES or time.monotonic() - writer.opened > SEGMENT_SECONDS
             )
             self._rotating = self._rotating or rotate
+        if fsync:
+            try:
+                self._sync(writer, end)
+            finally:
+                with self._wlock:
+                    writer.users -= 1
+                    writer.close_if_unused()
         if rotate:
             # The next segment is created outside the lock: creating a file can take hundreds of
             # ms while the filesystem commits its journal, and other threads keep appending to
@@ -105,10 +135,28 @@ class SegmentSpool(FileSpool):
                 fd = None
             with self._wlock:
                 self._rotating = False
-                if fd is not None and self._wpid == os.getpid():
+                current = self._writer in (None, writer) and writer.pid == os.getpid()
+                if fd is not None and current:
                     self._use(fd)
                 elif fd is not None:
                     os.close(fd)
+
+    def _sync(self, writer: "_Writer", end: int) -> None:
+        """Group commit: one fdatasync makes every record written before it durable, so threads
+        that wrote meanwhile wait for it and find their records covered, instead of each paying
+        for a sync of its own."""
+        with writer.sync_lock:
+            if writer.synced >= end:
+                return
+            target = writer.size  # every byte up to here was written before size was raised
+            try:
+                os.fdatasync(writer.fd)
+            except BaseException:
+                with self._wlock:
+                    if self._writer is writer:
+                        self._close_segment()  # after a failed sync nothing more goes there
+                raise
+            writer.synced = target
 
     def _create_segment(self) -> int:
         name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}"
@@ -129,12 +177,13 @@ class SegmentSpool(FileSpool):
         """Write to fd from now on (with the write lock held); the previous segment is sealed."""
         # (In a forked child this closes only the child's copy: the parent keeps its lock.)
         self._close_segment()
-        self._wfd, self._wpid, self._wsize, self._wopened = fd, os.getpid(), 0, time.monotonic()
+        self._writer = _Writer(fd)
 
     def _close_segment(self) -> None:
-        if self._wfd is not None:
-            os.close(self._wfd)  # drops the shared lock: the segment is sealed
-        self._wfd = None
+        if self._writer is not None:
+            self._writer.sealed = True
+            self._writer.close_if_unused()  # drops the shared lock: the segment is sealed
+        self._writer = None
 
     # --- reading (drains) ---
 
