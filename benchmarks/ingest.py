@@ -104,6 +104,11 @@ def main(argv):
         help="spool class (dotted path); e.g. bugsink_ingest.spool_files.FileSpool",
     )
     parser.add_argument(
+        "--fsync",
+        action="store_true",
+        help="BUGSINK_INGEST_SPOOL_FSYNC on: every event on disk before its 200",
+    )
+    parser.add_argument(
         "--client",
         choices=("python", "wrk"),
         default="python",
@@ -125,6 +130,7 @@ def main(argv):
         INGEST_TEST_KEY_CACHE=5,
         INGEST_TEST_SPOOL_DIR=args.spool_dir,
         INGEST_TEST_SPOOL=args.spool,
+        INGEST_TEST_SPOOL_FSYNC="1" if args.fsync else "",
     )
     port = free_port()
     proc = start(

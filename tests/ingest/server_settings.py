@@ -51,6 +51,7 @@ BUGSINK_INGEST_CONSUMER = os.environ.get("INGEST_TEST_CONSUMER", "tests.ingest.r
 BUGSINK_INGEST_SPOOL = os.environ.get(
     "INGEST_TEST_SPOOL", "bugsink_ingest.spool_segments.SegmentSpool"
 )
+BUGSINK_INGEST_SPOOL_FSYNC = os.environ.get("INGEST_TEST_SPOOL_FSYNC") == "1"
 BUGSINK_INGEST_MAX_EVENT_SIZE = int(os.environ.get("INGEST_TEST_MAX_EVENT", 1024 * 1024))
 BUGSINK_INGEST_RATE_LIMIT_PER_MINUTE = int(os.environ.get("INGEST_TEST_GLOBAL_LIMIT", 0)) or None
 BUGSINK_INGEST_MAX_BACKLOG = int(os.environ.get("INGEST_TEST_MAX_BACKLOG", 100_000))
