@@ -2,6 +2,8 @@
 must not hold back every later drain for as long as the step (both spools, real file and rows)."""
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -9,9 +11,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from benchmarks.faults import ServerClock, libfaketime_library
 from bugsink_ingest.spool_database import WAKE_STALE_SECONDS as DB_WAKE_STALE_SECONDS
 from bugsink_ingest.spool_database import DatabaseSpool
 from bugsink_ingest.spool_files import WAKE_STALE_SECONDS, FileSpool
+from tests.support.processes import ROOT
 
 
 def _set_marker_mtime(spool, offset_seconds):
@@ -85,3 +89,32 @@ def test_file_spool_stale_marker_cleared_by_a_drain_meanwhile(tmp_path):
         calls += 1
     drainer.join()
     assert calls > 1000 and errors == [], (calls, errors[:3])
+
+
+WAKE_TWICE = (
+    "import sys, django; django.setup(); from bugsink_ingest.spool_files import FileSpool; "
+    "s = FileSpool(sys.argv[1]); print(s.request_wakeup(), s.request_wakeup())"
+)
+
+
+@pytest.mark.skipif(
+    libfaketime_library() is None, reason="libfaketime missing (pip install libfaketime)"
+)
+def test_file_spool_marker_is_dated_by_the_process_clock(tmp_path):
+    """A process whose clock differs from the file system's (libfaketime here; a network mount's
+    server elsewhere) sees its own fresh marker as fresh: one drain enqueued, not one per event."""
+    clock = ServerClock(tmp_path)
+    clock.set_offset("+2h")
+    env = {**os.environ, **clock.env(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", WAKE_TWICE, str(tmp_path / "spool")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert out == ["True", "False"]
+    assert os.stat(tmp_path / "spool" / "wake").st_mtime > time.time() + 3600  # that clock's date

@@ -198,8 +198,7 @@ class FileSpool:
         except FileNotFoundError:
             pass
         try:
-            os.close(os.open(self.wake_marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            return True
+            fd = os.open(self.wake_marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             try:
                 age = time.time() - self.wake_marker.stat().st_mtime
@@ -207,11 +206,20 @@ class FileSpool:
                 return self.request_wakeup()
             if abs(age) > WAKE_STALE_SECONDS:
                 try:
-                    os.utime(self.wake_marker)
+                    now = time.time()
+                    os.utime(self.wake_marker, (now, now))
                 except FileNotFoundError:
                     return self.request_wakeup()  # a drain cleared it since the look above
                 return True
             return False
+        try:
+            # Dated by this process's clock, which readers compare it with, not by the file
+            # system's (another host's on a network mount; the real one under libfaketime).
+            now = time.time()
+            os.utime(fd, (now, now))
+        finally:
+            os.close(fd)
+        return True
 
     def clear_wakeup(self) -> None:
         self.wake_marker.unlink(missing_ok=True)
