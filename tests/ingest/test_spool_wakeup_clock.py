@@ -93,16 +93,18 @@ def test_file_spool_stale_marker_cleared_by_a_drain_meanwhile(tmp_path):
 
 WAKE_TWICE = (
     "import sys, django; django.setup(); from bugsink_ingest.spool_files import FileSpool; "
-    "s = FileSpool(sys.argv[1]); print(s.request_wakeup(), s.request_wakeup())"
+    "s = FileSpool(sys.argv[1]); print(s.request_wakeup(), s.request_wakeup()); "
+    "s.backlog_size(); (s.ready / 'late.event').touch(); print(s.approximate_backlog())"
 )
 
 
 @pytest.mark.skipif(
     libfaketime_library() is None, reason="libfaketime missing (pip install libfaketime)"
 )
-def test_file_spool_marker_is_dated_by_the_process_clock(tmp_path):
+def test_file_spool_dates_are_the_process_clocks(tmp_path):
     """A process whose clock differs from the file system's (libfaketime here; a network mount's
-    server elsewhere) sees its own fresh marker as fresh: one drain enqueued, not one per event."""
+    server elsewhere) sees its own fresh marker as fresh (one drain enqueued, not one per event),
+    and the backlog count just published as fresh (not counted again each second)."""
     clock = ServerClock(tmp_path)
     clock.set_offset("+2h")
     env = {**os.environ, **clock.env(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
@@ -116,5 +118,5 @@ def test_file_spool_marker_is_dated_by_the_process_clock(tmp_path):
         timeout=60,
         check=True,
     ).stdout.split()
-    assert out == ["True", "False"]
+    assert out == ["True", "False", "0"]  # 0: the published count, not a recount
     assert os.stat(tmp_path / "spool" / "wake").st_mtime > time.time() + 3600  # that clock's date
