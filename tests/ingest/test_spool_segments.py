@@ -185,15 +185,25 @@ CLAIMER = textwrap.dedent(
 )
 
 
+def spooled(spool, count):
+    events = [make_event(i) for i in range(count)]
+    for e in events:
+        spool.write(e)
+    return events
+
+
+def run_script(script, directory, **popen):
+    """Another process working on the spool in `directory` (started; use as a context manager)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(directory)], env=env, cwd=ROOT, **popen
+    )
+
+
 def test_a_killed_drains_claim_comes_back_at_once(tmp_path):
     s = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(4)]
-    for e in events:
-        s.write(e)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen(
-        [sys.executable, "-c", CLAIMER, str(tmp_path)], env=env, stdout=subprocess.PIPE, cwd=ROOT
-    ) as proc:
+    events = spooled(s, 4)
+    with run_script(CLAIMER, tmp_path, stdout=subprocess.PIPE) as proc:
         try:
             assert proc.stdout.readline().strip() == b"4"
             assert s.claim(10) == []  # held by the other process
@@ -320,18 +330,9 @@ ACK_FAILS = textwrap.dedent(
 
 
 def test_an_ack_that_cannot_be_written_lets_the_segment_go(tmp_path):
-    writer = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(3)]
-    for e in events:
-        writer.write(e)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen(
-        [sys.executable, "-c", ACK_FAILS, str(tmp_path)],
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    events = spooled(SegmentSpool(tmp_path), 3)
+    with run_script(
+        ACK_FAILS, tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as drain:
         try:
             claimed, errno = drain.stdout.readline().split()
