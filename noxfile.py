@@ -72,7 +72,7 @@ def lint(session):
 
 @nox.session(python="3.11")
 def bench(session):
-    """`nox -s bench -- NAME [NAME...]`: snappea, ingest, digest, ui, e2e (all when none given)."""
+    """`nox -s bench -- NAME [NAME...]`: snappea, ingest, spool, digest, ui, e2e (all when none given)."""
     install_project(session, "3.11")
     session.install("-r", "example_project/requirements.txt")
     session.run("python", "-m", "benchmarks", *session.posargs)
