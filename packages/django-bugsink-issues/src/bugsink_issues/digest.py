@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bugsink_issues import lifecycle, retention
+from bugsink_issues.bulk_insert import insert_returning_pks
 from bugsink_issues.conf import settings
 from bugsink_issues.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.grouping import VERSIONS, grouping_for
@@ -172,7 +173,7 @@ def _digest_project(project_settings, prepared):
                 entry[0] += 1
                 entry[1], entry[2] = min(entry[1], timestamp), max(entry[2], timestamp)
 
-    Event.objects.bulk_create(rows, batch_size=200)
+    insert_returning_pks(rows, batch_size=200)
     _store_attachments(fresh, rows)
     _save_issues([issues[pk] for pk in changed], state_changed_issues)
     record_issue_tags(project_id, tag_counts)
