@@ -21,6 +21,20 @@ _CONVERTED_TYPES = {
 }
 
 
+def value_columns(fields):
+    """[(attname, field or None)]: None where the value goes to the driver as it is."""
+    return [(f.attname, f if f.get_internal_type() in _CONVERTED_TYPES else None) for f in fields]
+
+
+def row_values(obj, columns, connection) -> list:
+    return [
+        getattr(obj, attname)
+        if field is None
+        else field.get_db_prep_save(getattr(obj, attname), connection)
+        for attname, field in columns
+    ]
+
+
 def insert_returning_pks(objs, batch_size=200):
     """INSERT model instances that are not saved yet (one model, an auto-increment primary key,
     no auto_now fields) and set their primary keys, as bulk_create does."""
@@ -34,9 +48,7 @@ def insert_returning_pks(objs, batch_size=200):
         model._default_manager.using(alias).bulk_create(objs, batch_size=batch_size)
         return
     fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    columns = [
-        (f.attname, f if f.get_internal_type() in _CONVERTED_TYPES else None) for f in fields
-    ]
+    columns = value_columns(fields)
     quote = connection.ops.quote_name
     head = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
@@ -49,11 +61,7 @@ def insert_returning_pks(objs, batch_size=200):
             chunk = objs[start : start + size]
             params = []
             for obj in chunk:
-                for attname, field in columns:
-                    value = getattr(obj, attname)
-                    params.append(
-                        value if field is None else field.get_db_prep_save(value, connection)
-                    )
+                params.extend(row_values(obj, columns, connection))
             cursor.execute(head + ", ".join([row_marks] * len(chunk)) + tail, params)
             for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = pk

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bugsink_issues import lifecycle, retention
-from bugsink_issues.bulk_insert import insert_returning_pks
+from bugsink_issues.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.conf import settings
 from bugsink_issues.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.grouping import VERSIONS, grouping_for
@@ -211,10 +211,8 @@ def _save_issues(issues, state_changed):
         quote = connection.ops.quote_name
         assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
         sql = f"UPDATE {quote(Issue._meta.db_table)} SET {assignments} WHERE id = %s"
-        rows = [
-            [f.get_db_prep_save(getattr(issue, f.attname), connection) for f in fields] + [issue.pk]
-            for issue in group
-        ]
+        columns = value_columns(fields)
+        rows = [row_values(issue, columns, connection) + [issue.pk] for issue in group]
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
 
