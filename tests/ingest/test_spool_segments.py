@@ -19,6 +19,13 @@ def segment_files(spool):
     return sorted(p.name for p in spool.segments.iterdir())
 
 
+def spooled(spool, count):
+    events = [make_event(i) for i in range(count)]
+    for e in events:
+        spool.write(e)
+    return events
+
+
 def test_roundtrip(tmp_path):
     check_roundtrip(SegmentSpool(tmp_path))
     # Everything acknowledged, but the writer (this process) still holds its segment open.
@@ -28,9 +35,7 @@ def test_roundtrip(tmp_path):
 def test_a_sealed_and_finished_segment_is_deleted(tmp_path, monkeypatch):
     monkeypatch.setattr(spool_segments, "SEGMENT_BYTES", 1)  # a new segment for every event
     s = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(3)]
-    for e in events:
-        s.write(e)
+    events = spooled(s, 3)
     # Three written and sealed, and the (empty) next one the last write started.
     assert len([n for n in segment_files(s) if n.endswith(".data")]) == 4
     got = s.claim(10)
@@ -45,9 +50,7 @@ def test_a_sealed_and_finished_segment_is_deleted(tmp_path, monkeypatch):
 
 def test_two_drains_never_get_the_same_event(tmp_path):
     writer, a, b = SegmentSpool(tmp_path), SegmentSpool(tmp_path), SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(5)]
-    for e in events:
-        writer.write(e)
+    events = spooled(writer, 5)
     first = a.claim(10)
     assert first == events
     assert b.claim(10) == []  # a holds the segment's lock
@@ -58,9 +61,7 @@ def test_two_drains_never_get_the_same_event(tmp_path):
 
 def test_an_acknowledgement_cut_short_is_dropped(tmp_path):
     s = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(3)]
-    for e in events:
-        s.write(e)
+    events = spooled(s, 3)
     first = s.claim(1)
     s.ack([first[0].spool_id])
     (acks,) = [p for p in s.segments.iterdir() if p.name.endswith(".acks")]
@@ -73,9 +74,7 @@ def test_an_acknowledgement_cut_short_is_dropped(tmp_path):
 
 def test_newest_first_and_partial_settling(tmp_path):
     s = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(4)]
-    for e in events:
-        s.write(e)
+    events = spooled(s, 4)
     newest = s.claim(1, newest=True)
     assert newest == events[-1:]
     s.ack([newest[0].spool_id])
@@ -119,9 +118,7 @@ def test_an_unreadable_record_is_set_aside_not_retried(tmp_path):
 
 def test_a_damaged_record_is_set_aside_and_the_rest_delivered(tmp_path):
     s = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(3)]
-    for e in events:
-        s.write(e)
+    events = spooled(s, 3)
     (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
     raw = bytearray(data.read_bytes())
     raw[spool_segments.HEADER.size + 30] ^= 0xFF  # a bit flip in the first record's body
@@ -134,9 +131,7 @@ def test_a_damaged_record_is_set_aside_and_the_rest_delivered(tmp_path):
 
 def test_quarantine_and_restore(tmp_path):
     s = SegmentSpool(tmp_path)
-    events = [make_event(i) for i in range(3)]
-    for e in events:
-        s.write(e)
+    events = spooled(s, 3)
     got = s.claim(10)
     s.quarantine(got[1].spool_id, "RuntimeError: boom")
     s.ack([got[0].spool_id, got[2].spool_id])
@@ -183,13 +178,6 @@ CLAIMER = textwrap.dedent(
     time.sleep(120)
     """
 )
-
-
-def spooled(spool, count):
-    events = [make_event(i) for i in range(count)]
-    for e in events:
-        spool.write(e)
-    return events
 
 
 def run_script(script, directory, **popen):

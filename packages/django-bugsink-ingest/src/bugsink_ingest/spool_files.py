@@ -32,6 +32,13 @@ WAKE_STALE_SECONDS = 60
 COUNT_FRESH_SECONDS = 5
 
 
+def _date_now(target) -> None:
+    """Date a file (path or fd) by this process's clock, which readers compare it with, not by
+    the file system's (another host's on a network mount; the real one under libfaketime)."""
+    now = time.time()
+    os.utime(target, (now, now))
+
+
 class FileSpool:
     def __init__(self, directory=None):
         base = directory or settings.BUGSINK_INGEST_SPOOL_DIR
@@ -92,8 +99,7 @@ class FileSpool:
         fd = os.open(self._count, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.pwrite(fd, b"%20d" % count, 0)
-            now = time.time()
-            os.utime(fd, (now, now))  # the process clock readers compare with (see request_wakeup)
+            _date_now(fd)
         finally:
             os.close(fd)
 
@@ -203,22 +209,14 @@ class FileSpool:
             fd = os.open(self.wake_marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             try:
-                age = time.time() - self.wake_marker.stat().st_mtime
-            except FileNotFoundError:
-                return self.request_wakeup()
-            if abs(age) > WAKE_STALE_SECONDS:
-                try:
-                    now = time.time()
-                    os.utime(self.wake_marker, (now, now))
-                except FileNotFoundError:
-                    return self.request_wakeup()  # a drain cleared it since the look above
+                if abs(time.time() - self.wake_marker.stat().st_mtime) <= WAKE_STALE_SECONDS:
+                    return False
+                _date_now(self.wake_marker)  # stale: renewed, and this caller enqueues
                 return True
-            return False
+            except FileNotFoundError:
+                return self.request_wakeup()  # a drain cleared it since the look above
         try:
-            # Dated by this process's clock, which readers compare it with, not by the file
-            # system's (another host's on a network mount; the real one under libfaketime).
-            now = time.time()
-            os.utime(fd, (now, now))
+            _date_now(fd)
         finally:
             os.close(fd)
         return True

@@ -8,22 +8,33 @@ only the field types whose values need converting for the database go through th
 
 from django.db import connections, router
 
-# Values of other field types (int, str, bytes, bool, None) go to the driver as they are.
-_CONVERTED_TYPES = {
-    "DateTimeField",
-    "DateField",
-    "TimeField",
-    "DurationField",
-    "DecimalField",
-    "JSONField",
-    "UUIDField",
-    "GenericIPAddressField",
+# Django's own fields whose values the drivers take as they are (int, str, bytes, bool, None).
+# Everything else (datetimes, JSON, UUIDs, and any field class of a project's own, such as
+# MicrosecondsField) goes through get_db_prep_save.
+_PLAIN_TYPES = {
+    "BigIntegerField",
+    "BinaryField",
+    "BooleanField",
+    "CharField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
 }
+
+
+def _plain(field) -> bool:
+    return field.get_internal_type() in _PLAIN_TYPES and type(field).__module__.startswith(
+        "django.db.models."
+    )
 
 
 def value_columns(fields):
     """[(attname, field or None)]: None where the value goes to the driver as it is."""
-    return [(f.attname, f if f.get_internal_type() in _CONVERTED_TYPES else None) for f in fields]
+    return [(f.attname, None if _plain(f) else f) for f in fields]
 
 
 def row_values(obj, columns, connection) -> list:

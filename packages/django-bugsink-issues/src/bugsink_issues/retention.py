@@ -60,7 +60,8 @@ def _evict(project_settings, limit, older_than=None):
     # One executemany, not an UPDATE query built per issue (up to a batch's worth of issues).
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {Issue._meta.db_table} SET stored_event_count = stored_event_count - %s "
+            f"UPDATE {connection.ops.quote_name(Issue._meta.db_table)} "
+            "SET stored_event_count = stored_event_count - %s "
             "WHERE id = %s",
             [(n, issue_id) for issue_id, n in Counter(i for _, i in victims).items()],
         )

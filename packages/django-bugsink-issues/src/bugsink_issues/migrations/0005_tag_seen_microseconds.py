@@ -17,35 +17,40 @@ def _aware(moment):
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def text_to_microseconds(apps, schema_editor):
+def _copy_seen(apps, schema_editor, source, target, convert):
+    """Every row's two `source` fields, converted, into its two `target` fields, in batches."""
     model = apps.get_model("bugsink_issues", "IssueTagValue")
-    rows = model.objects.using(schema_editor.connection.alias).only(
-        "id", "first_seen_text", "last_seen_text"
-    )
+    manager = model.objects.using(schema_editor.connection.alias)
     batch = []
-    for row in rows.iterator(chunk_size=BATCH):
-        row.first_seen = _aware(row.first_seen_text)
-        row.last_seen = _aware(row.last_seen_text)
+    for row in manager.only("id", *source).iterator(chunk_size=BATCH):
+        for s, t in zip(source, target, strict=True):
+            setattr(row, t, convert(getattr(row, s)))
         batch.append(row)
         if len(batch) >= BATCH:
-            model.objects.bulk_update(batch, ["first_seen", "last_seen"])
+            manager.bulk_update(batch, target)
             batch = []
     if batch:
-        model.objects.bulk_update(batch, ["first_seen", "last_seen"])
+        manager.bulk_update(batch, target)
+
+
+def text_to_microseconds(apps, schema_editor):
+    _copy_seen(
+        apps,
+        schema_editor,
+        ["first_seen_text", "last_seen_text"],
+        ["first_seen", "last_seen"],
+        _aware,
+    )
 
 
 def microseconds_to_text(apps, schema_editor):
-    model = apps.get_model("bugsink_issues", "IssueTagValue")
-    rows = model.objects.using(schema_editor.connection.alias).only("id", "first_seen", "last_seen")
-    batch = []
-    for row in rows.iterator(chunk_size=BATCH):
-        row.first_seen_text, row.last_seen_text = row.first_seen, row.last_seen
-        batch.append(row)
-        if len(batch) >= BATCH:
-            model.objects.bulk_update(batch, ["first_seen_text", "last_seen_text"])
-            batch = []
-    if batch:
-        model.objects.bulk_update(batch, ["first_seen_text", "last_seen_text"])
+    _copy_seen(
+        apps,
+        schema_editor,
+        ["first_seen", "last_seen"],
+        ["first_seen_text", "last_seen_text"],
+        lambda moment: moment,
+    )
 
 
 class Migration(migrations.Migration):
