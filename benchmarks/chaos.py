@@ -16,10 +16,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from benchmarks import chaos_scenarios as scenarios
-from benchmarks import procstats
-from benchmarks.chaos_run import ChaosRun
-from benchmarks.fuzz import FuzzTarget, fixed_hostile_requests, run_fuzz, send
+from harness import procstats
+from harness.chaos import scenarios
+from harness.chaos.fuzz import FuzzTarget, fixed_hostile_requests, run_fuzz, send
+from harness.chaos.run import ChaosRun
 
 
 def parse_args(argv):

@@ -3,7 +3,7 @@ insert of the same payloads (the ceiling), in the same run.
 
 `python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]`
 
-Payloads are the real sentry-sdk's (benchmarks.payloads captures them once): "one issue" replays
+Payloads are the real sentry-sdk's (harness.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
 "50 KB locals" replays the large event (deep frames with local variables). The spool is pre-filled
 in memory with SpooledEvent objects (reading the ingest spool from disk is ingest's cost, measured
@@ -60,32 +60,25 @@ def _configure(data_dir):
     import django
     from django.conf import settings
 
-    tasks_module = "django.tasks" if _has("django.tasks") else "django_tasks"
+    from harness.settings import SQLITE_OPTIONS, SQLITE_WAL, TASKS_APPS, shared, sqlite_database
+
     settings.configure(
-        SECRET_KEY="bench",
-        USE_TZ=True,
-        DEBUG=False,
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-        INSTALLED_APPS=[
-            "django.contrib.contenttypes",
-            "django.contrib.auth",
-            *([] if tasks_module == "django.tasks" else ["django_tasks"]),
-            "bugsink_ingest",
-            "bugsink_issues",
-        ],
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": str(data_dir / "main.sqlite3"),
-                "OPTIONS": {
-                    "transaction_mode": "IMMEDIATE",
-                    "timeout": 20,
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                },
-            }
-        },
-        TASKS={"default": {"BACKEND": f"{tasks_module}.backends.immediate.ImmediateBackend"}},
-        BUGSINK_ISSUES_RETENTION_MAX_EVENTS=10_000_000,
+        **{
+            **shared(),
+            "INSTALLED_APPS": [
+                "django.contrib.contenttypes",
+                "django.contrib.auth",
+                *TASKS_APPS,
+                "bugsink_ingest",
+                "bugsink_issues",
+            ],
+            "DATABASES": {
+                "default": sqlite_database(
+                    str(data_dir / "main.sqlite3"), {**SQLITE_OPTIONS, **SQLITE_WAL}
+                )
+            },
+            "BUGSINK_ISSUES_RETENTION_MAX_EVENTS": 10_000_000,
+        }
     )
     django.setup()
 
@@ -188,7 +181,7 @@ def _raw_insert(path, payloads, batch):
 
 
 def _driver(data_dir, argv):
-    from benchmarks.payloads import EnvelopeFactory, capture_templates
+    from harness.payloads import EnvelopeFactory, capture_templates
 
     tables = "--tables" in argv
     events = _arg(argv, "--events", 6000)

@@ -22,10 +22,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from benchmarks import procstats
-from benchmarks.deployment import ROOT, Deployment, StoredEvents, free_port
-from benchmarks.loadgen import LoadGenerator, RunResult
-from benchmarks.payloads import EnvelopeFactory, capture_templates
+from harness import procstats
+from harness.deployment import Deployment, StoredEvents
+from harness.loadgen import LoadGenerator, RunResult
+from harness.payloads import EnvelopeFactory, capture_templates
+from harness.processes import ROOT, free_port, stop, wait_for_port
 
 MIXES = {
     "one-issue": "small",  # ~4 KB raw, every event the same issue
@@ -194,8 +195,6 @@ def run_baseline(factory, workers, levels, count) -> dict:
     )
     results = {}
     try:
-        from tests.support.processes import wait_for_port
-
         wait_for_port(port, proc, timeout=30)
         for c in levels:
             gen = LoadGenerator(port, "/api/1/envelope/", factory.headers(), c)
@@ -211,15 +210,8 @@ def run_baseline(factory, workers, levels, count) -> dict:
                 "wall_s": r.wall,
             }
     finally:
-        import signal
-
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            # Gunicorn waits out keep-alive connections; the figures are taken, so no waiting.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(15)
+        # Gunicorn waits out keep-alive connections; the figures are taken, so no long wait.
+        stop(proc, timeout=15)
     return results
 
 
@@ -271,11 +263,12 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
 
 def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
     data_dir = workdir / f"data-{mix}"
-    deployment = Deployment(data_dir).start()
+    # the deployment's own number of workers; start() returns at once: the start is measured
+    deployment = Deployment(data_dir, web_concurrency=None).start(wait=False)
     try:
         dsn = deployment.wait_for_dsn()
         factory = factory_for(dsn.public_key)
-        cold_start = deployment.wait_for_first_200(factory)
+        cold_start = deployment.wait_for_first_200(factory.make("small").body, factory.headers())
         store = StoredEvents(data_dir)
         # warm every worker and the digest before measuring idle memory
         warm = LoadGenerator(deployment.port, dsn.envelope_path, factory.headers(), 4)
@@ -304,19 +297,18 @@ def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
         }, deployment
     except BaseException:
         deployment.stop()
-        print(deployment.log_text()[-3000:], file=sys.stderr)
+        print(deployment.log()[-3000:], file=sys.stderr)
         raise
 
 
 def warm_restart(deployment, factory_for) -> float:
-    deployment.stop()
-    again = Deployment(deployment.data_dir, port=deployment.port)
-    again.dsn = deployment.dsn
-    again.start()
+    """Seconds to the first 200 when `serve` starts again on its existing data directory."""
+    deployment.restart(wait=False)
+    factory = factory_for(deployment.dsn.public_key)
     try:
-        return again.wait_for_first_200(factory_for(deployment.dsn.public_key))
+        return deployment.wait_for_first_200(factory.make("small").body, factory.headers())
     finally:
-        again.stop()
+        deployment.stop()
 
 
 def summary_line(run) -> str:

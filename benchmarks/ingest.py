@@ -22,11 +22,11 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks import wrk_client
-from benchmarks.loadgen import LoadGenerator, build_request
-from benchmarks.payloads import EnvelopeFactory, capture_templates
-from benchmarks.procstats import TreeMonitor, mib
-from tests.ingest.server import prepare
-from tests.support.processes import ROOT, free_port, start, stop, wait_for_port
+from harness.ingest_server import prepare
+from harness.loadgen import LoadGenerator, build_request
+from harness.payloads import EnvelopeFactory, capture_templates
+from harness.processes import ROOT, free_port, start, stop, wait_for_port
+from harness.procstats import TreeMonitor, mib
 
 GUNICORN_CONF = ROOT / "example_project" / "gunicorn_conf.py"
 KEY = "publickey123"
@@ -123,7 +123,6 @@ def main(argv):
     raw_size = events[0].raw_size
     env = prepare(
         work,
-        INGEST_TEST_CONSUMER="tests.ingest.recorder.noop",
         INGEST_TEST_TASKS="dummy",
         INGEST_TEST_GLOBAL_LIMIT=10**9,
         INGEST_TEST_MAX_BACKLOG=10**7,

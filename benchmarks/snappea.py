@@ -22,35 +22,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Written into the driver's data directory (the worker imports it by name), after harness.settings.
 SETTINGS = """
 import os
 from pathlib import Path
-from importlib.util import find_spec
+
+from harness.settings import *
+from harness.settings import SQLITE_OPTIONS, SQLITE_WAL, TASKS_APPS, sqlite_database
 
 DATA_DIR = Path(__file__).resolve().parent
 BACKEND = os.environ["BENCH_BACKEND"]
-SECRET_KEY = "bench"
-USE_TZ = True
-DEBUG = False
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-_TASKS_APPS = [] if find_spec("django.tasks") else ["django_tasks"]
-_SQLITE_OPTIONS = {
-    "transaction_mode": "IMMEDIATE",
-    "timeout": 20,
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-}
+_OPTIONS = {**SQLITE_OPTIONS, **SQLITE_WAL}
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "main.sqlite3",
-                "OPTIONS": _SQLITE_OPTIONS},
-    "snappea": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "snappea.sqlite3",
-                "OPTIONS": _SQLITE_OPTIONS},
+    "default": sqlite_database(DATA_DIR / "main.sqlite3", _OPTIONS),
+    "snappea": sqlite_database(DATA_DIR / "snappea.sqlite3", _OPTIONS),
 }
 if BACKEND == "snappea":
-    INSTALLED_APPS = ["django.contrib.contenttypes", *_TASKS_APPS, "snappea"]
+    INSTALLED_APPS = ["django.contrib.contenttypes", *TASKS_APPS, "snappea"]
     DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
     TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend"}}
 else:
-    INSTALLED_APPS = ["django.contrib.contenttypes", *_TASKS_APPS, "django_tasks_db"]
+    INSTALLED_APPS = ["django.contrib.contenttypes", *TASKS_APPS, "django_tasks_db"]
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 """
 

@@ -4,9 +4,9 @@ with BUGSINK_INGEST_SPOOL_FSYNC off and on, in alternating rounds of the same ru
 `python -m benchmarks spool [--rounds N] [--events N]`
 
 Each round writes `--events` events per thread count into a fresh SegmentSpool in a temporary
-directory on disk (the 4 KB-class test event of tests/ingest), fsync off then on. With fsync on, a
+directory on disk (a small event, as the spool tests write), fsync off then on. With fsync on, a
 process's threads share their syncs (group commit), so the cost per event falls as threads rise.
-Runs in a subprocess of its own (Django configured with the test settings).
+Runs in a subprocess of its own (Django configured with harness.settings and the ingest app).
 """
 
 import argparse
@@ -30,11 +30,40 @@ def _write_all(spool, events):
         spool.write(event)
 
 
+def _configure():
+    import django
+    from django.conf import settings
+
+    from harness.settings import TASKS_APPS, shared, sqlite_database
+
+    settings.configure(
+        **shared(),
+        INSTALLED_APPS=["django.contrib.contenttypes", *TASKS_APPS, "bugsink_ingest"],
+        DATABASES={"default": sqlite_database(":memory:")},
+    )
+    django.setup()
+
+
+def make_event(n=0):
+    from datetime import UTC, datetime
+
+    from bugsink_ingest.spool import SpooledEvent
+    from bugsink_ingest.spool_format import new_spool_id
+
+    return SpooledEvent(
+        spool_id=new_spool_id(),
+        project_id=1,
+        event_id=f"{n:032x}",
+        received_at=datetime.now(UTC),
+        payload=b'{"message": "m\\n\\r"}',
+        kind="event",
+    )
+
+
 def _measure(rounds: int, count: int) -> dict:
     from django.test import override_settings
 
     from bugsink_ingest.spool_segments import SegmentSpool
-    from tests.ingest.test_spool import make_event
 
     events = [make_event(i) for i in range(count)]
     rates: dict[str, list[float]] = {}
@@ -71,12 +100,10 @@ def main(argv):
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        import django
-
-        django.setup()
+        _configure()
         print(json.dumps(_measure(args.rounds, args.events)))
         return
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.spool", "--child", *argv],
         env=env,

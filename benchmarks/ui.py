@@ -52,69 +52,30 @@ def _configure(db_path):
     import django
     from django.conf import settings
 
-    tasks_module = "django.tasks" if _has("django.tasks") else "django_tasks"
+    from harness.settings import SQLITE_OPTIONS, SQLITE_WAL, TASKS_APPS, shared, sqlite_database
+
     settings.configure(
-        SECRET_KEY="bench",
-        USE_TZ=True,
-        DEBUG=False,
-        ALLOWED_HOSTS=["*"],
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-        ROOT_URLCONF="benchmarks.ui",
-        INSTALLED_APPS=[
-            "django.contrib.contenttypes",
-            "django.contrib.auth",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "django.contrib.staticfiles",
-            *([] if tasks_module == "django.tasks" else ["django_tasks"]),
-            "bugsink_ingest",
-            "bugsink_issues",
-        ],
-        MIDDLEWARE=[
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-        ],
-        TEMPLATES=[
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "APP_DIRS": True,  # with DEBUG off, compiled templates are cached
-                "OPTIONS": {
-                    "context_processors": [
-                        "django.template.context_processors.request",
-                        "django.contrib.auth.context_processors.auth",
-                        "django.contrib.messages.context_processors.messages",
-                    ],
-                },
-            }
-        ],
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": str(db_path),
-                "OPTIONS": {
-                    "transaction_mode": "IMMEDIATE",
-                    "timeout": 20,
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                },
-            }
-        },
-        # Sessions in a signed cookie: the measured requests read the database, never write it.
-        SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
-        TASKS={"default": {"BACKEND": f"{tasks_module}.backends.immediate.ImmediateBackend"}},
-        STATIC_URL="/static/",
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        **{
+            **shared(),
+            "ROOT_URLCONF": "benchmarks.ui",
+            "INSTALLED_APPS": [
+                "django.contrib.contenttypes",
+                "django.contrib.auth",
+                "django.contrib.sessions",
+                "django.contrib.messages",
+                "django.contrib.staticfiles",
+                *TASKS_APPS,
+                "bugsink_ingest",
+                "bugsink_issues",
+            ],
+            "DATABASES": {
+                "default": sqlite_database(str(db_path), {**SQLITE_OPTIONS, **SQLITE_WAL})
+            },
+            # Sessions in a signed cookie: the measured requests read the database, never write it.
+            "SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies",
+        }
     )
     django.setup()
-
-
-def _has(module):
-    from importlib.util import find_spec
-
-    return find_spec(module) is not None
 
 
 def floor(request):

@@ -21,7 +21,7 @@ def chromium():
 @pytest.fixture
 def artifacts_dir(request):
     """Where a test leaves screenshots and logs for a human to look at (test-artifacts/<test>)."""
-    from tests.support.processes import ROOT
+    from harness.processes import ROOT
 
     path = ROOT / "test-artifacts" / request.node.name.replace("/", "_")
     path.mkdir(parents=True, exist_ok=True)

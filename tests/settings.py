@@ -1,7 +1,7 @@
 """Settings for the test suite: the three apps composed as a host site would compose them.
 
-Tasks run immediately by default (the digest happens inside the request); tests of the queue and
-end-to-end tests start real foreman processes with settings of their own.
+Tasks run immediately (the digest happens inside the request); tests of the queue and end-to-end
+tests start real foreman processes with settings of their own. Everything else is harness.settings.
 """
 
 import os
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import django
 
-from tests.compat import IMMEDIATE_BACKEND, TASKS_APPS
+from harness.settings import *  # noqa: F403
+from harness.settings import TASKS_APPS, sqlite_database
 
 BASE_DIR = Path(__file__).resolve().parent
 # One scratch directory per test process: spool, SQLite files of subprocess tests.
@@ -18,14 +19,7 @@ TEST_DATA_DIR = Path(
     os.environ.get("BUGSINK_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="bugsink-tests-")
 )
 
-SECRET_KEY = "tests-only-not-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["*"]
-USE_TZ = True
-TIME_ZONE = "UTC"
 ROOT_URLCONF = "tests.urls"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -37,30 +31,6 @@ INSTALLED_APPS = [
     "snappea",
     "bugsink_ingest",
     "bugsink_issues",
-]
-
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-]
-
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ]
-        },
-    }
 ]
 
 _postgres_url = os.environ.get("BUGSINK_TEST_POSTGRES")
@@ -77,32 +47,24 @@ if _postgres_url:
         "PORT": _pg.port or "",
     }
 else:
-    _default_db = {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": TEST_DATA_DIR / "main.sqlite3",
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        "TEST": {"NAME": TEST_DATA_DIR / "test-main.sqlite3"},
-    }
+    _default_db = sqlite_database(
+        TEST_DATA_DIR / "main.sqlite3", TEST={"NAME": TEST_DATA_DIR / "test-main.sqlite3"}
+    )
 
 DATABASES = {
     "default": _default_db,
-    "snappea": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": TEST_DATA_DIR / "snappea.sqlite3",
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        "TEST": {"NAME": TEST_DATA_DIR / "test-snappea.sqlite3"},
-    },
+    "snappea": sqlite_database(
+        TEST_DATA_DIR / "snappea.sqlite3", TEST={"NAME": TEST_DATA_DIR / "test-snappea.sqlite3"}
+    ),
 }
 DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
 
-TASKS = {"default": {"BACKEND": IMMEDIATE_BACKEND}}
-
-STATIC_URL = "/static/"
 _LOCMEM_MAIL = "django.core.mail.backends.locmem.EmailBackend"
 if django.VERSION >= (6, 1):
     MAILERS = {"default": {"BACKEND": _LOCMEM_MAIL}}  # EMAIL_BACKEND is deprecated from 6.1
 else:
     EMAIL_BACKEND = _LOCMEM_MAIL
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 BUGSINK_INGEST_SPOOL_DIR = TEST_DATA_DIR / "spool"
+# The test process logs as Django does by default, into pytest's capture: no stderr handler.
+LOGGING: dict = {}

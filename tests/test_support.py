@@ -1,6 +1,6 @@
 import sys
 
-from tests.support.processes import free_port, start, stop, wait_for_port
+from harness.processes import free_port, start, stop, wait_for_port
 
 
 def test_a_started_server_is_reached_and_stopped(tmp_path):

@@ -9,9 +9,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from harness.processes import ROOT
 from tests.ingest.recorder import received
 from tests.ingest.server import start_server, stop_server
-from tests.support.processes import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 JS = ROOT / "tests" / "js"

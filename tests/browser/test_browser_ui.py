@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import ROOT, free_port, start, stop, wait_for_port
+from harness.processes import ROOT, free_port, start, stop, wait_for_port
 
 pytestmark = pytest.mark.browser
 

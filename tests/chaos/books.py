@@ -3,7 +3,7 @@
 
 def _log_excerpt(run, limit=4000):
     """The log's errors with the lines after them if there are any (the tail is task chatter)."""
-    lines = run.deployment.log_text().splitlines()
+    lines = run.deployment.log().splitlines()
     wanted = set()
     for i, line in enumerate(lines):
         if "ERROR" in line or "Traceback" in line:

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from benchmarks.chaos_run import ChaosRun
+from harness.chaos.run import ChaosRun
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from benchmarks import chaos_scenarios as scenarios
-from benchmarks.faults import libfaketime_library
+from harness.chaos import scenarios
+from harness.faults import libfaketime_library
 from tests.chaos.books import assert_books_balance, assert_recovered
 
 pytestmark = pytest.mark.e2e

@@ -4,9 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks import procstats
-from benchmarks.chaos_run import ChaosRun
-from benchmarks.fuzz import (
+from harness import procstats
+from harness.chaos.fuzz import (
     FuzzTarget,
     deep_json,
     envelope_with,
@@ -15,7 +14,8 @@ from benchmarks.fuzz import (
     requests,
     send,
 )
-from benchmarks.loadgen import Connection, build_request
+from harness.chaos.run import ChaosRun
+from harness.loadgen import Connection, build_request
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks import chaos_scenarios as scenarios
+from harness.chaos import scenarios
 from tests.chaos.books import assert_books_balance, assert_recovered
 
 pytestmark = pytest.mark.e2e

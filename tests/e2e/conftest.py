@@ -1,6 +1,6 @@
 import pytest
 
-from tests.e2e.deployment import Deployment
+from harness.deployment import Deployment
 
 
 @pytest.fixture

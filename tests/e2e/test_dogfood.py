@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import brotli
 import pytest
 
-from tests.e2e.deployment import Deployment
+from harness.deployment import Deployment
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from importlib.util import find_spec
 
 import pytest
 
-from tests.e2e.deployment import wait_for
+from harness.processes import wait_for
 from tests.e2e.load import EventStream
 from tests.e2e.ui import reader_for
 

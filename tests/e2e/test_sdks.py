@@ -14,10 +14,10 @@ from importlib.util import find_spec
 
 import pytest
 
-from tests.e2e.deployment import Deployment
+from harness.deployment import Deployment
+from harness.processes import ROOT
 from tests.e2e.postgres import POSTGRES_URL, fresh_postgres_database, scale_out_env
 from tests.e2e.ui import reader_for
-from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ from importlib.util import find_spec
 
 import pytest
 
-from tests.e2e.deployment import ADMIN_EMAIL, wait_for
+from harness.deployment import ADMIN_EMAIL
+from harness.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from tests.support.processes import ROOT
+from harness.processes import ROOT
 
 sys.path.insert(0, str(ROOT / "example_project"))
 

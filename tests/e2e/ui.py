@@ -17,7 +17,7 @@ from importlib.util import find_spec
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from tests.e2e.deployment import UIClient
+from harness.deployment import UIClient
 
 # The URL names the end-to-end tests read, in the issues app's namespace.
 ISSUE_LIST = "bugsink_issues:project_issues"  # project_id: the project's issues, linking to each

@@ -21,9 +21,9 @@ from django.test import override_settings
 from bugsink_ingest import claim_owner, spool
 from bugsink_ingest.spool_database import DatabaseSpool
 from bugsink_ingest.spool_files import FileSpool
+from harness.processes import ROOT
 from tests.ingest.recorder import received
 from tests.ingest.test_spool import make_event
-from tests.support.processes import ROOT
 
 FILE_SPOOL = "bugsink_ingest.spool_files.FileSpool"
 SEGMENT_SPOOL = "bugsink_ingest.spool_segments.SegmentSpool"

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
+from harness.processes import ROOT, stop
 from tests.ingest.recorder import received
 from tests.ingest.server import start_server
 from tests.ingest.wire import post
-from tests.support.processes import ROOT, stop
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
+from harness.processes import ROOT
 from tests.ingest.recorder import received
-from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 

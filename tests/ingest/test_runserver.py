@@ -4,10 +4,10 @@ import sys
 
 import pytest
 
+from harness.processes import free_port, start, stop, wait_for_port
 from tests.ingest.recorder import received
 from tests.ingest.server import prepare
 from tests.ingest.wire import post
-from tests.support.processes import free_port, start, stop, wait_for_port
 
 pytestmark = pytest.mark.e2e
 

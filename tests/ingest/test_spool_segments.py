@@ -11,8 +11,8 @@ import zlib
 from bugsink_ingest import spool_segments
 from bugsink_ingest.spool_files import FileSpool
 from bugsink_ingest.spool_segments import SegmentSpool
+from harness.processes import ROOT
 from tests.ingest.test_spool import check_roundtrip, make_event
-from tests.support.processes import ROOT
 
 
 def segment_files(spool):

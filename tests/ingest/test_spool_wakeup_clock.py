@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from benchmarks.faults import ServerClock, libfaketime_library
 from bugsink_ingest.spool_database import WAKE_STALE_SECONDS as DB_WAKE_STALE_SECONDS
 from bugsink_ingest.spool_database import DatabaseSpool
 from bugsink_ingest.spool_files import WAKE_STALE_SECONDS, FileSpool
-from tests.support.processes import ROOT
+from harness.faults import ServerClock, libfaketime_library
+from harness.processes import ROOT
 
 
 def _set_marker_mtime(spool, offset_seconds):

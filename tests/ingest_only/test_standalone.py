@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from tests.support.processes import ROOT
+from harness.processes import ROOT
 
 
 def test_ingest_only_project():

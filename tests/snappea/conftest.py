@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from tests.support.processes import ROOT, start, stop
+from harness.processes import ROOT, start, stop
 
 SNAPPEA_TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
 

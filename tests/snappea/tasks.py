@@ -4,7 +4,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.compat import TASKS_MODULE
+from harness.compat import TASKS_MODULE
 
 if TASKS_MODULE == "django.tasks":
     from django.tasks import task

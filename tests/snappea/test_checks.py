@@ -10,10 +10,10 @@ import warnings
 import pytest
 from django.test import override_settings
 
+from harness.processes import ROOT
 from snappea.checks import check_queue_database, check_settings
 from snappea.routers import SnappeaRouter
 from snappea.wakeup import WakeWatcher, wake_foreman
-from tests.support.processes import ROOT
 
 
 def ids(errors):

@@ -13,12 +13,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from benchmarks.faults import ServerClock, libfaketime_library
+from harness.faults import ServerClock, libfaketime_library
+from harness.processes import ROOT
 from snappea.models import TaskState
 from snappea.status import foreman_status
 from tests.snappea import tasks
 from tests.snappea.conftest import task_rows, wait_for
-from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.skipif(
     libfaketime_library() is None, reason="libfaketime missing (pip install libfaketime)"

@@ -11,10 +11,10 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from harness.processes import stop
 from snappea.models import Task, TaskState
 from tests.snappea import tasks
 from tests.snappea.conftest import task_rows, wait_for
-from tests.support.processes import stop
 
 
 def test_thousand_tasks_from_threads_run_exactly_once(queue_dir):

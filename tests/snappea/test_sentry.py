@@ -5,9 +5,9 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from harness.processes import stop
 from tests.snappea import tasks
 from tests.snappea.conftest import wait_for
-from tests.support.processes import stop
 
 
 class _Collector(BaseHTTPRequestHandler):

@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.deployment import ROOT, Deployment, StoredEvents
-from benchmarks.faults import ServerClock
-from benchmarks.loadgen import LoadGenerator, Outcome, RunResult
-from benchmarks.payloads import EnvelopeFactory, capture_templates
+from harness.deployment import Deployment, StoredEvents
+from harness.faults import ServerClock
+from harness.loadgen import LoadGenerator, Outcome, RunResult
+from harness.payloads import EnvelopeFactory, capture_templates
+from harness.processes import ROOT
 
 # Errors in flight when a web worker dies are excused until this long after it was replaced.
 EXCUSE_GRACE = 1.0
@@ -70,11 +71,11 @@ class ChaosRun:
         self.clock = ServerClock(self.workdir) if skew_clock else None
         env = {
             **(self.clock.env() if self.clock else {}),
-            "DJANGO_SETTINGS_MODULE": "benchmarks.chaos_settings",
+            "DJANGO_SETTINGS_MODULE": "harness.chaos.settings",
             "PYTHONPATH": str(ROOT),
             **(extra_env or {}),
         }
-        self.deployment = Deployment(self.workdir / "data", extra_env=env)
+        self.deployment = Deployment(self.workdir / "data", env=env, web_concurrency=None)
         self.faults: list[Fault] = []
         self.side_requests: list[tuple[str, Outcome]] = []  # sent by scenarios, not by the load
         self.gen: LoadGenerator | None = None
@@ -86,10 +87,12 @@ class ChaosRun:
 
     def start(self) -> "ChaosRun":
         templates = capture_templates(self.workdir / "templates")
-        self.deployment.start()
+        self.deployment.start(wait=False)  # first_200_s measures the start
         dsn = self.deployment.wait_for_dsn()
         self.factory = EnvelopeFactory(templates, dsn.public_key)
-        self.first_200_s = self.deployment.wait_for_first_200(self.factory)
+        self.first_200_s = self.deployment.wait_for_first_200(
+            self.factory.make("small").body, self.factory.headers()
+        )
         self.store = StoredEvents(self.deployment.data_dir)
         return self
 

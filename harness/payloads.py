@@ -7,7 +7,7 @@ needs: it swaps in a new event id (same length, so every item `length` stays rig
 "distinct issues" mix also a new exception class name (BenchError0000 -> BenchError0417: what the SDK
 would send for that class), and brotli-compresses at quality 4, as sentry-sdk does.
 
-Run as `python -m benchmarks.payloads OUTDIR` to capture (that is what capture_templates does).
+Run as `python -m harness.payloads OUTDIR` to capture (that is what capture_templates does).
 """
 
 import json
@@ -155,7 +155,7 @@ def _decode(captured: Captured) -> bytes:
 def capture_templates(outdir: Path) -> Path:
     if not (outdir / "large.envelope").exists():
         subprocess.run(
-            [sys.executable, "-m", "benchmarks.payloads", str(outdir)],
+            [sys.executable, "-m", "harness.payloads", str(outdir)],
             check=True,
             cwd=Path(__file__).resolve().parents[1],
             timeout=60,

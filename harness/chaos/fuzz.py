@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import brotli
 from hypothesis import strategies as st
 
-from benchmarks.loadgen import Connection, _ClosedEarly
+from harness.loadgen import Connection, _ClosedEarly
 
 READ_TIMEOUT = 60.0
 

@@ -8,9 +8,9 @@ import datetime as dt
 import json
 import time
 
-from benchmarks import faults
-from benchmarks.loadgen import Connection, Outcome, build_request
-from benchmarks.payloads import SDK_BROTLI_QUALITY
+from harness import faults
+from harness.loadgen import Connection, Outcome, build_request
+from harness.payloads import SDK_BROTLI_QUALITY
 
 RECOVERY_TIMEOUT = 60.0
 # A killed drain's claimed batch returns to the spool at the next claim (the claim names its
@@ -88,7 +88,7 @@ def write_lock(run, seconds: float):
 
 def fill_spool(run, max_seconds: float = 60.0, burst_concurrency: int = 8):
     """Pause the foreman (SIGSTOP) and push events as fast as possible until ingest refuses them."""
-    from benchmarks.loadgen import LoadGenerator
+    from harness.loadgen import LoadGenerator
 
     (foreman,) = faults.processes(run.pid, "foreman")
     gen = LoadGenerator(

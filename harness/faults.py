@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks import procstats
+from harness import procstats
 
 
 def processes(root_pid: int, role: str) -> list[int]:

@@ -1,4 +1,5 @@
-"""Real processes for tests: free ports, waiting for a port, and stopping a process group cleanly."""
+"""Real processes: free ports, a process group started and stopped cleanly, waiting for a port or a
+condition."""
 
 import os
 import signal
@@ -7,13 +8,25 @@ import subprocess
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=30.0, what="condition", interval=0.05):
+    """The predicate's first true value, polled every `interval` s; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
 
 
 def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 30.0) -> None:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from benchmarks.payloads import PreparedEvent
+from harness.payloads import PreparedEvent
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
