@@ -112,7 +112,7 @@ def main(argv):
         "--client",
         choices=("python", "wrk"),
         default="python",
-        help="load generator: benchmarks/loadgen.py, or wrk (apt install wrk; C, little CPU)",
+        help="load generator: harness/loadgen.py, or wrk (apt install wrk; C, little CPU)",
     )
     args = parser.parse_args(argv)
     if args.client == "wrk" and not wrk_client.available():
