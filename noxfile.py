@@ -118,7 +118,6 @@ def _build_and_install(session, work: Path):
         dist = work / "dist" / name
         session.run("python", "-m", "build", "--outdir", str(dist), package)
         session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
-        session.run("python", "-m", "harness.packaging.contents", str(dist), package)
         (wheels[name],) = dist.glob("*.whl")
     # Each wheel with its declared dependencies only; issues needs ingest, which is not on PyPI.
     installs = {
@@ -148,6 +147,9 @@ def _build_and_install(session, work: Path):
             env=env,
             external=True,
         )
+    # Last, so that a missing file does not hide what the installs would have shown.
+    contents = [str(arg) for p in PACKAGES for arg in (work / "dist" / Path(p).name, p)]
+    session.run("python", "-m", "harness.packaging.contents", *contents)
 
 
 @nox.session(python="3.11")

@@ -1,7 +1,8 @@
-"""`python -m harness.packaging.contents DIST_DIR PACKAGE_DIR`: one wheel and one sdist in DIST_DIR,
-of the version in PACKAGE_DIR/pyproject.toml, holding every file git tracks under PACKAGE_DIR/src
-(templates and static files too); the sdist holds the README, the CHANGELOG (with a section for
-that version) and pyproject.toml besides."""
+"""`python -m harness.packaging.contents DIST_DIR PACKAGE_DIR [DIST_DIR PACKAGE_DIR ...]`: for each
+pair, one wheel and one sdist in DIST_DIR of the version in PACKAGE_DIR/pyproject.toml, holding
+every file git tracks under PACKAGE_DIR/src (templates and static files too); the sdist holds the
+README, the CHANGELOG (with a section for that version) and pyproject.toml besides. Every problem
+of every pair is printed before it fails."""
 
 import subprocess
 import sys
@@ -59,13 +60,17 @@ def problems(dist_dir: Path, package_dir: Path) -> list[str]:
 
 
 def main(argv):
-    dist_dir, package_dir = Path(argv[0]), Path(argv[1])
-    found = problems(dist_dir, package_dir)
-    for line in found:
-        print(f"{package_dir.name}: {line}", file=sys.stderr)
-    if found:
+    failed = False
+    for dist_dir, package_dir in zip(argv[::2], argv[1::2], strict=True):
+        found = problems(Path(dist_dir), Path(package_dir))
+        name = Path(package_dir).name
+        for line in found:
+            print(f"{name}: {line}", file=sys.stderr)
+        if not found:
+            print(f"{name}: wheel and sdist hold what they should")
+        failed = failed or bool(found)
+    if failed:
         sys.exit(1)
-    print(f"{package_dir.name}: wheel and sdist hold what they should")
 
 
 if __name__ == "__main__":
