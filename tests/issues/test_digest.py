@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from bugsink_issues.digest.storage import load_attachment, load_payload
 from bugsink_issues.models import (
     Event,
     EventAttachment,
@@ -15,7 +16,6 @@ from bugsink_issues.models import (
     Release,
     UserFeedback,
 )
-from bugsink_issues.storage import load_attachment, load_payload
 from tests.issues.conftest import (
     SpooledAttachment,
     SpooledEvent,

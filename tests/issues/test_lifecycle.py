@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from bugsink_issues import lifecycle, signals
+from bugsink_issues.lifecycle.releases import semver_key
 from bugsink_issues.models import Event, Issue, IssueHistory, ProjectSettings, Release
-from bugsink_issues.releases import semver_key
 from tests.issues.conftest import python_exception, spooled
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +200,7 @@ def test_unmute_and_bulk_actions(project, digest, user):
 def test_delete_keeps_stored_count_exact(
     project, digest, received, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(lifecycle, "DELETE_CHUNK", 2)  # several chunks
+    monkeypatch.setattr(lifecycle.actions, "DELETE_CHUNK", 2)  # several chunks
     digest([spooled(project, python_exception(f"E{i}")) for i in range(3)] + [event(project)])
     digest([spooled(project, python_exception("E0")) for _ in range(4)])
     assert ProjectSettings.objects.get().stored_event_count == 8

@@ -6,8 +6,8 @@ import pytest
 from django.test import override_settings
 
 from bugsink_issues import lifecycle
+from bugsink_issues.lifecycle.tasks import enforce_retention
 from bugsink_issues.models import Event, Issue, ProjectSettings
-from bugsink_issues.tasks import enforce_retention
 from tests.issues.conftest import python_exception, spooled
 
 pytestmark = pytest.mark.django_db

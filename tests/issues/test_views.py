@@ -142,7 +142,7 @@ def test_issue_list_filters_search_and_sort(client, world):
 
 
 def test_keyset_pagination_walks_every_issue_once(client, world, digest, monkeypatch):
-    from bugsink_issues import issue_search
+    from bugsink_issues.ui import search as issue_search
 
     monkeypatch.setattr(issue_search, "PAGE_SIZE", 2)
     digest([spooled(world["project"], python_exception(f"E{n}Error", "x")) for n in range(5)])
@@ -552,7 +552,7 @@ def test_every_sample_renders_on_the_issue_page(client, world, digest):
 def test_sparklines_and_chart_count_events_per_day(client, world):
     from datetime import timedelta
 
-    from bugsink_issues.volume import daily_counts
+    from bugsink_issues.ui.volume import daily_counts
 
     issue = world["issue"]
     old = issue.events.order_by("issue_sequence").first()

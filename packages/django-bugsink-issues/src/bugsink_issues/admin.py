@@ -88,7 +88,7 @@ class EventAdmin(admin.ModelAdmin):
 
         from django.utils.html import format_html
 
-        from bugsink_issues.storage import load_payload
+        from bugsink_issues.digest.storage import load_payload
 
         return format_html("<pre>{}</pre>", json.dumps(load_payload(obj), indent=2)[:200_000])
 

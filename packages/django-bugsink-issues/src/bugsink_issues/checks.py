@@ -9,7 +9,7 @@ from bugsink_issues.conf import settings
 
 @checks.register()
 def check_settings(app_configs=None, **kwargs):
-    from bugsink_issues.grouping import VERSIONS
+    from bugsink_issues.digest.grouping import VERSIONS
 
     errors = []
     for name in (

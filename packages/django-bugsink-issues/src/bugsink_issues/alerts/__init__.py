@@ -54,8 +54,8 @@ def _enqueue(trigger):
     def handler(sender, issue, **kwargs):
         if not settings.BUGSINK_ISSUES_ALERTS_ENABLED or issue is None:
             return
+        from bugsink_issues.alerts.tasks import send_issue_alerts
         from bugsink_issues.models import AlertChannel
-        from bugsink_issues.tasks import send_issue_alerts
 
         # Skip the task entirely for projects without channels (the common case in a busy digest);
         # the answer is cached briefly and dropped whenever a channel changes.

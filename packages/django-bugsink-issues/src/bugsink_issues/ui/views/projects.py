@@ -8,19 +8,19 @@ from django.views.decorators.http import require_POST
 
 from bugsink_ingest.dsn import dsn_for_key
 from bugsink_ingest.models import ProjectKey
-from bugsink_issues import access
-from bugsink_issues.forms import (
+from bugsink_issues.models import AlertChannel, ProjectSettings
+from bugsink_issues.models.access import ProjectTeam, TeamRole
+from bugsink_issues.models.issues import IssueStatus
+from bugsink_issues.ui import access
+from bugsink_issues.ui.forms import (
     AlertChannelForm,
     ProjectCreateForm,
     ProjectForm,
     ProjectSettingsForm,
 )
-from bugsink_issues.models import AlertChannel, ProjectSettings
-from bugsink_issues.models.access import ProjectTeam, TeamRole
-from bugsink_issues.models.issues import IssueStatus
+from bugsink_issues.ui.views.common import page
+from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 from bugsink_issues.ui_conf import ui_setting
-from bugsink_issues.views.common import page
-from bugsink_issues.volume import daily_counts, sparkline_svg
 
 
 @login_required

@@ -6,7 +6,7 @@ the highlighted source lines, which come from highlight.py.
 
 import json
 
-from bugsink_issues.highlight import highlight_lines
+from bugsink_issues.ui.highlight import highlight_lines
 
 MAX_VAR_REPR = 2_000
 

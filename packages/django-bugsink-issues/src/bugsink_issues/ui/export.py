@@ -2,8 +2,8 @@
 
 import json
 
-from bugsink_issues.rendering import event_view, pairs
-from bugsink_issues.storage import load_payload
+from bugsink_issues.digest.storage import load_payload
+from bugsink_issues.ui.rendering import event_view, pairs
 
 MAX_MD_FRAMES = 30
 

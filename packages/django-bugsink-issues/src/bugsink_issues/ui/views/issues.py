@@ -6,11 +6,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from bugsink_issues import access, issue_search, lifecycle
+from bugsink_issues import lifecycle
 from bugsink_issues.models.issues import HistoryKind
+from bugsink_issues.ui import access
+from bugsink_issues.ui import search as issue_search
+from bugsink_issues.ui.views.common import page
+from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 from bugsink_issues.ui_conf import ui_setting
-from bugsink_issues.views.common import page
-from bugsink_issues.volume import daily_counts, sparkline_svg
 
 MUTE_PERIODS = {"1h": 3600, "1d": 86400, "1w": 7 * 86400}
 

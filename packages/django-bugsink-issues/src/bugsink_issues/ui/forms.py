@@ -38,7 +38,7 @@ class ProjectSettingsForm(forms.ModelForm):
         ]
 
     def clean_grouping_version(self):
-        from bugsink_issues.grouping import VERSIONS
+        from bugsink_issues.digest.grouping import VERSIONS
 
         version = self.cleaned_data["grouping_version"]
         if version not in VERSIONS:

@@ -1,4 +1,4 @@
-"""Django Tasks tasks of bugsink_issues (any Tasks backend runs them)."""
+"""The Django Tasks task of retention (any Tasks backend runs it)."""
 
 from importlib.util import find_spec
 
@@ -9,20 +9,12 @@ else:  # Django 5.2 with the django-tasks backport
 
 
 @task()
-def send_issue_alerts(issue_id: int, trigger: str):
-    from bugsink_issues.alerts import send_issue_alerts_now
-
-    deliveries = send_issue_alerts_now(issue_id, trigger)
-    return [d.status for d in deliveries]
-
-
-@task()
 def enforce_retention(project_id: int):
     """Evict until a project is within its limits (e.g. after its cap was lowered)."""
     from django.db import transaction
 
+    from bugsink_issues.lifecycle.retention import enforce
     from bugsink_issues.models import ProjectSettings
-    from bugsink_issues.retention import enforce
 
     total = 0
     for _ in range(1000):  # bounded: each round is one short transaction

@@ -4,17 +4,17 @@ summarise, derive tags and compress one spooled event."""
 import logging
 from dataclasses import dataclass
 
-from bugsink_issues import storage
-from bugsink_issues.grouping import GroupingResult, grouping_for
-from bugsink_issues.normalize import (
+from bugsink_issues.digest import storage
+from bugsink_issues.digest.grouping import GroupingResult, grouping_for
+from bugsink_issues.digest.normalize import (
     Normalized,
     clean_text,
     needs_full_walk,
     normalize_event,
     parse_payload,
 )
-from bugsink_issues.summary import culprit_for, title_for, user_label
-from bugsink_issues.tags import derive_tags
+from bugsink_issues.digest.summary import culprit_for, title_for, user_label
+from bugsink_issues.digest.tags import derive_tags
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bugsink_issues import access
-from bugsink_issues.forms import AddMemberForm, InvitationForm, PreferencesForm, TeamForm
 from bugsink_issues.models.access import Invitation, TeamMembership, TeamRole, UserPreferences
-from bugsink_issues.views.common import page
+from bugsink_issues.ui import access
+from bugsink_issues.ui.forms import AddMemberForm, InvitationForm, PreferencesForm, TeamForm
+from bugsink_issues.ui.views.common import page
 
 
 @login_required

@@ -5,10 +5,10 @@ from urllib.parse import urlsplit
 
 from django.db import connection
 
-from bugsink_issues.exceptions import main_exceptions, mechanism
+from bugsink_issues.digest.exceptions import main_exceptions, mechanism
+from bugsink_issues.digest.summary import user_label
 from bugsink_issues.models import IssueTagValue, TagValue
 from bugsink_issues.models.fields import to_microseconds
-from bugsink_issues.summary import user_label
 
 MAX_TAGS_PER_EVENT = 50
 MAX_KEY = 64

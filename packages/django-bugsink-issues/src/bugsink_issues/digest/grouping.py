@@ -12,7 +12,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from bugsink_issues.exceptions import frames_of, is_message_wrapper, is_synthetic, main_exceptions
+from bugsink_issues.digest.exceptions import (
+    frames_of,
+    is_message_wrapper,
+    is_synthetic,
+    main_exceptions,
+)
 
 LATEST_VERSION = 1
 MAX_GROUPING_FRAMES = 50

@@ -13,11 +13,16 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bugsink_issues import lifecycle, retention
-from bugsink_issues.bulk_insert import insert_returning_pks, row_values, value_columns
+from bugsink_issues import lifecycle
 from bugsink_issues.conf import settings
-from bugsink_issues.feedback import feedback_row, link_waiting_feedback, store_feedback
-from bugsink_issues.grouping import VERSIONS, grouping_for
+from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
+from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
+from bugsink_issues.digest.grouping import VERSIONS, grouping_for
+from bugsink_issues.digest.prepare import event_columns, prepare_event
+from bugsink_issues.digest.storage import compress_attachment
+from bugsink_issues.digest.tags import record_issue_tags
+from bugsink_issues.lifecycle import retention
+from bugsink_issues.lifecycle.releases import observe_releases
 from bugsink_issues.models import (
     Event,
     EventAttachment,
@@ -27,11 +32,7 @@ from bugsink_issues.models import (
     ProjectSettings,
 )
 from bugsink_issues.models.issues import HistoryKind
-from bugsink_issues.prepare import event_columns, prepare_event
-from bugsink_issues.releases import observe_releases
 from bugsink_issues.signals import issue_created
-from bugsink_issues.storage import compress_attachment
-from bugsink_issues.tags import record_issue_tags
 
 logger = logging.getLogger(__name__)
 

@@ -57,6 +57,6 @@ def frames_of(value):
 
 
 def frame_signature(value):
-    from bugsink_issues.grouping import grouping_frames  # circular at import time only
+    from bugsink_issues.digest.grouping import grouping_frames  # circular at import time only
 
     return tuple(tuple(part) for part in grouping_frames(frames_of(value)))

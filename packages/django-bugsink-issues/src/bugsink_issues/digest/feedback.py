@@ -1,8 +1,8 @@
 """User feedback: the `feedback` item (event-shaped) and old-style user reports."""
 
-from bugsink_issues import storage
+from bugsink_issues.digest import storage
+from bugsink_issues.digest.normalize import clean_text, normalize_event, parse_payload
 from bugsink_issues.models import Event, UserFeedback
-from bugsink_issues.normalize import clean_text, normalize_event, parse_payload
 
 
 def _text(value, limit):

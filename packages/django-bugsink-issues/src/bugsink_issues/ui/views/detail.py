@@ -5,14 +5,14 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 
-from bugsink_issues import access, export
+from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.models import Event, IssueTagValue
-from bugsink_issues.rendering import event_view
-from bugsink_issues.storage import load_payload
+from bugsink_issues.ui import access, export
+from bugsink_issues.ui.rendering import event_view
+from bugsink_issues.ui.views.common import page
+from bugsink_issues.ui.views.issues import MUTE_PERIODS, text_response
+from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 from bugsink_issues.ui_conf import ui_setting
-from bugsink_issues.views.common import page
-from bugsink_issues.views.issues import MUTE_PERIODS, text_response
-from bugsink_issues.volume import daily_counts, sparkline_svg
 
 TABS = [
     ("stacktrace", "Stack trace"),

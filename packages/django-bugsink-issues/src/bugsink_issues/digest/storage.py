@@ -10,8 +10,8 @@ import threading
 import orjson
 import zstandard
 
-from bugsink_issues import compression_dict
 from bugsink_issues.conf import settings
+from bugsink_issues.digest import compression_dict
 
 CURRENT_DICT_ID = compression_dict.DICT_ID
 

@@ -12,9 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from bugsink_issues import signals
+from bugsink_issues.lifecycle.releases import latest_release, release_orders
 from bugsink_issues.models import Event, Issue, IssueHistory, ProjectSettings
 from bugsink_issues.models.issues import HistoryKind, IssueStatus
-from bugsink_issues.releases import latest_release, release_orders
 
 MAX_MUTE_EVENT_COUNT = 1_000_000
 DELETE_CHUNK = 1000
