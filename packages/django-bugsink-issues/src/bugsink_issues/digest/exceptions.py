@@ -1,4 +1,7 @@
-"""Which exception of a payload names the issue: chains, exception groups and synthetic ones."""
+"""Which exception of a payload names the issue: chains, exception groups and synthetic ones; and
+its crashing frame."""
+
+from bugsink_issues.digest.frames import frames_of, grouping_frames
 
 
 def exception_values(data):
@@ -41,7 +44,7 @@ def main_exceptions(data):
     ]
     roots = [v for v in values if mechanism(v).get("parent_id") is None]
     root = roots[0] if roots else values[-1]
-    distinct = {}
+    distinct: dict[tuple, dict] = {}
     for leaf in leaves:
         distinct.setdefault((leaf.get("type"), frame_signature(leaf)), leaf)
     if len(distinct) == 1:
@@ -49,14 +52,18 @@ def main_exceptions(data):
     return root, sorted({str(leaf.get("type") or "") for leaf in leaves})
 
 
-def frames_of(value):
-    stacktrace = value.get("stacktrace") if isinstance(value, dict) else None
-    if not isinstance(stacktrace, dict):
-        return []
-    return stacktrace.get("frames") or []
-
-
 def frame_signature(value):
-    from bugsink_issues.digest.grouping import grouping_frames  # circular at import time only
-
     return tuple(tuple(part) for part in grouping_frames(frames_of(value)))
+
+
+def mechanism_type(value):
+    mech = value.get("mechanism")
+    return mech.get("type") if isinstance(mech, dict) and mech.get("type") != "generic" else None
+
+
+def top_frame(data):
+    """The crashing frame of the main exception: its last in-app frame, else its last frame."""
+    main, _ = main_exceptions(data)
+    frames = frames_of(main) if main else []
+    in_app = [f for f in frames if f.get("in_app") is True]
+    return (in_app or frames or [None])[-1]

@@ -13,14 +13,15 @@ import re
 from dataclasses import dataclass
 
 from bugsink_issues.digest.exceptions import (
-    frames_of,
     is_message_wrapper,
     is_synthetic,
     main_exceptions,
+    mechanism_type,
+    top_frame,
 )
+from bugsink_issues.digest.frames import frames_of, grouping_frames
 
 LATEST_VERSION = 1
-MAX_GROUPING_FRAMES = 50
 
 _PLACEHOLDERS = [
     (re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s'\"<>]+", re.I), "<url>"),
@@ -47,8 +48,6 @@ _PLACEHOLDERS = [
     (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b", re.I), "<hash>"),
     (re.compile(r"(?<![\w<])-?\d+(\.\d+)?(?![\w>])"), "<int>"),
 ]
-_FILENAME_HASH = re.compile(r"(?<=[.\-_])(?=[0-9a-z]*\d)[0-9a-z]{6,}(?=\.)", re.I)
-_ADDRESS = re.compile(r"0x[0-9a-f]+", re.I)
 _VARIABLE = re.compile(r"^\{\{\s*([\w.\-]+)\s*\}\}$")
 
 
@@ -142,56 +141,9 @@ def _default_v1(data):
     return "fallback", parts, "no exception or message: platform, logger, culprit"
 
 
-def mechanism_type(value):
-    mech = value.get("mechanism")
-    return mech.get("type") if isinstance(mech, dict) and mech.get("type") != "generic" else None
-
-
 def message_template(data):
     logentry = data.get("logentry") or {}
     return logentry.get("message") or logentry.get("formatted") or data.get("message") or ""
-
-
-def grouping_frames(frames):
-    """[location, function] of the in-app frames; of all frames when the in-app ones say nothing."""
-    frames = [f for f in frames if isinstance(f, dict)]
-    in_app = [f for f in frames if f.get("in_app") is True]
-    return (_frame_parts(in_app) if in_app else []) or _frame_parts(frames)
-
-
-def _frame_parts(frames):
-    parts = []
-    for frame in frames[-MAX_GROUPING_FRAMES:]:
-        function = frame.get("function") or ""
-        if function in ("?", "<unknown>"):
-            function = ""
-        location = frame.get("module") or _normalize_filename(
-            frame.get("filename") or frame.get("abs_path") or frame.get("package") or ""
-        )
-        if not function and not location:
-            continue
-        part = [location, _ADDRESS.sub("<addr>", function)]
-        if parts and parts[-1] == part:
-            continue  # recursion: one frame stands for the run
-        parts.append(part)
-    # Frames without a function name (unsymbolicated addresses) say nothing stable.
-    if not any(part[1] for part in parts):
-        return []
-    return parts
-
-
-def _normalize_filename(filename):
-    filename = str(filename).split("?", 1)[0].split("#", 1)[0]
-    if "://" in filename:
-        filename = "/" + filename.split("://", 1)[1].partition("/")[2]
-    return _FILENAME_HASH.sub("<hash>", filename)
-
-
-def top_frame(data):
-    main, _ = main_exceptions(data)
-    frames = frames_of(main) if main else []
-    in_app = [f for f in frames if f.get("in_app") is True]
-    return (in_app or frames or [None])[-1]
 
 
 def _variable(name, data):

@@ -1,7 +1,11 @@
 """Title, culprit and the list columns of an event, as Sentry users know them."""
 
-from bugsink_issues.digest.exceptions import is_message_wrapper, main_exceptions
-from bugsink_issues.digest.grouping import mechanism_type, top_frame
+from bugsink_issues.digest.exceptions import (
+    is_message_wrapper,
+    main_exceptions,
+    mechanism_type,
+    top_frame,
+)
 
 MAX_TITLE = 255
 
