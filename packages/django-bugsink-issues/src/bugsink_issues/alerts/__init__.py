@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from bugsink_issues import signals
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 
 CHANNEL_CACHE_SECONDS = 5
 _has_channels = {}  # project id -> (monotonic time checked, has active channels)
@@ -35,7 +35,7 @@ def send_issue_alerts_now(issue_id, trigger):
     from bugsink_issues.models import AlertChannel, Issue, ProjectSettings
 
     issue = Issue.objects.filter(pk=issue_id).select_related("project").first()
-    if issue is None or not settings.BUGSINK_ISSUES_ALERTS_ENABLED:
+    if issue is None or not app_settings.ALERTS_ENABLED:
         return []
     enabled = (
         ProjectSettings.objects.filter(project_id=issue.project_id)
@@ -52,7 +52,7 @@ def send_issue_alerts_now(issue_id, trigger):
 
 def _enqueue(trigger):
     def handler(sender, issue, **kwargs):
-        if not settings.BUGSINK_ISSUES_ALERTS_ENABLED or issue is None:
+        if not app_settings.ALERTS_ENABLED or issue is None:
             return
         from bugsink_issues.alerts.tasks import send_issue_alerts
         from bugsink_issues.models import AlertChannel

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from bugsink_issues.alerts import messages
 from bugsink_issues.alerts.outbound import DeliveryFailed, RefusedTarget, post
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 from bugsink_issues.models import AlertDelivery, ProjectSettings
 from bugsink_issues.models.alerts import ChannelKind, DeliveryStatus
 
@@ -18,13 +18,13 @@ COUNTED = [DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.REFUSED]
 def _over_rate(channel, now):
     since = now - timedelta(hours=1)
     recent = AlertDelivery.objects.filter(created_at__gte=since, status__in=COUNTED)
-    if recent.count() >= settings.BUGSINK_ISSUES_ALERT_RATE_GLOBAL_PER_HOUR:
+    if recent.count() >= app_settings.ALERT_RATE_GLOBAL_PER_HOUR:
         return "global alert rate cap reached"
     per_project = (
         ProjectSettings.objects.filter(project_id=channel.project_id)
         .values_list("alert_rate_per_hour", flat=True)
         .first()
-    ) or settings.BUGSINK_ISSUES_ALERT_RATE_PER_PROJECT_PER_HOUR
+    ) or app_settings.ALERT_RATE_PER_PROJECT_PER_HOUR
     if recent.filter(channel__project_id=channel.project_id).count() >= per_project:
         return "project alert rate cap reached"
     return None
@@ -82,7 +82,7 @@ def _send_email(channel, ctx):
     message = EmailMultiAlternatives(
         subject=messages.headline(ctx)[:200],
         body=text,
-        from_email=settings.BUGSINK_ISSUES_ALERT_FROM_EMAIL,
+        from_email=app_settings.ALERT_FROM_EMAIL,
         to=recipients,
     )
     message.attach_alternative(html, "text/html")

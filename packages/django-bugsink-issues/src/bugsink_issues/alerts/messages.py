@@ -5,7 +5,7 @@ import hmac
 import json
 import time
 
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 
 TRIGGER_LABELS = {
     "new_issue": "New issue",
@@ -16,7 +16,7 @@ TRIGGER_LABELS = {
 
 
 def issue_url(issue):
-    base = settings.BUGSINK_ISSUES_BASE_URL.rstrip("/")
+    base = app_settings.BASE_URL.rstrip("/")
     if not base or issue is None:
         return ""
     try:

@@ -1,11 +1,6 @@
 """The Django Tasks task of the alerts (any Tasks backend runs it)."""
 
-from importlib.util import find_spec
-
-if find_spec("django.tasks") is not None:  # Django 6.x
-    from django.tasks import task
-else:  # Django 5.2 with the django-tasks backport
-    from django_tasks import task
+from bugsink_issues.compat import task
 
 
 @task()

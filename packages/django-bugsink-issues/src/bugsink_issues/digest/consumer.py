@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bugsink_issues import lifecycle
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
@@ -84,7 +84,7 @@ def _grouping_versions(by_project):
             "project_id", "grouping_version"
         )
     )
-    return {pid: known.get(pid, settings.BUGSINK_ISSUES_GROUPING_VERSION) for pid in by_project}
+    return {pid: known.get(pid, app_settings.GROUPING_VERSION) for pid in by_project}
 
 
 def _locked_settings(project_id):
@@ -94,7 +94,7 @@ def _locked_settings(project_id):
         return None
     row, _ = ProjectSettings.objects.get_or_create(
         project_id=project_id,
-        defaults={"grouping_version": settings.BUGSINK_ISSUES_GROUPING_VERSION},
+        defaults={"grouping_version": app_settings.GROUPING_VERSION},
     )
     # Serialises digests of one project on PostgreSQL; SQLite's write lock already does.
     return ProjectSettings.objects.select_for_update().get(pk=row.pk)

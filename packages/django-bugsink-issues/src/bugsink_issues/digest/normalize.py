@@ -8,10 +8,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 
 LEVEL_NAMES = {
     "debug": "debug",
@@ -29,6 +30,20 @@ MAX_BROKEN_BYTES = 2048
 MAX_SAFE_INT = 2**53
 # Allow a little clock skew before a future timestamp is replaced by the time of receipt.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
+
+
+class Caps(NamedTuple):
+    """The field caps of the capping walk, read from the settings once per event."""
+
+    string_length: int
+    depth: int
+    list_items: int
+
+    @classmethod
+    def from_settings(cls) -> "Caps":
+        return cls(
+            app_settings.MAX_STRING_LENGTH, app_settings.MAX_DEPTH, app_settings.MAX_LIST_ITEMS
+        )
 
 
 @dataclass
@@ -90,7 +105,7 @@ def needs_full_walk(payload: bytes) -> bool:
     string cap no string can be too long, and the size bounds everything else. Escaped NUL and
     surrogates (which databases refuse) always need the walk."""
     return (
-        len(payload) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH
+        len(payload) > app_settings.MAX_STRING_LENGTH
         or b"\\u0000" in payload
         or b"\\ud" in payload
         or b"\\uD" in payload
@@ -104,7 +119,7 @@ def normalize_event(raw, *, event_id: str, received_at: datetime, walk=True) -> 
     if not isinstance(raw, dict):
         result.flag("", "payload is not a JSON object", raw)
         raw = {}
-    data = _cap(raw, "", result, 0) if walk else raw
+    data = _cap(raw, "", result, 0, Caps.from_settings()) if walk else raw
     if not isinstance(data, dict):
         data = {}
     result.data = data
@@ -140,38 +155,38 @@ def _exception_values(data):
     return (data.get("exception") or {}).get("values", [])
 
 
-def _cap(value, path, result, depth):
+def _cap(value, path, result, depth, caps):
     """Copy with caps: long strings cut, long lists cut, deep nesting cut, huge ints to text."""
     if isinstance(value, str):
         cleaned = clean_text(value)
         if cleaned is not value:
             result.flag(path, "NUL or invalid characters replaced")
             value = cleaned
-        if len(value) > settings.BUGSINK_ISSUES_MAX_STRING_LENGTH:
+        if len(value) > caps.string_length:
             result.flag(path, f"string cut from {len(value)} characters")
-            return value[: settings.BUGSINK_ISSUES_MAX_STRING_LENGTH] + "…"
+            return value[: caps.string_length] + "…"
         return value
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
         return value if -MAX_SAFE_INT < value < MAX_SAFE_INT else str(value)
-    if depth >= settings.BUGSINK_ISSUES_MAX_DEPTH:
+    if depth >= caps.depth:
         result.flag(path, "nested too deeply; cut")
         return "<cut: nested too deeply>"
     if isinstance(value, dict):
         return {
             clean_text(str(key)[:256]): _cap(
-                item, f"{path}.{key}" if path else str(key), result, depth + 1
+                item, f"{path}.{key}" if path else str(key), result, depth + 1, caps
             )
             for key, item in value.items()
         }
     if isinstance(value, list):
-        limit = settings.BUGSINK_ISSUES_MAX_LIST_ITEMS
+        limit = caps.list_items
         if len(value) > limit:
             result.flag(path, f"list cut from {len(value)} items")
             # Keep the end: the newest breadcrumbs and the innermost frames matter most.
             value = value[-limit:]
-        return [_cap(item, f"{path}[{i}]", result, depth + 1) for i, item in enumerate(value)]
+        return [_cap(item, f"{path}[{i}]", result, depth + 1, caps) for i, item in enumerate(value)]
     return str(value)
 
 
@@ -249,7 +264,7 @@ def _values_interface(data, name, result):
         elif item is not None:
             result.flag(f"{name}.values[{i}]", "not an object; dropped", item)
     if name == "breadcrumbs":
-        limit = settings.BUGSINK_ISSUES_MAX_BREADCRUMBS
+        limit = app_settings.MAX_BREADCRUMBS
         if len(clean) > limit:
             result.flag(name, f"{len(clean)} breadcrumbs; kept the last {limit}")
             clean = clean[-limit:]
@@ -301,7 +316,7 @@ def _stacktrace(owner, where, result):
         result.flag(
             f"{where}.stacktrace.frames", f"{len(frames) - len(clean)} empty frames dropped"
         )
-    limit = settings.BUGSINK_ISSUES_MAX_FRAMES
+    limit = app_settings.MAX_FRAMES
     if len(clean) > limit:
         # Keep both ends: the entry point and the crash site.
         result.flag(f"{where}.stacktrace.frames", f"{len(clean)} frames; the middle was cut")

@@ -10,7 +10,7 @@ import threading
 import orjson
 import zstandard
 
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 from bugsink_issues.digest import compression_dict
 
 CURRENT_DICT_ID = compression_dict.DICT_ID
@@ -30,7 +30,7 @@ def _dictionary(dict_id):
 
 
 def _compressor():
-    level = settings.BUGSINK_ISSUES_COMPRESSION_LEVEL
+    level = app_settings.COMPRESSION_LEVEL
     compressor = getattr(_local, "compressor", None)
     if compressor is None or _local.level != level:
         compressor = _local.compressor = zstandard.ZstdCompressor(

@@ -12,29 +12,29 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 from bugsink_issues.models import Event, Issue, ProjectSettings
 
 
 def max_events(project_settings):
-    return project_settings.retention_max_events or settings.BUGSINK_ISSUES_RETENTION_MAX_EVENTS
+    return project_settings.retention_max_events or app_settings.RETENTION_MAX_EVENTS
 
 
 def max_age_days(project_settings):
-    return project_settings.retention_max_age_days or settings.BUGSINK_ISSUES_RETENTION_MAX_AGE_DAYS
+    return project_settings.retention_max_age_days or app_settings.RETENTION_MAX_AGE_DAYS
 
 
 def enforce(project_settings, now=None):
     """Evict what is over the cap or too old, at most one bounded batch. Returns events evicted."""
     now = now or timezone.now()
-    budget = settings.BUGSINK_ISSUES_RETENTION_EVICT_BATCH
+    budget = app_settings.RETENTION_EVICT_BATCH
     evicted = 0
     over = project_settings.stored_event_count - max_events(project_settings)
     if over > 0:
         evicted += _evict(project_settings, min(over, budget))
     age = max_age_days(project_settings)
     last_sweep = project_settings.last_age_sweep_at
-    sweep_every = timedelta(seconds=settings.BUGSINK_ISSUES_RETENTION_AGE_SWEEP_SECONDS)
+    sweep_every = timedelta(seconds=app_settings.RETENTION_AGE_SWEEP_SECONDS)
     if age and budget > evicted and (last_sweep is None or now - last_sweep >= sweep_every):
         limit = budget - evicted
         aged = _evict(project_settings, limit, older_than=now - timedelta(days=age))

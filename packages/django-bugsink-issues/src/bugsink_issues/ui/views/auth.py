@@ -1,6 +1,6 @@
 from django.contrib.auth import views as auth_views
 
-from bugsink_issues.ui_conf import ui_setting
+from bugsink_issues.conf import app_settings
 
 
 class LoginView(auth_views.LoginView):
@@ -11,5 +11,5 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "bugsink_outer_template": ui_setting("UI_OUTER_TEMPLATE"),
+            "bugsink_outer_template": app_settings.UI_OUTER_TEMPLATE,
         }

@@ -3,8 +3,8 @@ import zoneinfo
 from django.shortcuts import render
 from django.utils import timezone
 
+from bugsink_issues.conf import app_settings
 from bugsink_issues.models.access import UserPreferences
-from bugsink_issues.ui_conf import ui_setting
 
 
 def preferences_of(user):
@@ -19,7 +19,7 @@ def page(request, template, context=None, *, status=200):
     prefs = preferences_of(request.user)
     context = {
         **(context or {}),
-        "bugsink_outer_template": ui_setting("UI_OUTER_TEMPLATE"),
+        "bugsink_outer_template": app_settings.UI_OUTER_TEMPLATE,
         "bugsink_theme": prefs.theme,
     }
     try:

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 
+from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.models import Event, IssueTagValue
 from bugsink_issues.ui import access, export
@@ -12,7 +13,6 @@ from bugsink_issues.ui.rendering import event_view
 from bugsink_issues.ui.views.common import page
 from bugsink_issues.ui.views.issues import MUTE_PERIODS, text_response
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
-from bugsink_issues.ui_conf import ui_setting
 
 TABS = [
     ("stacktrace", "Stack trace"),
@@ -114,7 +114,7 @@ def issue_detail(request, issue_id, event_pk=None):
         "tabs": TABS,
         "mute_periods": list(MUTE_PERIODS),
         "chart": sparkline_svg(
-            daily_counts("issue_id", [issue.pk], ui_setting("UI_CHART_DAYS"))[issue.pk],
+            daily_counts("issue_id", [issue.pk], app_settings.UI_CHART_DAYS)[issue.pk],
             width=300,
             height=40,
             css_class="chart",

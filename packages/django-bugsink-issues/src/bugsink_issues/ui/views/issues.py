@@ -7,12 +7,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bugsink_issues import lifecycle
+from bugsink_issues.conf import app_settings
 from bugsink_issues.models.issues import HistoryKind
 from bugsink_issues.ui import access
 from bugsink_issues.ui import search as issue_search
 from bugsink_issues.ui.views.common import page
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
-from bugsink_issues.ui_conf import ui_setting
 
 MUTE_PERIODS = {"1h": 3600, "1d": 86400, "1w": 7 * 86400}
 
@@ -27,7 +27,7 @@ def _list(request, qs, project=None):
     query = request.GET.get("q", "")[:500]
     qs = issue_search.filter_issues(qs, status=status, query=query)
     rows, cursor = issue_search.page_of(qs, sort=sort, after=request.GET.get("after", ""))
-    volume = daily_counts("issue_id", [i.pk for i in rows], ui_setting("UI_SPARKLINE_DAYS"))
+    volume = daily_counts("issue_id", [i.pk for i in rows], app_settings.UI_SPARKLINE_DAYS)
     return page(
         request,
         "bugsink_issues/issues/list.html",

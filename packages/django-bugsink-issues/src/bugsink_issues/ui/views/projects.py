@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from bugsink_ingest.dsn import dsn_for_key
 from bugsink_ingest.models import ProjectKey
+from bugsink_issues.conf import app_settings
 from bugsink_issues.models import AlertChannel, ProjectSettings
 from bugsink_issues.models.access import ProjectTeam, TeamRole
 from bugsink_issues.models.issues import IssueStatus
@@ -20,7 +21,6 @@ from bugsink_issues.ui.forms import (
 )
 from bugsink_issues.ui.views.common import page
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
-from bugsink_issues.ui_conf import ui_setting
 
 
 @login_required
@@ -31,7 +31,7 @@ def project_list(request):
         .annotate(open_issues=Count("issues", filter=Q(issues__status=IssueStatus.UNRESOLVED)))
         .order_by("name")
     )
-    volume = daily_counts("project_id", [p.pk for p in projects], ui_setting("UI_SPARKLINE_DAYS"))
+    volume = daily_counts("project_id", [p.pk for p in projects], app_settings.UI_SPARKLINE_DAYS)
     rows = [(p, sparkline_svg(volume[p.pk])) for p in projects]
     return page(
         request,
