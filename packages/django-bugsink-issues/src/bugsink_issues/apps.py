@@ -10,7 +10,8 @@ class BugsinkIssuesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from bugsink_issues import alerts, checks  # noqa: F401  (connect receivers, register checks)
+        from bugsink_issues import checks  # noqa: F401  (registers the checks)
+        from bugsink_issues.alerts import receivers  # noqa: F401  (connects them)
         from bugsink_issues.digest import digest_batch
 
         # The hand-off module may be absent in an ingest version without it; checks.py says so.
