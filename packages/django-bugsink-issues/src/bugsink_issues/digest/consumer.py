@@ -13,7 +13,6 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bugsink_issues import lifecycle
 from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
@@ -22,6 +21,9 @@ from bugsink_issues.digest.prepare import event_columns, prepare_event
 from bugsink_issues.digest.storage import compress_attachment
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
+from bugsink_issues.lifecycle.history import send_on_commit
+from bugsink_issues.lifecycle.mutes import unmute_expired
+from bugsink_issues.lifecycle.regressions import apply_event
 from bugsink_issues.lifecycle.releases import observe_releases
 from bugsink_issues.models import (
     Event,
@@ -74,7 +76,7 @@ def digest_batch(events):
                 _digest_project(project_settings, prepared[project_id])
             if feedback[project_id]:
                 store_feedback(project_id, feedback[project_id])
-            lifecycle.unmute_expired(project_id)
+            unmute_expired(project_id)
             retention.enforce(project_settings)
 
 
@@ -126,10 +128,9 @@ def _digest_project(project_settings, prepared):
         issue = issues[grouping.issue_id]
         timestamp, release = p.normalized.timestamp, p.field("release", 250)
         is_first = issue.event_count == 0
-        state_changed = lifecycle.apply_event(
+        state_changed = apply_event(
             issue,
             release=release,
-            timestamp=timestamp,
             now=now,
             event_id=p.spooled.event_id,
             orders=orders,
@@ -288,7 +289,7 @@ def _find_or_create_issues(project_settings, fresh, now):
                 release=p.field("release", 250),
             )
         )
-        lifecycle.send_on_commit(
+        send_on_commit(
             issue_created, issue, user=None, reason="first event", event_id=p.spooled.event_id
         )
     IssueHistory.objects.bulk_create(history)

@@ -66,13 +66,19 @@ class Issue(models.Model):
     def __str__(self):
         return self.title
 
-    @property
-    def is_resolved(self):
-        return self.status == IssueStatus.RESOLVED
+    def clear_resolution(self):
+        """Forget how the issue was resolved (the caller sets the new status and saves)."""
+        self.resolved_at = None
+        self.resolved_in_release = ""
+        self.resolve_in_next_release = False
 
-    @property
-    def is_muted(self):
-        return self.status == IssueStatus.MUTED
+    def clear_mute(self):
+        """Forget the mute and its condition (the caller sets the new status and saves)."""
+        self.muted_at = None
+        self.muted_until = None
+        self.mute_until_event_count = None
+        self.mute_window_seconds = None
+        self.mute_window_hits = []
 
 
 class Grouping(models.Model):

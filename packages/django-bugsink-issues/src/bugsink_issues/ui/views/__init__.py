@@ -1,1 +1,1 @@
-"""The UI views, one module per area. Views are thin: access.py decides, lifecycle.py acts."""
+"""The UI views, one module per area. Views are thin: ui/access.py decides, lifecycle/ acts."""

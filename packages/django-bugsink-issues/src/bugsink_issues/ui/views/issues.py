@@ -8,7 +8,6 @@ from django.views.decorators.http import require_POST
 
 from bugsink_issues import lifecycle
 from bugsink_issues.conf import app_settings
-from bugsink_issues.models.issues import HistoryKind
 from bugsink_issues.ui import access
 from bugsink_issues.ui import search as issue_search
 from bugsink_issues.ui.views.common import page
@@ -134,7 +133,7 @@ def issue_comment(request, issue_id):
     issue = access.issue_or_404(request.user, issue_id)
     comment = request.POST.get("comment", "").strip()[:10_000]
     if comment:
-        lifecycle.record(issue, HistoryKind.COMMENT, user=request.user, comment=comment)
+        lifecycle.comment(issue, comment, user=request.user)
         messages.success(request, "Comment added.")
     else:
         messages.error(request, "Write a comment first.")
