@@ -13,7 +13,7 @@ from django.test import override_settings
 from bugsink_issues import alerts, lifecycle
 from bugsink_issues.alerts.outbound import RefusedTarget, resolve_target
 from bugsink_issues.models import AlertChannel, AlertDelivery, Issue
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from bugsink_issues.models import (
     Release,
     UserFeedback,
 )
-from tests.issues.conftest import (
+from tests.factories import (
     SpooledAttachment,
     SpooledEvent,
     capture_payload,

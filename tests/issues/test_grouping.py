@@ -8,7 +8,7 @@ import pytest
 from bugsink_issues.digest.grouping import grouping_for, normalize_text
 from bugsink_issues.digest.normalize import normalize_event
 from bugsink_issues.digest.summary import culprit_for, title_for
-from tests.issues.conftest import (
+from tests.factories import (
     capture_payload,
     load_sample,
     python_exception,

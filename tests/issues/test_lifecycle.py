@@ -9,7 +9,7 @@ from django.utils import timezone
 from bugsink_issues import lifecycle, signals
 from bugsink_issues.lifecycle.releases import semver_key
 from bugsink_issues.models import Event, Issue, IssueHistory, ProjectSettings, Release
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 
 pytestmark = pytest.mark.django_db
 

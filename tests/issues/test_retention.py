@@ -8,7 +8,7 @@ from django.test import override_settings
 from bugsink_issues import lifecycle
 from bugsink_issues.lifecycle.tasks import enforce_retention
 from bugsink_issues.models import Event, Issue, ProjectSettings
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 
 pytestmark = pytest.mark.django_db
 

@@ -9,27 +9,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from bugsink_ingest.models import Project, ProjectKey
 from bugsink_issues.models import AlertChannel, Event, Issue, IssueHistory
-from bugsink_issues.models.access import Invitation, ProjectTeam, Team, TeamMembership
-from tests.issues.conftest import python_exception, spooled
+from bugsink_issues.models.access import Invitation, Team, TeamMembership
+from tests.factories import make_project, make_team, make_user, python_exception, spooled
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 
 
 @pytest.fixture
 def world(db, digest):
-    User = get_user_model()
-    alice = User.objects.create_user("alice", password="pw")  # admin of team A
-    carol = User.objects.create_user("carol", password="pw")  # member of team A
-    bob = User.objects.create_user("bob", password="pw")  # admin of team B only
-    root = User.objects.create_superuser("root", password="pw")
-    team_a, team_b = Team.objects.create(name="A"), Team.objects.create(name="B")
-    TeamMembership.objects.create(team=team_a, user=alice, role="admin")
-    TeamMembership.objects.create(team=team_a, user=carol, role="member")
-    TeamMembership.objects.create(team=team_b, user=bob, role="admin")
-    project_a = Project.objects.create(name="Alpha")
-    project_b = Project.objects.create(name="Beta")
-    ProjectTeam.objects.create(project=project_a, team=team_a)
-    ProjectTeam.objects.create(project=project_b, team=team_b)
+    alice = make_user("alice")  # admin of team A
+    carol = make_user("carol")  # member of team A
+    bob = make_user("bob")  # admin of team B only
+    root = make_user("root", superuser=True)
+    team_a = make_team("A", admins=[alice], members=[carol])
+    team_b = make_team("B", admins=[bob])
+    project_a = make_project("Alpha", team=team_a)
+    project_b = make_project("Beta", team=team_b)
     key = ProjectKey.objects.create(project=project_a)
     digest(
         [
@@ -523,7 +518,7 @@ def test_hostile_payload_is_escaped(client, world, digest):
 
 def test_every_sample_renders_on_the_issue_page(client, world, digest):
     """All 161 samples, digested for real, render on every event tab without an error."""
-    from tests.issues.conftest import sample_paths
+    from tests.factories import sample_paths
 
     paths = sample_paths()
     assert len(paths) == 161

@@ -105,6 +105,13 @@ class ProjectSettingsAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["stored_event_count", "last_age_sweep_at"]
 
+    def get_changeform_initial_data(self, request):
+        # A row added here starts like one ProjectSettings.objects.for_project() makes.
+        return {
+            **ProjectSettings.objects.new_row_defaults(),
+            **super().get_changeform_initial_data(request),
+        }
+
 
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):

@@ -13,7 +13,6 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
@@ -49,7 +48,7 @@ def digest_batch(events):
     by_project = defaultdict(list)
     for spooled in events:
         by_project[spooled.project_id].append(spooled)
-    versions = _grouping_versions(by_project)
+    versions = ProjectSettings.objects.grouping_versions(by_project)
     prepared = {
         project_id: [
             prepare_event(s, versions[project_id])
@@ -80,26 +79,12 @@ def digest_batch(events):
             retention.enforce(project_settings)
 
 
-def _grouping_versions(by_project):
-    known = dict(
-        ProjectSettings.objects.filter(project_id__in=list(by_project)).values_list(
-            "project_id", "grouping_version"
-        )
-    )
-    return {pid: known.get(pid, app_settings.GROUPING_VERSION) for pid in by_project}
-
-
 def _locked_settings(project_id):
     from bugsink_ingest.models import Project
 
     if not Project.objects.filter(pk=project_id).exists():
         return None
-    row, _ = ProjectSettings.objects.get_or_create(
-        project_id=project_id,
-        defaults={"grouping_version": app_settings.GROUPING_VERSION},
-    )
-    # Serialises digests of one project on PostgreSQL; SQLite's write lock already does.
-    return ProjectSettings.objects.select_for_update().get(pk=row.pk)
+    return ProjectSettings.objects.for_project(project_id, lock=True)
 
 
 def _digest_project(project_settings, prepared):

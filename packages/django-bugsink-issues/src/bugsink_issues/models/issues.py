@@ -16,6 +16,14 @@ class IssueStatus(models.TextChoices):
     MUTED = "muted"
 
 
+class IssueQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The issues of the projects `user` may see (models.access.visible_projects)."""
+        from bugsink_issues.models.access import visible_projects
+
+        return self.filter(project__in=visible_projects(user).values("pk"))
+
+
 class Issue(models.Model):
     """Events that share a grouping key; what users triage."""
 
@@ -54,6 +62,8 @@ class Issue(models.Model):
     mute_window_hits = models.JSONField(default=list, blank=True)
     regression_count = models.PositiveIntegerField(default=0)
     last_regressed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssueQuerySet.as_manager()
 
     class Meta:
         indexes = [

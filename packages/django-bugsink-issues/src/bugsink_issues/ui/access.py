@@ -1,6 +1,8 @@
-"""The access policy: the one place that decides who may see or act on what.
+"""The access policy on the HTTP side: who may act on what, and 404s for what a user may not see.
 
-Every view, action and export goes through these functions. An object the user may not see is a 404
+Which rows a user may see is decided by the model layer (`Issue.objects.visible_to(user)`,
+`Team.objects.visible_to(user)`, `models.access.visible_projects(user)`); every view, action and
+export goes through these functions, which build on it. An object the user may not see is a 404
 (never a 403), so ids of other teams' projects, issues and events cannot be probed. A 403 is only
 returned where the user can already see the object but may not change it (a team member, not an
 admin, opening a team's or project's settings).
@@ -9,45 +11,39 @@ admin, opening a team's or project's settings).
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from bugsink_ingest.models import Project
-from bugsink_issues.models import Event, Issue
-from bugsink_issues.models.access import Team, TeamMembership, TeamRole
+from bugsink_issues.models import Issue, Team
+from bugsink_issues.models.access import visible_projects
 
-
-def visible_projects(user):
-    """The projects `user` may see: those of their teams; every project for a superuser."""
-    if not user.is_authenticated:
-        return Project.objects.none()
-    if user.is_superuser:
-        return Project.objects.all()
-    return Project.objects.filter(team_link__team__memberships__user=user)
-
-
-def visible_teams(user):
-    if user.is_superuser:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=user)
+__all__ = [
+    "can_create_project",
+    "can_create_team",
+    "can_manage_project",
+    "event_or_404",
+    "is_team_admin",
+    "issue_or_404",
+    "project_or_404",
+    "team_or_404",
+]
 
 
 def is_team_admin(user, team):
-    if user.is_superuser:
-        return True
-    return TeamMembership.objects.filter(team=team, user=user, role=TeamRole.ADMIN).exists()
+    return Team.objects.administered_by(user).filter(pk=team.pk).exists()
 
 
 def can_manage_project(user, project):
     """Settings, keys, alert channels, deletion of a project: superusers and admins of its team."""
     if user.is_superuser:
-        return True
-    return TeamMembership.objects.filter(
-        team__project_links__project=project, user=user, role=TeamRole.ADMIN
-    ).exists()
+        return True  # a project without a team too
+    return Team.objects.administered_by(user).filter(project_links__project=project).exists()
 
 
 def can_create_project(user):
-    return (
-        user.is_superuser or TeamMembership.objects.filter(user=user, role=TeamRole.ADMIN).exists()
-    )
+    return user.is_superuser or Team.objects.administered_by(user).exists()
+
+
+def can_create_team(user):
+    """Creating teams is an installation-level decision: superusers only."""
+    return user.is_superuser
 
 
 def project_or_404(user, project_id, *, manage=False):
@@ -60,7 +56,7 @@ def project_or_404(user, project_id, *, manage=False):
 
 
 def team_or_404(user, team_id, *, manage=False):
-    team = visible_teams(user).filter(pk=team_id).first()
+    team = Team.objects.visible_to(user).filter(pk=team_id).first()
     if team is None:
         raise Http404("No such team.")
     if manage and not is_team_admin(user, team):
@@ -68,20 +64,16 @@ def team_or_404(user, team_id, *, manage=False):
     return team
 
 
-def visible_issues(user):
-    return Issue.objects.filter(project__in=visible_projects(user).values("pk"))
-
-
 def issue_or_404(user, issue_id):
-    issue = visible_issues(user).filter(pk=issue_id).select_related("project").first()
+    issue = Issue.objects.visible_to(user).filter(pk=issue_id).select_related("project").first()
     if issue is None:
         raise Http404("No such issue.")
     return issue
 
 
-def event_or_404(user, issue, event_pk):
+def event_or_404(issue, event_pk):
     """An event of an issue the caller already got through issue_or_404."""
-    event = Event.objects.filter(issue=issue, pk=event_pk).first()
+    event = issue.events.filter(pk=event_pk).first()
     if event is None:
         raise Http404("No such event.")
     return event

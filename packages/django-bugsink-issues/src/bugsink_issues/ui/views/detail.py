@@ -1,13 +1,12 @@
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 
 from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.storage import load_payload
-from bugsink_issues.models import Event, IssueTagValue
+from bugsink_issues.models import IssueTagValue
 from bugsink_issues.ui import access, export
 from bugsink_issues.ui.rendering import event_view
 from bugsink_issues.ui.views.common import page
@@ -41,18 +40,13 @@ LIST_COLUMNS = (
 )
 
 
-def _latest(issue):
-    return issue.events.order_by("-issue_sequence").first()
-
-
 def _navigation(issue, event):
-    seq = event.issue_sequence
     events = issue.events.only("id", "issue_id", "issue_sequence")
     return {
-        "first": events.order_by("issue_sequence").first(),
-        "prev": events.filter(issue_sequence__lt=seq).order_by("-issue_sequence").first(),
-        "next": events.filter(issue_sequence__gt=seq).order_by("issue_sequence").first(),
-        "last": events.order_by("-issue_sequence").first(),
+        "first": events.first_event(),
+        "prev": events.previous_event(event),
+        "next": events.next_event(event),
+        "last": events.last_event(),
     }
 
 
@@ -83,13 +77,7 @@ def _event_list(request, issue):
     q = request.GET.get("eq", "").strip()[:200]
     events = issue.events.only(*LIST_COLUMNS).order_by("-issue_sequence")
     if q:
-        events = events.filter(
-            Q(event_id__startswith=q.lower().replace("-", ""))
-            | Q(release=q)
-            | Q(environment=q)
-            | Q(user_label__icontains=q)
-            | Q(title__icontains=q)
-        )
+        events = events.matching(q)
     before = request.GET.get("before", "")
     if before.isdigit():
         events = events.filter(issue_sequence__lt=int(before))
@@ -102,7 +90,7 @@ def _event_list(request, issue):
 @login_required
 def issue_detail(request, issue_id, event_pk=None):
     issue = access.issue_or_404(request.user, issue_id)
-    event = access.event_or_404(request.user, issue, event_pk) if event_pk else _latest(issue)
+    event = access.event_or_404(issue, event_pk) if event_pk else issue.events.last_event()
     tab = request.GET.get("tab", "stacktrace")
     if tab not in dict(TABS):
         tab = "stacktrace"
@@ -147,7 +135,7 @@ def issue_detail(request, issue_id, event_pk=None):
 EXPORT_FORMATS = ("json", "md")
 
 
-def _export_event(request, issue, event, fmt):
+def _export_event(request, event, fmt):
     download = request.GET.get("download") == "1"
     if fmt == "json":
         return text_response(
@@ -161,10 +149,10 @@ def _export_event(request, issue, event, fmt):
 @login_required
 def event_export(request, issue_id, event_pk, fmt):
     issue = access.issue_or_404(request.user, issue_id)
-    event = access.event_or_404(request.user, issue, event_pk)
+    event = access.event_or_404(issue, event_pk)
     if fmt not in EXPORT_FORMATS:
         raise Http404("Exports are .json or .md.")
-    return _export_event(request, issue, event, fmt)
+    return _export_event(request, event, fmt)
 
 
 @login_required
@@ -172,7 +160,7 @@ def issue_export(request, issue_id, fmt):
     issue = access.issue_or_404(request.user, issue_id)
     if fmt not in EXPORT_FORMATS:
         raise Http404("Exports are .json or .md.")
-    latest = _latest(issue)
+    latest = issue.events.last_event()
     download = request.GET.get("download") == "1"
     if fmt == "json":
         return text_response(
@@ -187,7 +175,7 @@ def issue_export(request, issue_id, fmt):
 def event_by_id(request, issue_id, event_id):
     """Permalink by the SDK's event id (what users paste from logs)."""
     issue = access.issue_or_404(request.user, issue_id)
-    event = Event.objects.filter(issue=issue, event_id=event_id.replace("-", "").lower()).first()
+    event = issue.events.with_event_id(event_id)
     if event is None:
         raise Http404("No such event.")
     return redirect("bugsink_issues:event", issue_id=issue.pk, event_pk=event.pk)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from bugsink_issues import lifecycle
 from bugsink_issues.conf import app_settings
+from bugsink_issues.models import Issue
 from bugsink_issues.ui import access
 from bugsink_issues.ui import search as issue_search
 from bugsink_issues.ui.views.common import page
@@ -54,7 +55,7 @@ def project_issues(request, project_id):
 
 @login_required
 def all_issues(request):
-    return _list(request, access.visible_issues(request.user).select_related("project"))
+    return _list(request, Issue.objects.visible_to(request.user).select_related("project"))
 
 
 def _back(request, fallback):
@@ -111,7 +112,7 @@ def issue_action(request, issue_id):
 @require_POST
 def bulk_action(request):
     ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()][:500]
-    issues = list(access.visible_issues(request.user).filter(pk__in=ids))
+    issues = list(Issue.objects.visible_to(request.user).filter(pk__in=ids))
     action = request.POST.get("action", "")
     done = 0
     try:

@@ -10,7 +10,7 @@ from bugsink_ingest.dsn import dsn_for_key
 from bugsink_ingest.models import ProjectKey
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models import AlertChannel, ProjectSettings
-from bugsink_issues.models.access import ProjectTeam, TeamRole
+from bugsink_issues.models.access import ProjectTeam, Team, visible_projects
 from bugsink_issues.models.issues import IssueStatus
 from bugsink_issues.ui import access
 from bugsink_issues.ui.forms import (
@@ -26,7 +26,7 @@ from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 @login_required
 def project_list(request):
     projects = list(
-        access.visible_projects(request.user)
+        visible_projects(request.user)
         .select_related("team_link__team")
         .annotate(open_issues=Count("issues", filter=Q(issues__status=IssueStatus.UNRESOLVED)))
         .order_by("name")
@@ -40,18 +40,11 @@ def project_list(request):
     )
 
 
-def _admin_teams(user):
-    teams = access.visible_teams(user)
-    if user.is_superuser:
-        return teams
-    return teams.filter(memberships__user=user, memberships__role=TeamRole.ADMIN)
-
-
 @login_required
 def project_create(request):
     if not access.can_create_project(request.user):
         raise PermissionDenied("Only team admins create projects.")
-    form = ProjectCreateForm(request.POST or None, teams=_admin_teams(request.user))
+    form = ProjectCreateForm(request.POST or None, teams=Team.objects.administered_by(request.user))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             project = form.save()
@@ -101,7 +94,7 @@ def project_key_deactivate(request, project_id, key_id):
 @login_required
 def project_settings(request, project_id):
     project = access.project_or_404(request.user, project_id, manage=True)
-    issue_settings, _ = ProjectSettings.objects.get_or_create(project=project)
+    issue_settings = ProjectSettings.objects.for_project(project.pk)
     data = request.POST if request.method == "POST" else None
     form = ProjectForm(data, instance=project, prefix="project")
     settings_form = ProjectSettingsForm(data, instance=issue_settings, prefix="settings")

@@ -8,7 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bugsink_issues.models.access import Invitation, TeamMembership, TeamRole, UserPreferences
+from bugsink_issues.models.access import (
+    Invitation,
+    Team,
+    TeamMembership,
+    TeamRole,
+    UserPreferences,
+)
 from bugsink_issues.ui import access
 from bugsink_issues.ui.forms import AddMemberForm, InvitationForm, PreferencesForm, TeamForm
 from bugsink_issues.ui.views.common import page
@@ -19,7 +25,7 @@ def team_list(request):
     form = TeamForm(request.POST or None)
     if request.method == "POST":
         # Creating teams is an installation-level decision: superusers only.
-        if not request.user.is_superuser:
+        if not access.can_create_team(request.user):
             raise PermissionDenied("Only superusers create teams.")
         if form.is_valid():
             with transaction.atomic():
@@ -27,8 +33,12 @@ def team_list(request):
                 TeamMembership.objects.create(team=team, user=request.user, role=TeamRole.ADMIN)
             messages.success(request, "Team created.")
             return redirect("bugsink_issues:team", team_id=team.pk)
-    teams = access.visible_teams(request.user).prefetch_related("project_links__project")
-    return page(request, "bugsink_issues/teams/list.html", {"teams": teams, "form": form})
+    teams = Team.objects.visible_to(request.user).prefetch_related("project_links__project")
+    return page(
+        request,
+        "bugsink_issues/teams/list.html",
+        {"teams": teams, "form": form, "can_create_team": access.can_create_team(request.user)},
+    )
 
 
 @login_required
