@@ -197,6 +197,22 @@ def test_unmute_and_bulk_actions(project, digest, user):
     assert IssueHistory.objects.filter(kind="unmuted", user=user, comment="back").count() == 3
 
 
+def test_a_bulk_action_failing_half_way_changes_nothing(
+    project, digest, user, received, django_capture_on_commit_callbacks
+):
+    digest([spooled(project, python_exception(f"E{i}")) for i in range(3)])
+    first, gone, last = Issue.objects.order_by("pk")
+    Issue.objects.filter(pk=gone.pk).delete()  # deleted by someone else since the page loaded
+    history = IssueHistory.objects.count()
+    received.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Issue.DoesNotExist):
+        lifecycle.bulk_resolve([first, gone, last], user=user)
+    # The first issue was resolved before the second failed; the transaction undid it.
+    assert set(Issue.objects.values_list("status", flat=True)) == {"unresolved"}
+    assert IssueHistory.objects.count() == history
+    assert received == []  # no signal for a change that did not happen
+
+
 def test_delete_keeps_stored_count_exact(
     project, digest, received, monkeypatch, django_capture_on_commit_callbacks
 ):

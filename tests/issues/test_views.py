@@ -210,6 +210,49 @@ def test_bulk_actions_only_touch_visible_issues(client, world, digest):
     assert Issue.objects.filter(pk=other.pk).exists()
 
 
+def test_bulk_action_is_all_or_nothing(client, world, digest, django_capture_on_commit_callbacks):
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the failure is injected with an SQLite trigger")
+    digest([spooled(world["project"], python_exception(f"Extra{i}")) for i in range(2)])
+    issues = list(Issue.objects.filter(project=world["project"]).order_by("pk"))
+    assert len(issues) == 4
+    # A real database failure on the last issue the action reaches (the view goes in pk order).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TRIGGER refuse_last BEFORE UPDATE ON {Issue._meta.db_table} "
+            f"WHEN NEW.id = {issues[-1].pk} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+    login(client, world["carol"])
+    history = IssueHistory.objects.count()
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            with pytest.raises(DatabaseError, match="refused by the test"):
+                client.post(
+                    reverse("bugsink_issues:bulk_action"),
+                    {"issue": [str(i.pk) for i in issues], "action": "resolve"},
+                )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_last")
+    # Three issues were resolved before the fourth failed: all four are as they were.
+    assert set(Issue.objects.filter(project=world["project"]).values_list("status", flat=True)) == {
+        "unresolved"
+    }
+    assert IssueHistory.objects.count() == history
+    assert callbacks == []  # no signal (and so no alert) for what was undone
+    response = client.post(
+        reverse("bugsink_issues:bulk_action"),
+        {"issue": [str(i.pk) for i in issues], "action": "resolve"},
+        follow=True,
+    )
+    assert "Resolve: 4 issue(s)." in response.content.decode()
+    assert set(Issue.objects.filter(project=world["project"]).values_list("status", flat=True)) == {
+        "resolved"
+    }
+
+
 def test_comment(client, world):
     login(client, world["carol"])
     url = reverse("bugsink_issues:issue_comment", args=[world["issue"].pk])

@@ -72,13 +72,13 @@ def _evict(project_settings, limit, older_than=None):
     return len(victims)
 
 
-def enforce_until_done(project_settings, max_batches=1000):
-    """Run eviction batches until nothing is over the limits (e.g. after lowering the cap)."""
-    total = 0
-    for _ in range(max_batches):
-        project_settings.last_age_sweep_at = None
-        evicted = enforce(project_settings)
-        total += evicted
-        if not evicted:
-            break
-    return total
+def limits_of(project_settings):
+    """(max stored events, max age in days or None) in force for a project."""
+    return max_events(project_settings), max_age_days(project_settings)
+
+
+def tightened(before, after):
+    """Do the limits `after` keep less than the limits `before` (a lower cap, a shorter age)?"""
+    (events_before, age_before), (events_after, age_after) = before, after
+    shorter = age_after is not None and (age_before is None or age_after < age_before)
+    return events_after < events_before or shorter

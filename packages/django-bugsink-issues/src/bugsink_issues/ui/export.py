@@ -44,8 +44,8 @@ def _code(text, lang=""):
     return f"{fence}{lang}\n{text}\n{fence}"
 
 
-def event_markdown(event, data=None):
-    data = data if data is not None else load_payload(event)
+def event_markdown(event):
+    data = load_payload(event)
     view = event_view(data)
     out = [f"### Event {event.event_id}", ""]
     out.append(f"- Time: {event.timestamp.isoformat()}")
@@ -67,7 +67,7 @@ def event_markdown(event, data=None):
             lines.append(where + ("" if frame["in_app"] else "  [library]"))
             current = [s for s in frame["source"] if s["current"]]
             if current and frame["in_app"]:
-                lines.append("    " + _plain_line(frame, current[0]))
+                lines.append("    " + current[0]["text"].strip())
         header = f"{exc['type']}: {exc['value']}\n(most recent call first)"
         out += [
             "",
@@ -82,16 +82,8 @@ def event_markdown(event, data=None):
         out += ["", "Breadcrumbs (latest last):", _code("\n".join(crumbs))]
     tags = data.get("tags")
     if tags:
-        out += ["", "Tags: " + ", ".join(f"{k}={v}" for k, v in _tag_pairs(tags))]
+        out += ["", "Tags: " + ", ".join(f"{k}={v}" for k, v in pairs(tags))]
     return "\n".join(out) + "\n"
-
-
-def _plain_line(frame, source_line):
-    return source_line["text"].strip()
-
-
-def _tag_pairs(tags):
-    return pairs(tags)
 
 
 def issue_markdown(issue, latest_event=None):

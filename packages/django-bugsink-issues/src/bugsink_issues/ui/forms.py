@@ -37,6 +37,14 @@ class ProjectSettingsForm(forms.ModelForm):
             "alert_rate_per_hour",
         ]
 
+    def save(self, commit=True):
+        # Only the form's columns: the digest keeps stored_event_count and last_age_sweep_at up
+        # to date meanwhile, and a full save would write back the values read with the page.
+        row = super().save(commit=False)
+        if commit:
+            row.save(update_fields=self._meta.fields)
+        return row
+
     def clean_grouping_version(self):
         from bugsink_issues.digest.grouping import VERSIONS
 
@@ -88,7 +96,3 @@ class PreferencesForm(forms.ModelForm):
         if name not in zoneinfo.available_timezones() and name != "UTC":
             raise forms.ValidationError("Unknown time zone (use a name like Europe/Amsterdam).")
         return name
-
-
-class CommentForm(forms.Form):
-    comment = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -65,30 +65,33 @@ def _back(request, fallback):
     return redirect(fallback)
 
 
-def _apply(action, issue, user, post):
-    """Run one lifecycle action; returns a message for the user or raises ValueError."""
-    comment = post.get("comment", "")[:10_000]
+# The lifecycle function of each action, and its bulk variant (one transaction for all issues).
+BULK = {
+    lifecycle.resolve: lifecycle.bulk_resolve,
+    lifecycle.reopen: lifecycle.bulk_reopen,
+    lifecycle.mute: lifecycle.bulk_mute,
+    lifecycle.unmute: lifecycle.bulk_unmute,
+    lifecycle.delete: lifecycle.bulk_delete,
+}
+
+
+def _parse_action(action, post):
+    """(lifecycle function, its keyword arguments) for a posted action; ValueError if invalid."""
+    kwargs = {"comment": post.get("comment", "")[:10_000]}
     if action == "resolve":
-        lifecycle.resolve(issue, user=user, comment=comment)
-    elif action == "resolve_next":
-        lifecycle.resolve(issue, user=user, comment=comment, in_next_release=True)
-    elif action == "resolve_in":
+        return lifecycle.resolve, kwargs
+    if action == "resolve_next":
+        return lifecycle.resolve, {**kwargs, "in_next_release": True}
+    if action == "resolve_in":
         release = post.get("release", "").strip()[:250]
         if not release:
             raise ValueError("Name the release.")
-        lifecycle.resolve(issue, user=user, comment=comment, in_release=release)
-    elif action == "reopen":
-        lifecycle.reopen(issue, user=user, comment=comment)
-    elif action == "mute":
-        lifecycle.mute(
-            issue, user=user, comment=comment, for_seconds=MUTE_PERIODS.get(post.get("period", ""))
-        )
-    elif action == "unmute":
-        lifecycle.unmute(issue, user=user, comment=comment)
-    elif action == "delete":
-        lifecycle.delete(issue, user=user, comment=comment)
-    else:
-        raise ValueError("Unknown action.")
+        return lifecycle.resolve, {**kwargs, "in_release": release}
+    if action == "mute":
+        return lifecycle.mute, {**kwargs, "for_seconds": MUTE_PERIODS.get(post.get("period", ""))}
+    if action in ("reopen", "unmute", "delete"):
+        return getattr(lifecycle, action), kwargs
+    raise ValueError("Unknown action.")
 
 
 @login_required
@@ -97,7 +100,8 @@ def issue_action(request, issue_id):
     issue = access.issue_or_404(request.user, issue_id)
     action = request.POST.get("action", "")
     try:
-        _apply(action, issue, request.user, request.POST)
+        function, kwargs = _parse_action(action, request.POST)
+        function(issue, user=request.user, **kwargs)
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("bugsink_issues:issue", issue_id=issue.pk)
@@ -112,19 +116,20 @@ def issue_action(request, issue_id):
 @require_POST
 def bulk_action(request):
     ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()][:500]
-    issues = list(Issue.objects.visible_to(request.user).filter(pk__in=ids))
+    issues = list(Issue.objects.visible_to(request.user).filter(pk__in=ids).order_by("pk"))
     action = request.POST.get("action", "")
-    done = 0
+    if not issues:
+        messages.error(request, "No issues selected.")
+        return _back(request, reverse("bugsink_issues:all_issues"))
     try:
-        for issue in issues:
-            _apply(action, issue, request.user, request.POST)
-            done += 1
+        function, kwargs = _parse_action(action, request.POST)
     except ValueError as exc:
         messages.error(request, str(exc))
-    if done:
-        messages.success(request, f"{action.replace('_', ' ').capitalize()}: {done} issue(s).")
-    elif not issues:
-        messages.error(request, "No issues selected.")
+        return _back(request, reverse("bugsink_issues:all_issues"))
+    # All or nothing: a failure on any issue leaves every selected issue as it was.
+    BULK[function](issues, user=request.user, **kwargs)
+    label = action.replace("_", " ").capitalize()
+    messages.success(request, f"{label}: {len(issues)} issue(s).")
     return _back(request, reverse("bugsink_issues:all_issues"))
 
 

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_POST
 from bugsink_ingest.dsn import dsn_for_key
 from bugsink_ingest.models import ProjectKey
 from bugsink_issues.conf import app_settings
+from bugsink_issues.lifecycle import retention
+from bugsink_issues.lifecycle.tasks import enforce_retention_after_change
 from bugsink_issues.models import AlertChannel, ProjectSettings
 from bugsink_issues.models.access import ProjectTeam, Team, visible_projects
 from bugsink_issues.models.issues import IssueStatus
@@ -95,6 +97,7 @@ def project_key_deactivate(request, project_id, key_id):
 def project_settings(request, project_id):
     project = access.project_or_404(request.user, project_id, manage=True)
     issue_settings = ProjectSettings.objects.for_project(project.pk)
+    limits_before = retention.limits_of(issue_settings)  # the forms change the instance
     data = request.POST if request.method == "POST" else None
     form = ProjectForm(data, instance=project, prefix="project")
     settings_form = ProjectSettingsForm(data, instance=issue_settings, prefix="settings")
@@ -102,6 +105,7 @@ def project_settings(request, project_id):
         with transaction.atomic():
             form.save()
             settings_form.save()
+            enforce_retention_after_change(issue_settings, limits_before)
         messages.success(request, "Settings saved.")
         return redirect("bugsink_issues:project_settings", project_id=project.pk)
     return page(
