@@ -8,6 +8,9 @@ class BugsinkIssuesConfig(AppConfig):
     label = "bugsink_issues"
     verbose_name = "Bugsink issues"
     default_auto_field = "django.db.models.BigAutoField"
+    # Read by bugsink_ingest's readiness registry: name -> dotted path of a check returning
+    # {"ok": bool, ...} (see health.py).
+    readiness_checks = {"database": "bugsink_issues.health.database_readiness"}
 
     def ready(self):
         from bugsink_issues import checks  # noqa: F401  (registers the checks)
