@@ -18,16 +18,22 @@ from bugsink_issues.models import (
 class GroupingInline(admin.TabularInline):
     model = Grouping
     extra = 0
-    fields = ["key", "version", "parts", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("key", "version", "parts", "created_at")
     can_delete = False
 
 
 class HistoryInline(admin.TabularInline):
     model = IssueHistory
     extra = 0
-    fields = ["created_at", "kind", "user", "reason", "comment", "release", "event_id"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "user",
+        "reason",
+        "comment",
+        "release",
+        "event_id",
+    )
     can_delete = False
 
 
@@ -123,8 +129,14 @@ class ReleaseAdmin(admin.ModelAdmin):
 class DeliveryInline(admin.TabularInline):
     model = AlertDelivery
     extra = 0
-    fields = ["created_at", "trigger", "status", "response_code", "error", "issue"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "trigger",
+        "status",
+        "response_code",
+        "error",
+        "issue",
+    )
     can_delete = False
     max_num = 0
 

@@ -11,7 +11,7 @@ from bugsink_issues.conf import app_settings
 def check_settings(app_configs=None, **kwargs):
     from bugsink_issues.digest.grouping import VERSIONS
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in (
         "RETENTION_MAX_EVENTS",
         "RETENTION_EVICT_BATCH",

@@ -9,14 +9,17 @@ commit.
 
 import logging
 from collections import defaultdict
+from datetime import datetime
+from typing import cast
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
-from bugsink_issues.digest.prepare import event_columns, prepare_event
+from bugsink_issues.digest.prepare import PreparedEvent, event_columns, prepare_event
 from bugsink_issues.digest.storage import compress_attachment
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
@@ -96,7 +99,7 @@ def _digest_project(project_settings, prepared):
     groupings = _find_or_create_issues(project_settings, fresh, now)
     issues = Issue.objects.select_for_update().in_bulk({g.issue_id for g in groupings.values()})
 
-    seen_releases = {}
+    seen_releases: dict[str, tuple[datetime, datetime]] = {}
     for p in fresh:
         release = p.field("release", 250)
         if release:
@@ -107,7 +110,11 @@ def _digest_project(project_settings, prepared):
             )
     orders = observe_releases(project_id, seen_releases)
 
-    rows, tag_counts, changed, state_changed_issues = [], {}, set(), set()
+    rows: list[Event] = []
+    # (issue id, key, value) -> [count, first seen, last seen]
+    tag_counts: dict[tuple[int, str, str], list] = {}
+    changed: set[int] = set()
+    state_changed_issues: set[int] = set()
     for p in fresh:
         grouping = groupings[p.grouping.key]
         issue = issues[grouping.issue_id]
@@ -194,9 +201,9 @@ def _save_issues(issues, state_changed):
     ):
         if not group:
             continue
-        fields = [Issue._meta.get_field(name) for name in names]
+        fields = [cast(Field, Issue._meta.get_field(name)) for name in names]
         quote = connection.ops.quote_name
-        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
         sql = f"UPDATE {quote(Issue._meta.db_table)} SET {assignments} WHERE id = %s"
         columns = value_columns(fields)
         rows = [row_values(issue, columns, connection) + [issue.pk] for issue in group]
@@ -231,7 +238,7 @@ def _find_or_create_issues(project_settings, fresh, now):
     if missing and older:
         _adopt_older_keys(project_id, missing, older, found)
         missing = [p for p in missing if p.grouping.key not in found]
-    first_by_key = {}
+    first_by_key: dict[str, PreparedEvent] = {}
     for p in missing:
         first_by_key.setdefault(p.grouping.key, p)
     if not first_by_key:

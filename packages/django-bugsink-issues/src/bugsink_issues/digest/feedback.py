@@ -31,8 +31,8 @@ def feedback_row(spooled):
         )
         problems += normalized.problems
         stored = normalized.data
-        contexts = stored.get("contexts") if isinstance(stored.get("contexts"), dict) else {}
-        context = contexts.get("feedback") if isinstance(contexts.get("feedback"), dict) else {}
+        contexts = stored["contexts"] if isinstance(stored.get("contexts"), dict) else {}
+        context = contexts["feedback"] if isinstance(contexts.get("feedback"), dict) else {}
         fields = {
             "associated_event_id": _text(context.get("associated_event_id"), 64)
             .replace("-", "")

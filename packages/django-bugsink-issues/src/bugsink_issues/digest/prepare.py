@@ -3,6 +3,7 @@ summarise, derive tags and compress one spooled event."""
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bugsink_issues.digest import storage
 from bugsink_issues.digest.grouping import GroupingResult, grouping_for
@@ -16,12 +17,15 @@ from bugsink_issues.digest.normalize import (
 from bugsink_issues.digest.summary import culprit_for, title_for, user_label
 from bugsink_issues.digest.tags import derive_tags
 
+if TYPE_CHECKING:
+    from bugsink_ingest.spool import SpooledEvent
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class PreparedEvent:
-    spooled: object
+    spooled: "SpooledEvent"
     normalized: Normalized
     grouping: GroupingResult
     title: str

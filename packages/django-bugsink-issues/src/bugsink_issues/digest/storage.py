@@ -16,7 +16,7 @@ from bugsink_issues.digest import compression_dict
 CURRENT_DICT_ID = compression_dict.DICT_ID
 
 _local = threading.local()  # zstd (de)compressor objects are not thread-safe
-_DICTIONARIES = {}
+_DICTIONARIES: dict[int, zstandard.ZstdCompressionDict] = {}
 
 
 def _dictionary(dict_id):

@@ -17,7 +17,9 @@ class ProjectCreateForm(forms.ModelForm):
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
+        team_field = self.fields["team"]
+        assert isinstance(team_field, forms.ModelChoiceField)
+        team_field.queryset = teams
 
 
 class ProjectForm(forms.ModelForm):

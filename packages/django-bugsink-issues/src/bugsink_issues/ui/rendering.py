@@ -101,7 +101,7 @@ def exceptions_view(data, all_frames=True):
     for exc in reversed(_list(data.get("exception"))):
         if not isinstance(exc, dict):
             continue
-        mech = exc.get("mechanism") if isinstance(exc.get("mechanism"), dict) else {}
+        mech = exc["mechanism"] if isinstance(exc.get("mechanism"), dict) else {}
         out.append(
             {
                 "type": as_text(exc.get("type") or "Error", 300),

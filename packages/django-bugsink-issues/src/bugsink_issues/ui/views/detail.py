@@ -57,8 +57,8 @@ def _tag_distribution(issue):
         .order_by("key", "-count")
     )
     out = []
-    for key, values in groupby(rows, key=lambda r: r.key):
-        values = list(values)
+    for key, group in groupby(rows, key=lambda r: r.key):
+        values = list(group)
         shown = values[:TAG_VALUES_SHOWN]
         out.append(
             {

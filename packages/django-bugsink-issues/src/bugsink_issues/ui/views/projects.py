@@ -132,7 +132,7 @@ def channel_create(request, project_id):
         channel.save()
         messages.success(request, "Alert channel added.")
     else:
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         messages.error(request, f"Alert channel not added: {errors}")
     return redirect("bugsink_issues:project_settings", project_id=project.pk)
 

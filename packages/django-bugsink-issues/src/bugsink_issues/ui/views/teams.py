@@ -73,7 +73,7 @@ def member_add(request, team_id):
         )
         messages.success(request, "Member added.")
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("bugsink_issues:team", team_id=team.pk)
 
 
@@ -116,7 +116,7 @@ def invitation_create(request, team_id):
         )
         messages.success(request, f"Invitation created. Send this link: {link}")
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("bugsink_issues:team", team_id=team.pk)
 
 
