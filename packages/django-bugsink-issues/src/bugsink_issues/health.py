@@ -20,3 +20,6 @@ def database_readiness() -> dict:
     except Exception as exc:  # any failure to answer means "not ready", with the reason
         return {"ok": False, "error": f"{alias}: {exc}"}
     return {"ok": True}
+
+
+__all__ = ["database_readiness"]
