@@ -71,9 +71,9 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
     from django.utils import timezone
 
     from bugsink_ingest.models import Project, ProjectKey
+    from bugsink_issues.digest.storage import compress, dump_json
     from bugsink_issues.models import Event, Grouping, Issue, IssueTagValue, TagValue
     from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
-    from bugsink_issues.storage import compress, dump_json
 
     rng = random.Random(seed)
     now = timezone.now()

@@ -23,16 +23,9 @@ INGEST_CHAIN = (
     "bugsink_ingest",
     *(
         f"bugsink_issues.{module}"
-        for module in (
-            "digest",
-            "prepare",
-            "normalize",
-            "grouping",
-            "storage",
-            "lifecycle",
-            "retention",
-            "tasks",
-        )
+        # digest.* and lifecycle.* hold the whole chain (normalise, group, store, retention);
+        # alerts.tasks is the task the digest's signals enqueue.
+        for module in ("digest", "lifecycle", "alerts.tasks")
     ),
 )
 SELF_DSN_FILE = "self_dsn"

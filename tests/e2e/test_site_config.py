@@ -94,7 +94,7 @@ def test_loop_guard_drops_the_ingest_chain_only_when_reporting_to_itself():
         assert raised_in_ingest_chain(event)
         assert to_self.before_send(event, {}) is None
         assert elsewhere.before_send(event, {}) is event
-    ordinary = _event_from(module="bugsink_issues.views")
+    ordinary = _event_from(module="bugsink_issues.ui.views")
     assert to_self.before_send(ordinary, {}) is ordinary
 
 

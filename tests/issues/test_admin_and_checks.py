@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from bugsink_issues.models import AlertChannel, Event, Issue
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from bugsink_issues import alerts, lifecycle
 from bugsink_issues.alerts.outbound import RefusedTarget, resolve_target
 from bugsink_issues.models import AlertChannel, AlertDelivery, Issue
 from harness.processes import free_port
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,26 @@ def test_alerts_link_to_the_issue(project, digest, receiver):
     url = f"https://errors.example.com/issues/{issue.pk}/"
     assert url in json.loads(receiver.requests[0][2])["text"]
     assert url in mail.outbox[0].body and url in mail.outbox[0].alternatives[0][0]
+
+
+def test_a_registered_sender_delivers_its_kind(project):
+    from bugsink_issues.alerts import AlertSender, register_sender, sender_for
+
+    class Pager(AlertSender):
+        def __init__(self):
+            self.sent = []
+
+        def send(self, channel, ctx):
+            self.sent.append((channel.target, ctx["trigger"], ctx["title"]))
+            return 202
+
+    original, pager = sender_for("email"), Pager()
+    register_sender("email", pager)
+    try:
+        delivery = alerts.send_test(channel(project, "email", "pager:oncall"))
+    finally:
+        register_sender("email", original)
+    assert pager.sent == [("pager:oncall", "test", "Alerts from Bugsink reach this channel")]
+    assert delivery.status == "sent" and delivery.response_code == 202
+    assert mail.outbox == []  # the built-in email sender was not used
+    assert sender_for("email") is original

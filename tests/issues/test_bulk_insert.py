@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bugsink_issues.bulk_insert import insert_returning_pks
+from bugsink_issues.digest.bulk_insert import insert_returning_pks
 from bugsink_issues.models import Event, Issue
 
 pytestmark = pytest.mark.django_db

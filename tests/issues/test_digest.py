@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from bugsink_issues.digest.storage import load_attachment, load_payload
 from bugsink_issues.models import (
     Event,
     EventAttachment,
@@ -15,8 +16,7 @@ from bugsink_issues.models import (
     Release,
     UserFeedback,
 )
-from bugsink_issues.storage import load_attachment, load_payload
-from tests.issues.conftest import (
+from tests.factories import (
     SpooledAttachment,
     SpooledEvent,
     capture_payload,

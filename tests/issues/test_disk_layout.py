@@ -8,7 +8,7 @@ from django.db import models
 
 from bugsink_issues.models import IssueTagValue
 from bugsink_issues.models.fields import MicrosecondsField, from_microseconds, to_microseconds
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bugsink_issues.grouping import grouping_for, normalize_text
-from bugsink_issues.normalize import normalize_event
-from bugsink_issues.summary import culprit_for, title_for
-from tests.issues.conftest import (
+from bugsink_issues.digest.grouping import grouping_for, normalize_text
+from bugsink_issues.digest.normalize import normalize_event
+from bugsink_issues.digest.summary import culprit_for, title_for
+from tests.factories import (
     capture_payload,
     load_sample,
     python_exception,
@@ -224,7 +224,7 @@ def test_message_without_template_is_normalised():
 
 
 def test_a_newer_grouping_version_never_splits_existing_issues(monkeypatch, project, digest):
-    from bugsink_issues import grouping
+    from bugsink_issues.digest import grouping
     from bugsink_issues.models import Event, Grouping, Issue, ProjectSettings
 
     digest([spooled(project, python_exception())])

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from bugsink_issues import lifecycle, signals
+from bugsink_issues.lifecycle.releases import semver_key
 from bugsink_issues.models import Event, Issue, IssueHistory, ProjectSettings, Release
-from bugsink_issues.releases import semver_key
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import python_exception, spooled
 
 pytestmark = pytest.mark.django_db
 
@@ -197,10 +197,26 @@ def test_unmute_and_bulk_actions(project, digest, user):
     assert IssueHistory.objects.filter(kind="unmuted", user=user, comment="back").count() == 3
 
 
+def test_a_bulk_action_failing_half_way_changes_nothing(
+    project, digest, user, received, django_capture_on_commit_callbacks
+):
+    digest([spooled(project, python_exception(f"E{i}")) for i in range(3)])
+    first, gone, last = Issue.objects.order_by("pk")
+    Issue.objects.filter(pk=gone.pk).delete()  # deleted by someone else since the page loaded
+    history = IssueHistory.objects.count()
+    received.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Issue.DoesNotExist):
+        lifecycle.bulk_resolve([first, gone, last], user=user)
+    # The first issue was resolved before the second failed; the transaction undid it.
+    assert set(Issue.objects.values_list("status", flat=True)) == {"unresolved"}
+    assert IssueHistory.objects.count() == history
+    assert received == []  # no signal for a change that did not happen
+
+
 def test_delete_keeps_stored_count_exact(
     project, digest, received, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(lifecycle, "DELETE_CHUNK", 2)  # several chunks
+    monkeypatch.setattr(lifecycle.actions, "DELETE_CHUNK", 2)  # several chunks
     digest([spooled(project, python_exception(f"E{i}")) for i in range(3)] + [event(project)])
     digest([spooled(project, python_exception("E0")) for _ in range(4)])
     assert ProjectSettings.objects.get().stored_event_count == 8

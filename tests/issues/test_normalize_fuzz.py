@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bugsink_issues.prepare import _prepare
-from tests.issues.conftest import SpooledEvent
+from bugsink_issues.digest.prepare import _prepare
+from tests.factories import SpooledEvent
 
 # Derandomized in the suite (the same examples every run: no flaky CI); explore with
 # BUGSINK_FUZZ_EXAMPLES=5000 BUGSINK_FUZZ_RANDOM=1.

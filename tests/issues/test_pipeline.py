@@ -5,7 +5,7 @@ import pytest
 
 from bugsink_ingest.models import ProjectKey
 from bugsink_issues.models import Event, Issue, UserFeedback
-from tests.issues.conftest import DATA
+from tests.factories import DATA
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from bugsink_issues import lifecycle
+from bugsink_issues.lifecycle.retention import tightened
+from bugsink_issues.lifecycle.tasks import enforce_retention
 from bugsink_issues.models import Event, Issue, ProjectSettings
-from bugsink_issues.tasks import enforce_retention
-from tests.issues.conftest import python_exception, spooled
+from tests.factories import make_project, make_team, make_user, python_exception, spooled
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,77 @@ def test_max_age(project, digest):
     assert Event.objects.count() == 2
     assert Event.objects.filter(timestamp__lt=old + timedelta(days=1)).get().issue_sequence == 1
     stored_counts_are_exact(project)
+
+
+def _enqueued_tasks():
+    """Names of the tasks enqueued while the returned list is alive (the Tasks API's signal)."""
+    from importlib import import_module
+
+    from harness.compat import TASKS_MODULE
+
+    signal = import_module(f"{TASKS_MODULE}.signals").task_enqueued
+    seen = []
+
+    def record(sender, task_result, **kwargs):
+        seen.append(task_result.task.name)
+
+    signal.connect(record, weak=False)
+    return seen, lambda: signal.disconnect(record)
+
+
+@override_settings(BUGSINK_ISSUES_RETENTION_EVICT_BATCH=3)
+def test_lowering_the_cap_in_the_ui_enqueues_the_catch_up(
+    client, digest, django_capture_on_commit_callbacks
+):
+    admin = make_user("alice")
+    project = make_project("Shop", team=make_team("A", admins=[admin]))
+    digest([spooled(project, python_exception()) for _ in range(20)])
+    client.force_login(admin)
+    url = reverse("bugsink_issues:project_settings", args=[project.pk])
+    form = {
+        "project-name": "Shop",
+        "settings-grouping_version": "1",
+        "settings-alerts_enabled": "on",
+    }
+    enqueued, stop = _enqueued_tasks()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, {**form, "settings-retention_max_events": "50"})  # 10,000 -> 50
+        assert enqueued == ["enforce_retention"] and Event.objects.count() == 20
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, {**form, "settings-retention_max_events": "100"})  # a raise
+        assert enqueued == ["enforce_retention"]  # nothing new
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, {**form, "settings-retention_max_events": "2"})  # a cut
+        assert enqueued == ["enforce_retention", "enforce_retention"]
+    finally:
+        stop()
+    # The task ran (ImmediateBackend) to the end, past the digest's batches of 3.
+    assert Event.objects.count() == 2
+    stored_counts_are_exact(project)
+
+
+def test_a_shorter_max_age_is_a_tightening_too():
+    assert tightened((100, None), (100, 30))
+    assert tightened((100, 30), (100, 7))
+    assert tightened((100, 30), (99, 30))
+    assert not tightened((100, 30), (100, 30))
+    assert not tightened((100, 7), (100, 30))
+    assert not tightened((100, 30), (200, None))
+
+
+def test_the_settings_form_leaves_the_digests_counters_alone(project, digest):
+    from bugsink_issues.ui.forms import ProjectSettingsForm
+
+    digest([spooled(project, python_exception()) for _ in range(3)])
+    row = ProjectSettings.objects.get(project=project)
+    form = ProjectSettingsForm(
+        {"grouping_version": "1", "alerts_enabled": "on", "retention_max_events": "9"},
+        instance=row,
+    )
+    assert form.is_valid(), form.errors
+    digest([spooled(project, python_exception()) for _ in range(2)])  # while the page was open
+    form.save()
+    row.refresh_from_db()
+    assert row.retention_max_events == 9
+    stored_counts_are_exact(project)  # the 5 stored events, not the 3 the form had read

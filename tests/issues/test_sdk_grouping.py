@@ -6,7 +6,7 @@ import sentry_sdk
 from sentry_sdk.transport import Transport
 
 from bugsink_issues.models import Issue
-from tests.issues.conftest import spooled
+from tests.factories import spooled
 
 pytestmark = pytest.mark.django_db
 

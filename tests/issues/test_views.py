@@ -9,27 +9,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from bugsink_ingest.models import Project, ProjectKey
 from bugsink_issues.models import AlertChannel, Event, Issue, IssueHistory
-from bugsink_issues.models.access import Invitation, ProjectTeam, Team, TeamMembership
-from tests.issues.conftest import python_exception, spooled
+from bugsink_issues.models.access import Invitation, Team, TeamMembership
+from tests.factories import make_project, make_team, make_user, python_exception, spooled
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 
 
 @pytest.fixture
 def world(db, digest):
-    User = get_user_model()
-    alice = User.objects.create_user("alice", password="pw")  # admin of team A
-    carol = User.objects.create_user("carol", password="pw")  # member of team A
-    bob = User.objects.create_user("bob", password="pw")  # admin of team B only
-    root = User.objects.create_superuser("root", password="pw")
-    team_a, team_b = Team.objects.create(name="A"), Team.objects.create(name="B")
-    TeamMembership.objects.create(team=team_a, user=alice, role="admin")
-    TeamMembership.objects.create(team=team_a, user=carol, role="member")
-    TeamMembership.objects.create(team=team_b, user=bob, role="admin")
-    project_a = Project.objects.create(name="Alpha")
-    project_b = Project.objects.create(name="Beta")
-    ProjectTeam.objects.create(project=project_a, team=team_a)
-    ProjectTeam.objects.create(project=project_b, team=team_b)
+    alice = make_user("alice")  # admin of team A
+    carol = make_user("carol")  # member of team A
+    bob = make_user("bob")  # admin of team B only
+    root = make_user("root", superuser=True)
+    team_a = make_team("A", admins=[alice], members=[carol])
+    team_b = make_team("B", admins=[bob])
+    project_a = make_project("Alpha", team=team_a)
+    project_b = make_project("Beta", team=team_b)
     key = ProjectKey.objects.create(project=project_a)
     digest(
         [
@@ -142,7 +137,7 @@ def test_issue_list_filters_search_and_sort(client, world):
 
 
 def test_keyset_pagination_walks_every_issue_once(client, world, digest, monkeypatch):
-    from bugsink_issues import issue_search
+    from bugsink_issues.ui import search as issue_search
 
     monkeypatch.setattr(issue_search, "PAGE_SIZE", 2)
     digest([spooled(world["project"], python_exception(f"E{n}Error", "x")) for n in range(5)])
@@ -213,6 +208,49 @@ def test_bulk_actions_only_touch_visible_issues(client, world, digest):
         client.post(reverse("bugsink_issues:bulk_action"), {"issue": ids, "action": action})
     assert not Issue.objects.filter(project=world["project"]).exists()
     assert Issue.objects.filter(pk=other.pk).exists()
+
+
+def test_bulk_action_is_all_or_nothing(client, world, digest, django_capture_on_commit_callbacks):
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the failure is injected with an SQLite trigger")
+    digest([spooled(world["project"], python_exception(f"Extra{i}")) for i in range(2)])
+    issues = list(Issue.objects.filter(project=world["project"]).order_by("pk"))
+    assert len(issues) == 4
+    # A real database failure on the last issue the action reaches (the view goes in pk order).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TRIGGER refuse_last BEFORE UPDATE ON {Issue._meta.db_table} "
+            f"WHEN NEW.id = {issues[-1].pk} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+    login(client, world["carol"])
+    history = IssueHistory.objects.count()
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            with pytest.raises(DatabaseError, match="refused by the test"):
+                client.post(
+                    reverse("bugsink_issues:bulk_action"),
+                    {"issue": [str(i.pk) for i in issues], "action": "resolve"},
+                )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_last")
+    # Three issues were resolved before the fourth failed: all four are as they were.
+    assert set(Issue.objects.filter(project=world["project"]).values_list("status", flat=True)) == {
+        "unresolved"
+    }
+    assert IssueHistory.objects.count() == history
+    assert callbacks == []  # no signal (and so no alert) for what was undone
+    response = client.post(
+        reverse("bugsink_issues:bulk_action"),
+        {"issue": [str(i.pk) for i in issues], "action": "resolve"},
+        follow=True,
+    )
+    assert "Resolve: 4 issue(s)." in response.content.decode()
+    assert set(Issue.objects.filter(project=world["project"]).values_list("status", flat=True)) == {
+        "resolved"
+    }
 
 
 def test_comment(client, world):
@@ -523,7 +561,7 @@ def test_hostile_payload_is_escaped(client, world, digest):
 
 def test_every_sample_renders_on_the_issue_page(client, world, digest):
     """All 161 samples, digested for real, render on every event tab without an error."""
-    from tests.issues.conftest import sample_paths
+    from tests.factories import sample_paths
 
     paths = sample_paths()
     assert len(paths) == 161
@@ -552,7 +590,7 @@ def test_every_sample_renders_on_the_issue_page(client, world, digest):
 def test_sparklines_and_chart_count_events_per_day(client, world):
     from datetime import timedelta
 
-    from bugsink_issues.volume import daily_counts
+    from bugsink_issues.ui.volume import daily_counts
 
     issue = world["issue"]
     old = issue.events.order_by("issue_sequence").first()

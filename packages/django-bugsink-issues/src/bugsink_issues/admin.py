@@ -18,16 +18,22 @@ from bugsink_issues.models import (
 class GroupingInline(admin.TabularInline):
     model = Grouping
     extra = 0
-    fields = ["key", "version", "parts", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("key", "version", "parts", "created_at")
     can_delete = False
 
 
 class HistoryInline(admin.TabularInline):
     model = IssueHistory
     extra = 0
-    fields = ["created_at", "kind", "user", "reason", "comment", "release", "event_id"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "user",
+        "reason",
+        "comment",
+        "release",
+        "event_id",
+    )
     can_delete = False
 
 
@@ -88,7 +94,7 @@ class EventAdmin(admin.ModelAdmin):
 
         from django.utils.html import format_html
 
-        from bugsink_issues.storage import load_payload
+        from bugsink_issues.digest.storage import load_payload
 
         return format_html("<pre>{}</pre>", json.dumps(load_payload(obj), indent=2)[:200_000])
 
@@ -105,6 +111,13 @@ class ProjectSettingsAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["stored_event_count", "last_age_sweep_at"]
 
+    def get_changeform_initial_data(self, request):
+        # A row added here starts like one ProjectSettings.objects.for_project() makes.
+        return {
+            **ProjectSettings.objects.new_row_defaults(),
+            **super().get_changeform_initial_data(request),
+        }
+
 
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
@@ -116,8 +129,14 @@ class ReleaseAdmin(admin.ModelAdmin):
 class DeliveryInline(admin.TabularInline):
     model = AlertDelivery
     extra = 0
-    fields = ["created_at", "trigger", "status", "response_code", "error", "issue"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "trigger",
+        "status",
+        "response_code",
+        "error",
+        "issue",
+    )
     can_delete = False
     max_num = 0
 

@@ -4,14 +4,14 @@ from importlib.util import find_spec
 
 from django.core import checks
 
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 
 
 @checks.register()
 def check_settings(app_configs=None, **kwargs):
-    from bugsink_issues.grouping import VERSIONS
+    from bugsink_issues.digest.grouping import VERSIONS
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in (
         "RETENTION_MAX_EVENTS",
         "RETENTION_EVICT_BATCH",
@@ -24,7 +24,7 @@ def check_settings(app_configs=None, **kwargs):
         "MAX_DEPTH",
         "MAX_LIST_ITEMS",
     ):
-        value = getattr(settings, f"BUGSINK_ISSUES_{name}")
+        value = getattr(app_settings, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             errors.append(
                 checks.Error(
@@ -32,7 +32,7 @@ def check_settings(app_configs=None, **kwargs):
                     id="bugsink_issues.E001",
                 )
             )
-    age = settings.BUGSINK_ISSUES_RETENTION_MAX_AGE_DAYS
+    age = app_settings.RETENTION_MAX_AGE_DAYS
     if age is not None and (not isinstance(age, int) or isinstance(age, bool) or age < 1):
         errors.append(
             checks.Error(
@@ -41,14 +41,14 @@ def check_settings(app_configs=None, **kwargs):
                 id="bugsink_issues.E002",
             )
         )
-    if settings.BUGSINK_ISSUES_GROUPING_VERSION not in VERSIONS:
+    if app_settings.GROUPING_VERSION not in VERSIONS:
         errors.append(
             checks.Error(
                 f"BUGSINK_ISSUES_GROUPING_VERSION must be one of {sorted(VERSIONS)}.",
                 id="bugsink_issues.E003",
             )
         )
-    timeout = settings.BUGSINK_ISSUES_ALERT_TIMEOUT_SECONDS
+    timeout = app_settings.ALERT_TIMEOUT_SECONDS
     if not isinstance(timeout, int | float) or not 0 < timeout <= 60:
         errors.append(
             checks.Error(
@@ -56,7 +56,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="bugsink_issues.E004",
             )
         )
-    level = settings.BUGSINK_ISSUES_COMPRESSION_LEVEL
+    level = app_settings.COMPRESSION_LEVEL
     if not isinstance(level, int) or not 1 <= level <= 22:
         errors.append(
             checks.Error(
@@ -64,7 +64,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="bugsink_issues.E005",
             )
         )
-    if settings.BUGSINK_ISSUES_ALERT_ALLOW_PRIVATE_TARGETS:
+    if app_settings.ALERT_ALLOW_PRIVATE_TARGETS:
         errors.append(
             checks.Warning(
                 "BUGSINK_ISSUES_ALERT_ALLOW_PRIVATE_TARGETS is on: webhooks may call private, "

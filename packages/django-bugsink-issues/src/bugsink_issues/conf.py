@@ -1,10 +1,21 @@
-"""Settings of bugsink_issues (prefix BUGSINK_ISSUES_), with their defaults."""
+"""Settings of bugsink_issues (prefix BUGSINK_ISSUES_), their defaults, and the one way to read them.
 
-from appconf import AppConf
-from django.conf import settings  # noqa: F401  (AppConf needs settings imported)
+Read every setting through `app_settings` (`app_settings.RETENTION_MAX_EVENTS`), never through
+`django.conf.settings` directly. django-appconf attaches the defaults below to the settings object
+when this module is first imported; if that first import happens inside an `override_settings`
+block, the block's end drops them again. `app_settings` reads at call time and falls back to the
+default here, so it is right either way (and a test's override_settings always wins).
+"""
+
+from typing import Any
+
+from appconf import AppConf  # type: ignore[import-untyped, unused-ignore]
+from django.conf import settings
+
+PREFIX = "BUGSINK_ISSUES_"
 
 
-class BugsinkIssuesAppConf(AppConf):
+class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # Retention: per-project defaults; ProjectSettings overrides per project. None = no age limit.
     RETENTION_MAX_EVENTS = 10_000
     RETENTION_MAX_AGE_DAYS = None
@@ -13,10 +24,10 @@ class BugsinkIssuesAppConf(AppConf):
     # How often the max-age sweep runs per project, in seconds.
     RETENTION_AGE_SWEEP_SECONDS = 300
 
-    # Grouping version new projects start with (see grouping.py VERSIONS).
+    # Grouping version new projects start with (see digest/grouping.py VERSIONS).
     GROUPING_VERSION = 1
 
-    # Field caps applied by normalize.py.
+    # Field caps applied by digest/normalize.py.
     MAX_STRING_LENGTH = 16_384
     MAX_FRAMES = 250
     MAX_BREADCRUMBS = 200
@@ -37,5 +48,35 @@ class BugsinkIssuesAppConf(AppConf):
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 
+    # The UI. The template bugsink_issues/base.html extends: a host site names its own layout
+    # here; it must define the blocks `title`, `extra_head` and `content` (see the README).
+    UI_OUTER_TEMPLATE = "bugsink_issues/standalone.html"
+    # Days shown in sparklines and the issue volume chart.
+    UI_SPARKLINE_DAYS = 14
+    UI_CHART_DAYS = 30
+
     class Meta:
         prefix = "BUGSINK_ISSUES"
+
+
+DEFAULTS: dict[str, Any] = {
+    name.removeprefix(PREFIX): value for name, value in BugsinkIssuesAppConf._meta.defaults.items()
+}
+
+
+class AppSettings:
+    """The app's settings by their short name, read at call time (see the module docstring)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            default = DEFAULTS[name]
+        except KeyError:
+            raise AttributeError(f"bugsink_issues has no setting {name!r}") from None
+        return getattr(settings, PREFIX + name, default)
+
+
+app_settings = AppSettings()
+
+__all__ = ["DEFAULTS", "PREFIX", "BugsinkIssuesAppConf", "app_settings"]

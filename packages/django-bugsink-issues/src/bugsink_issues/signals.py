@@ -13,3 +13,13 @@ issue_resolved = Signal()
 issue_reopened = Signal()
 issue_muted = Signal()
 issue_deleted = Signal()  # sent with `issue_id` and `project_id` instead of a live issue
+
+__all__ = [
+    "issue_created",
+    "issue_deleted",
+    "issue_muted",
+    "issue_regressed",
+    "issue_reopened",
+    "issue_resolved",
+    "issue_unmuted",
+]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bugsink_issues.views import auth, detail, issues, projects, teams
+from bugsink_issues.ui.views import auth, detail, issues, projects, teams
 
 app_name = "bugsink_issues"
 

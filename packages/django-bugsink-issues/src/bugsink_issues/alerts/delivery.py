@@ -2,29 +2,57 @@
 
 from datetime import timedelta
 
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bugsink_issues.alerts import messages
-from bugsink_issues.alerts.outbound import DeliveryFailed, RefusedTarget, post
-from bugsink_issues.conf import settings
-from bugsink_issues.models import AlertDelivery, ProjectSettings
-from bugsink_issues.models.alerts import ChannelKind, DeliveryStatus
+from bugsink_issues.alerts.channels import sender_for
+from bugsink_issues.alerts.outbound import DeliveryFailed, RefusedTarget
+from bugsink_issues.conf import app_settings
+from bugsink_issues.models import AlertChannel, AlertDelivery, Issue, ProjectSettings
+from bugsink_issues.models.alerts import DeliveryStatus
 
 COUNTED = [DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.REFUSED]
+
+TRIGGER_FLAGS = {
+    "new_issue": "on_new_issue",
+    "regression": "on_regression",
+    "unmute": "on_unmute",
+}
+
+
+def send_test(channel):
+    """Send a test alert to `channel` now (not rate-limited); returns the AlertDelivery."""
+    return deliver(channel, None, "test", rate_limited=False)
+
+
+def send_issue_alerts_now(issue_id, trigger):
+    """Deliver to every active channel of the issue's project that wants this trigger."""
+    issue = Issue.objects.filter(pk=issue_id).select_related("project").first()
+    if issue is None or not app_settings.ALERTS_ENABLED:
+        return []
+    enabled = (
+        ProjectSettings.objects.filter(project_id=issue.project_id)
+        .values_list("alerts_enabled", flat=True)
+        .first()
+    )
+    if enabled is False:
+        return []
+    channels = AlertChannel.objects.filter(
+        project_id=issue.project_id, is_active=True, **{TRIGGER_FLAGS[trigger]: True}
+    )
+    return [deliver(channel, issue, trigger) for channel in channels]
 
 
 def _over_rate(channel, now):
     since = now - timedelta(hours=1)
     recent = AlertDelivery.objects.filter(created_at__gte=since, status__in=COUNTED)
-    if recent.count() >= settings.BUGSINK_ISSUES_ALERT_RATE_GLOBAL_PER_HOUR:
+    if recent.count() >= app_settings.ALERT_RATE_GLOBAL_PER_HOUR:
         return "global alert rate cap reached"
     per_project = (
         ProjectSettings.objects.filter(project_id=channel.project_id)
         .values_list("alert_rate_per_hour", flat=True)
         .first()
-    ) or settings.BUGSINK_ISSUES_ALERT_RATE_PER_PROJECT_PER_HOUR
+    ) or app_settings.ALERT_RATE_PER_PROJECT_PER_HOUR
     if recent.filter(channel__project_id=channel.project_id).count() >= per_project:
         return "project alert rate cap reached"
     return None
@@ -45,16 +73,7 @@ def deliver(channel, issue, trigger, *, rate_limited=True):
         return delivery
     ctx = messages.alert_context(channel, issue, trigger)
     try:
-        if channel.kind == ChannelKind.EMAIL:
-            _send_email(channel, ctx)
-        else:
-            body = messages.encode(messages.webhook_body(channel.kind, ctx))
-            headers = (
-                messages.signed_headers(channel.secret, body)
-                if channel.kind == ChannelKind.WEBHOOK and channel.secret
-                else {}
-            )
-            delivery.response_code = post(channel.target.strip(), body, headers)
+        delivery.response_code = sender_for(channel.kind).send(channel, ctx)
         delivery.status = DeliveryStatus.SENT
     except RefusedTarget as exc:
         delivery.status, delivery.error = DeliveryStatus.REFUSED, str(exc)
@@ -67,23 +86,3 @@ def deliver(channel, issue, trigger, *, rate_limited=True):
     delivery.finished_at = timezone.now()
     delivery.save()
     return delivery
-
-
-def email_recipients(channel):
-    return [a.strip() for a in channel.target.replace(";", ",").split(",") if a.strip()]
-
-
-def _send_email(channel, ctx):
-    recipients = email_recipients(channel)
-    if not recipients:
-        raise DeliveryFailed("no recipients")
-    text = render_to_string("bugsink_issues/alerts/issue_alert.txt", ctx)
-    html = render_to_string("bugsink_issues/alerts/issue_alert.html", ctx)
-    message = EmailMultiAlternatives(
-        subject=messages.headline(ctx)[:200],
-        body=text,
-        from_email=settings.BUGSINK_ISSUES_ALERT_FROM_EMAIL,
-        to=recipients,
-    )
-    message.attach_alternative(html, "text/html")
-    message.send()

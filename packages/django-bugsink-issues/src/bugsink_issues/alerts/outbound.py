@@ -14,7 +14,7 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
-from bugsink_issues.conf import settings
+from bugsink_issues.conf import app_settings
 
 MAX_RESPONSE_BYTES = 64 * 1024
 
@@ -33,7 +33,7 @@ def _check_address(ip):
     address = ipaddress.ip_address(ip)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    if settings.BUGSINK_ISSUES_ALERT_ALLOW_PRIVATE_TARGETS:
+    if app_settings.ALERT_ALLOW_PRIVATE_TARGETS:
         return
     if (
         address.is_private
@@ -80,19 +80,20 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host, ip, **kwargs):
-        super().__init__(host, context=ssl.create_default_context(), **kwargs)
+        self._tls = ssl.create_default_context()
+        super().__init__(host, context=self._tls, **kwargs)
         self._ip = ip
 
     def connect(self):
         sock = socket.create_connection((self._ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url, body: bytes, headers: dict) -> int:
     """POST and return the status; DeliveryFailed on a non-2xx status or a network error."""
     scheme, host, port, path, ip = resolve_target(url)
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    timeout = settings.BUGSINK_ISSUES_ALERT_TIMEOUT_SECONDS
+    timeout = app_settings.ALERT_TIMEOUT_SECONDS
     connection = connection_class(host, ip, port=port, timeout=timeout)
     all_headers = {
         "Content-Type": "application/json",

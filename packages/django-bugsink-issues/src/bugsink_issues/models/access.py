@@ -5,12 +5,54 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-__all__ = ["Invitation", "ProjectTeam", "Team", "TeamMembership", "UserPreferences"]
+__all__ = [
+    "Invitation",
+    "ProjectTeam",
+    "Team",
+    "TeamMembership",
+    "TeamRole",
+    "UserPreferences",
+    "visible_projects",
+]
+
+
+def visible_projects(user):
+    """The projects `user` may see: those of their teams; every project for a superuser.
+
+    A function, not a queryset method: Project belongs to bugsink_ingest, which knows nothing of
+    teams. The other visibility rules build on this one."""
+    from bugsink_ingest.models import Project
+
+    if not user.is_authenticated:
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(team_link__team__memberships__user=user)
+
+
+class TeamQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The teams `user` is a member of; every team for a superuser."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(memberships__user=user)
+
+    def administered_by(self, user):
+        """The teams `user` is an admin of; every team for a superuser."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(memberships__user=user, memberships__role=TeamRole.ADMIN)
 
 
 class Team(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,6 +1,38 @@
 from django.db import models
 
 
+class EventQuerySet(models.QuerySet):
+    """Navigation among the events of one issue (`issue.events.first_event()`), by their sequence
+    number in the issue; the (issue, issue_sequence) index serves each of these."""
+
+    def first_event(self):
+        return self.order_by("issue_sequence").first()
+
+    def last_event(self):
+        return self.order_by("-issue_sequence").first()
+
+    def previous_event(self, event):
+        return self.filter(issue_sequence__lt=event.issue_sequence).last_event()
+
+    def next_event(self, event):
+        return self.filter(issue_sequence__gt=event.issue_sequence).first_event()
+
+    def matching(self, text):
+        """Events whose id starts with `text`, whose release or environment is `text`, or whose
+        user or title contains it (the issue page's event search)."""
+        return self.filter(
+            models.Q(event_id__startswith=text.lower().replace("-", ""))
+            | models.Q(release=text)
+            | models.Q(environment=text)
+            | models.Q(user_label__icontains=text)
+            | models.Q(title__icontains=text)
+        )
+
+    def with_event_id(self, event_id):
+        """The event the SDK gave this id (any spelling: dashes, upper case), or None."""
+        return self.filter(event_id=event_id.replace("-", "").lower()).first()
+
+
 class Event(models.Model):
     """One stored event. The full payload is zstd-compressed; list columns are copied out."""
 
@@ -40,6 +72,8 @@ class Event(models.Model):
     problems = models.JSONField(default=list, blank=True)
     # Retention keeps these: the first event of an issue and those that changed its state.
     is_pinned = models.BooleanField(default=False)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -16,6 +16,14 @@ class IssueStatus(models.TextChoices):
     MUTED = "muted"
 
 
+class IssueQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The issues of the projects `user` may see (models.access.visible_projects)."""
+        from bugsink_issues.models.access import visible_projects
+
+        return self.filter(project__in=visible_projects(user).values("pk"))
+
+
 class Issue(models.Model):
     """Events that share a grouping key; what users triage."""
 
@@ -55,6 +63,8 @@ class Issue(models.Model):
     regression_count = models.PositiveIntegerField(default=0)
     last_regressed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = IssueQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["project", "status", "-last_seen"], name="bi_issue_status_seen"),
@@ -66,13 +76,19 @@ class Issue(models.Model):
     def __str__(self):
         return self.title
 
-    @property
-    def is_resolved(self):
-        return self.status == IssueStatus.RESOLVED
+    def clear_resolution(self):
+        """Forget how the issue was resolved (the caller sets the new status and saves)."""
+        self.resolved_at = None
+        self.resolved_in_release = ""
+        self.resolve_in_next_release = False
 
-    @property
-    def is_muted(self):
-        return self.status == IssueStatus.MUTED
+    def clear_mute(self):
+        """Forget the mute and its condition (the caller sets the new status and saves)."""
+        self.muted_at = None
+        self.muted_until = None
+        self.mute_until_event_count = None
+        self.mute_window_seconds = None
+        self.mute_window_hits = []
 
 
 class Grouping(models.Model):

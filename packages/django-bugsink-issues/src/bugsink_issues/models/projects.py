@@ -1,8 +1,34 @@
 from django.db import models
 
+from bugsink_issues.conf import app_settings
+
+
+class ProjectSettingsManager(models.Manager):
+    def new_row_defaults(self):
+        """What a new row starts with beyond the field defaults (the configured settings)."""
+        return {"grouping_version": app_settings.GROUPING_VERSION}
+
+    def for_project(self, project_id, *, lock=False):
+        """The project's row, created with new_row_defaults() if it has none: the one place rows
+        are made. `lock`: SELECT ... FOR UPDATE (serialises digests of a project on PostgreSQL;
+        SQLite's write lock already does)."""
+        row, _ = self.get_or_create(project_id=project_id, defaults=self.new_row_defaults())
+        return self.select_for_update().get(pk=row.pk) if lock else row
+
+    def grouping_versions(self, project_ids):
+        """{project id: grouping version} for each id, rows or not (a missing row means the
+        configured default, which its row will get when it is made)."""
+        project_ids = list(project_ids)
+        known = dict(
+            self.filter(project_id__in=project_ids).values_list("project_id", "grouping_version")
+        )
+        default = self.new_row_defaults()["grouping_version"]
+        return {pid: known.get(pid, default) for pid in project_ids}
+
 
 class ProjectSettings(models.Model):
-    """Per-project knobs of the digest. Created on demand; a missing row means the defaults."""
+    """Per-project knobs of the digest. Made by ProjectSettings.objects.for_project() only; a
+    missing row means the defaults."""
 
     project = models.OneToOneField(
         "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="issue_settings"
@@ -18,6 +44,8 @@ class ProjectSettings(models.Model):
     # Kept exact by the digest and retention, so the cap check needs no COUNT(*).
     stored_event_count = models.PositiveBigIntegerField(default=0)
     last_age_sweep_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProjectSettingsManager()
 
     class Meta:
         verbose_name_plural = "project settings"

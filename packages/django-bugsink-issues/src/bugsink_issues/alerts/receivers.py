@@ -1,0 +1,52 @@
+"""New issues, regressions and unmutes enqueue the alerts task (the signals are sent on commit).
+
+Connected by the AppConfig. Projects without an active channel (the common case in a busy digest)
+skip the task entirely; the answer is cached briefly and dropped whenever a channel changes.
+"""
+
+import time
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from bugsink_issues import signals
+from bugsink_issues.alerts.tasks import send_issue_alerts
+from bugsink_issues.conf import app_settings
+from bugsink_issues.models import AlertChannel
+
+CHANNEL_CACHE_SECONDS = 5
+_has_channels: dict[int, tuple[float, bool]] = {}  # project id -> (monotonic time, has channels)
+
+
+def _enqueue(trigger):
+    def handler(sender, issue, **kwargs):
+        if not app_settings.ALERTS_ENABLED or issue is None:
+            return
+        cached = _has_channels.get(issue.project_id)
+        if cached is None or time.monotonic() - cached[0] > CHANNEL_CACHE_SECONDS:
+            exists = AlertChannel.objects.filter(
+                project_id=issue.project_id, is_active=True
+            ).exists()
+            cached = _has_channels[issue.project_id] = (time.monotonic(), exists)
+        if cached[1]:
+            send_issue_alerts.enqueue(issue_id=issue.pk, trigger=trigger)
+
+    handler.__name__ = f"enqueue_{trigger}_alerts"
+    return handler
+
+
+_on_created = receiver(signals.issue_created, dispatch_uid="bugsink_issues_alert_new")(
+    _enqueue("new_issue")
+)
+_on_regressed = receiver(signals.issue_regressed, dispatch_uid="bugsink_issues_alert_regr")(
+    _enqueue("regression")
+)
+_on_unmuted = receiver(signals.issue_unmuted, dispatch_uid="bugsink_issues_alert_unmute")(
+    _enqueue("unmute")
+)
+
+
+@receiver(post_save, sender=AlertChannel, dispatch_uid="bugsink_issues_ch_save")
+@receiver(post_delete, sender=AlertChannel, dispatch_uid="bugsink_issues_ch_del")
+def _forget_channel_cache(sender, instance, **kwargs):
+    _has_channels.pop(instance.project_id, None)

@@ -1,0 +1,10 @@
+"""The Django Tasks task of the alerts (any Tasks backend runs it)."""
+
+from bugsink_issues.alerts.delivery import send_issue_alerts_now
+from bugsink_issues.compat import task
+
+
+@task()
+def send_issue_alerts(issue_id: int, trigger: str):
+    deliveries = send_issue_alerts_now(issue_id, trigger)
+    return [d.status for d in deliveries]

@@ -1,0 +1,111 @@
+"""The CPU work of the digest, done before the write transaction starts: parse, normalise, group,
+summarise, derive tags and compress one spooled event."""
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bugsink_issues.digest import storage
+from bugsink_issues.digest.grouping import GroupingResult, grouping_for
+from bugsink_issues.digest.normalize import (
+    Normalized,
+    clean_text,
+    needs_full_walk,
+    normalize_event,
+    parse_payload,
+)
+from bugsink_issues.digest.summary import culprit_for, title_for, user_label
+from bugsink_issues.digest.tags import derive_tags
+
+if TYPE_CHECKING:
+    from bugsink_ingest.spool import SpooledEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedEvent:
+    spooled: "SpooledEvent"
+    normalized: Normalized
+    grouping: GroupingResult
+    title: str
+    culprit: str
+    tags: list
+    payload: bytes
+    payload_size: int
+    dict_id: int
+
+    @property
+    def data(self):
+        return self.normalized.data
+
+    def field(self, name, limit):
+        value = self.data.get(name)
+        return str(value)[:limit] if value not in (None, "") else ""
+
+
+def prepare_event(spooled, grouping_version) -> PreparedEvent:
+    try:
+        return _prepare(spooled, grouping_version)
+    except Exception as exc:  # a bug of ours must not make a payload undigestable forever
+        logger.exception("bugsink_issues: could not normalise event %s", spooled.event_id)
+        return _prepare(spooled, grouping_version, failure=f"{type(exc).__name__}: {exc}")
+
+
+def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
+    raw, problem = parse_payload(spooled.payload)
+    if failure:
+        problem = clean_text(f"could not be normalised ({failure[:200]}); stored as text")
+    if problem:
+        # Keep the bytes as text so the event can still be shown and searched.
+        normalized = Normalized(
+            data={
+                "event_id": spooled.event_id,
+                "_unparseable": spooled.payload.decode("utf-8", "replace"),
+                "level": "error",
+            },
+            timestamp=spooled.received_at,
+            problems=[{"path": "", "problem": problem}],
+        )
+        normalized.data["_problems"] = normalized.problems
+        normalized.data["timestamp"] = spooled.received_at.timestamp()
+    else:
+        normalized = normalize_event(
+            raw,
+            event_id=spooled.event_id,
+            received_at=spooled.received_at,
+            walk=needs_full_walk(spooled.payload),
+        )
+    data = normalized.data
+    raw_json = storage.dump_json(data)
+    blob, dict_id = storage.compress(raw_json)
+    return PreparedEvent(
+        spooled=spooled,
+        normalized=normalized,
+        grouping=grouping_for(data, grouping_version),
+        title=title_for(data),
+        culprit=culprit_for(data),
+        tags=derive_tags(data),
+        payload=blob,
+        payload_size=len(raw_json),
+        dict_id=dict_id,
+    )
+
+
+def event_columns(prepared):
+    """The list columns of an Event row."""
+    data = prepared.data
+    sdk = data.get("sdk") if isinstance(data.get("sdk"), dict) else {}
+    return {
+        "title": prepared.title,
+        "culprit": prepared.culprit,
+        "level": data.get("level") or "error",
+        "platform": prepared.field("platform", 64),
+        "release": prepared.field("release", 250),
+        "environment": prepared.field("environment", 64),
+        "server_name": prepared.field("server_name", 255),
+        "transaction": prepared.field("transaction", 200),
+        "user_label": user_label(data.get("user")),
+        "sdk_name": str(sdk.get("name") or "")[:100],
+        "sdk_version": str(sdk.get("version") or "")[:50],
+    }

@@ -1,0 +1,154 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from bugsink_issues import lifecycle
+from bugsink_issues.conf import app_settings
+from bugsink_issues.models import Issue
+from bugsink_issues.ui import access
+from bugsink_issues.ui import search as issue_search
+from bugsink_issues.ui.views.common import page
+from bugsink_issues.ui.volume import daily_counts, sparkline_svg
+
+MUTE_PERIODS = {"1h": 3600, "1d": 86400, "1w": 7 * 86400}
+
+
+def _list(request, qs, project=None):
+    status = request.GET.get("status", "open")
+    if status not in issue_search.STATUSES:
+        status = "open"
+    sort = request.GET.get("sort", "last_seen")
+    if sort not in issue_search.SORTS:
+        sort = "last_seen"
+    query = request.GET.get("q", "")[:500]
+    qs = issue_search.filter_issues(qs, status=status, query=query)
+    rows, cursor = issue_search.page_of(qs, sort=sort, after=request.GET.get("after", ""))
+    volume = daily_counts("issue_id", [i.pk for i in rows], app_settings.UI_SPARKLINE_DAYS)
+    return page(
+        request,
+        "bugsink_issues/issues/list.html",
+        {
+            "project": project,
+            "rows": [(issue, sparkline_svg(volume[issue.pk])) for issue in rows],
+            "status": status,
+            "statuses": list(issue_search.STATUSES),
+            "sort": sort,
+            "sorts": [(k, label) for k, (_col, label) in issue_search.SORTS.items()],
+            "q": query,
+            "next_cursor": cursor,
+            "is_first_page": not request.GET.get("after"),
+            # One reverse() per page, not two per row.
+            "issue_base": reverse("bugsink_issues:issue", args=[0]).removesuffix("0/"),
+        },
+    )
+
+
+@login_required
+def project_issues(request, project_id):
+    project = access.project_or_404(request.user, project_id)
+    return _list(request, project.issues.all(), project)
+
+
+@login_required
+def all_issues(request):
+    return _list(request, Issue.objects.visible_to(request.user).select_related("project"))
+
+
+def _back(request, fallback):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+# The lifecycle function of each action, and its bulk variant (one transaction for all issues).
+BULK = {
+    lifecycle.resolve: lifecycle.bulk_resolve,
+    lifecycle.reopen: lifecycle.bulk_reopen,
+    lifecycle.mute: lifecycle.bulk_mute,
+    lifecycle.unmute: lifecycle.bulk_unmute,
+    lifecycle.delete: lifecycle.bulk_delete,
+}
+
+
+def _parse_action(action, post):
+    """(lifecycle function, its keyword arguments) for a posted action; ValueError if invalid."""
+    kwargs = {"comment": post.get("comment", "")[:10_000]}
+    if action == "resolve":
+        return lifecycle.resolve, kwargs
+    if action == "resolve_next":
+        return lifecycle.resolve, {**kwargs, "in_next_release": True}
+    if action == "resolve_in":
+        release = post.get("release", "").strip()[:250]
+        if not release:
+            raise ValueError("Name the release.")
+        return lifecycle.resolve, {**kwargs, "in_release": release}
+    if action == "mute":
+        return lifecycle.mute, {**kwargs, "for_seconds": MUTE_PERIODS.get(post.get("period", ""))}
+    if action in ("reopen", "unmute", "delete"):
+        return getattr(lifecycle, action), kwargs
+    raise ValueError("Unknown action.")
+
+
+@login_required
+@require_POST
+def issue_action(request, issue_id):
+    issue = access.issue_or_404(request.user, issue_id)
+    action = request.POST.get("action", "")
+    try:
+        function, kwargs = _parse_action(action, request.POST)
+        function(issue, user=request.user, **kwargs)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("bugsink_issues:issue", issue_id=issue.pk)
+    if action == "delete":
+        messages.success(request, "Issue deleted.")
+        return redirect("bugsink_issues:project_issues", project_id=issue.project_id)
+    messages.success(request, f"Issue {action.replace('_', ' ')}: done.")
+    return _back(request, reverse("bugsink_issues:issue", args=[issue.pk]))
+
+
+@login_required
+@require_POST
+def bulk_action(request):
+    ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()][:500]
+    issues = list(Issue.objects.visible_to(request.user).filter(pk__in=ids).order_by("pk"))
+    action = request.POST.get("action", "")
+    if not issues:
+        messages.error(request, "No issues selected.")
+        return _back(request, reverse("bugsink_issues:all_issues"))
+    try:
+        function, kwargs = _parse_action(action, request.POST)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return _back(request, reverse("bugsink_issues:all_issues"))
+    # All or nothing: a failure on any issue leaves every selected issue as it was.
+    BULK[function](issues, user=request.user, **kwargs)
+    label = action.replace("_", " ").capitalize()
+    messages.success(request, f"{label}: {len(issues)} issue(s).")
+    return _back(request, reverse("bugsink_issues:all_issues"))
+
+
+@login_required
+@require_POST
+def issue_comment(request, issue_id):
+    issue = access.issue_or_404(request.user, issue_id)
+    comment = request.POST.get("comment", "").strip()[:10_000]
+    if comment:
+        lifecycle.comment(issue, comment, user=request.user)
+        messages.success(request, "Comment added.")
+    else:
+        messages.error(request, "Write a comment first.")
+    return redirect(reverse("bugsink_issues:issue", args=[issue.pk]) + "?tab=history")
+
+
+def text_response(body, content_type, filename, download):
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    if download:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
