@@ -1,5 +1,11 @@
-"""Settings for foreman subprocesses in tests/snappea: everything in $SNAPPEA_TEST_DIR."""
+"""Settings for foreman subprocesses in tests/snappea: everything in $SNAPPEA_TEST_DIR.
 
+A test changes them through the environment: SNAPPEA_TEST_SETTINGS is a JSON object of settings
+(e.g. {"SNAPPEA_MAX_RETRIES": 1}) laid over these, SNAPPEA_TEST_OPTIONS the JSON object of the
+default backend's TASKS OPTIONS.
+"""
+
+import json
 import os
 from pathlib import Path
 
@@ -8,25 +14,27 @@ from tests.compat import TASKS_APPS
 DATA_DIR = Path(os.environ["SNAPPEA_TEST_DIR"])
 
 SECRET_KEY = "tests-only-not-secret"
-USE_TZ = os.environ.get("SNAPPEA_TEST_USE_TZ", "1") == "1"
-TIME_ZONE = os.environ.get("SNAPPEA_TEST_TIME_ZONE", "UTC")
+USE_TZ = True
+TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", *TASKS_APPS, "snappea"]
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "main.sqlite3"},
     "snappea": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "snappea.sqlite3"},
 }
-DATABASE_ROUTERS = (
-    [] if os.environ.get("SNAPPEA_TEST_NO_ROUTER") else ["snappea.routers.SnappeaRouter"]
-)
-TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
+DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
+TASKS = {
+    "default": {
+        "BACKEND": "snappea.backend.SnappeaBackend",
+        "QUEUES": [],
+        "OPTIONS": json.loads(os.environ.get("SNAPPEA_TEST_OPTIONS", "{}")),
+    }
+}
 
-SNAPPEA_RESULTS = os.environ.get("SNAPPEA_TEST_RESULTS") == "1"
-SNAPPEA_MAX_RETRIES = int(os.environ.get("SNAPPEA_TEST_MAX_RETRIES", "0"))
-SNAPPEA_RETRY_BACKOFF = float(os.environ.get("SNAPPEA_TEST_RETRY_BACKOFF", "0.2"))
+SNAPPEA_RETRY_BACKOFF = 0.2
 SNAPPEA_HEARTBEAT_INTERVAL = 0.5
 SNAPPEA_DEAD_AFTER = 5.0
-SNAPPEA_GRACE_PERIOD = float(os.environ.get("SNAPPEA_TEST_GRACE", "10"))
+SNAPPEA_GRACE_PERIOD = 10.0
 
 LOGGING = {
     "version": 1,
@@ -40,4 +48,5 @@ if os.environ.get("SNAPPEA_TEST_SENTRY_DSN"):
 
     sentry_sdk.init(dsn=os.environ["SNAPPEA_TEST_SENTRY_DSN"])
 
-SNAPPEA_INOTIFY = os.environ.get("SNAPPEA_TEST_INOTIFY", "1") == "1"
+for _name, _value in json.loads(os.environ.get("SNAPPEA_TEST_SETTINGS", "{}")).items():
+    globals()[_name] = _value

@@ -1,5 +1,6 @@
 """System checks, the router, and the wake-up watcher."""
 
+import json
 import os
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def test_manage_py_check_fails_on_a_misconfigured_project(tmp_path):
         "SNAPPEA_TEST_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "tests.snappea.foreman_settings",
         "PYTHONPATH": str(ROOT),
-        "SNAPPEA_TEST_NO_ROUTER": "1",
+        "SNAPPEA_TEST_SETTINGS": json.dumps({"DATABASE_ROUTERS": []}),
     }
     proc = subprocess.run(
         [sys.executable, "-m", "django", "check"],

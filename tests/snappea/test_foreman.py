@@ -80,7 +80,7 @@ def test_second_signal_exits_at_once_and_the_task_survives(queue_dir):
 
 
 def test_grace_period_expires_and_the_task_stays_queued(queue_dir):
-    foreman = queue_dir.start_foreman(SNAPPEA_TEST_GRACE="0.5")
+    foreman = queue_dir.start_foreman(settings={"SNAPPEA_GRACE_PERIOD": 0.5})
     tasks.slow.enqueue("g", 30.0)
     wait_for(lambda: "start g" in queue_dir.runs(), what="the task to start")
     foreman.send_signal(signal.SIGTERM)
@@ -135,7 +135,7 @@ def test_a_failing_task_is_recorded_and_the_foreman_carries_on(queue_dir):
 
 def test_retries_with_backoff(queue_dir, settings):
     settings.TASKS = {"default": {**settings.TASKS["default"], "OPTIONS": {"RESULTS": True}}}
-    queue_dir.start_foreman(SNAPPEA_TEST_MAX_RETRIES="1", SNAPPEA_TEST_RESULTS="1")
+    queue_dir.start_foreman(settings={"SNAPPEA_MAX_RETRIES": 1, "SNAPPEA_RESULTS": True})
     result = tasks.flaky.enqueue("r")
     wait_for(lambda: tasks.flaky.get_result(result.id).is_finished, what="the retried task")
     assert queue_dir.runs() == ["attempt r 1", "attempt r 2"]
@@ -172,7 +172,7 @@ def test_without_use_tz_in_a_far_time_zone(queue_dir, settings):
     run_after = timezone.now() + timedelta(seconds=1)  # naive, New York time
     tasks.record.using(run_after=run_after).enqueue("deferred")
     tasks.record.enqueue("now")
-    queue_dir.start_foreman(SNAPPEA_TEST_USE_TZ="0", SNAPPEA_TEST_TIME_ZONE="America/New_York")
+    queue_dir.start_foreman(settings={"USE_TZ": False, "TIME_ZONE": "America/New_York"})
     wait_for(lambda: queue_dir.ran() == ["now"], what="the due task")
     status = foreman_status()
     assert status["state"] in ("running", "idle")
@@ -184,7 +184,7 @@ def test_without_use_tz_in_a_far_time_zone(queue_dir, settings):
 
 
 def test_polling_fallback_wakes_the_foreman(queue_dir):
-    queue_dir.start_foreman(SNAPPEA_TEST_INOTIFY="0")
+    queue_dir.start_foreman(settings={"SNAPPEA_INOTIFY": False})
     assert "(polling)" in queue_dir.log()
     tasks.record.enqueue("polled")
     wait_for(lambda: queue_dir.ran() == ["polled"], timeout=10, what="the task")
