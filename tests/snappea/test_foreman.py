@@ -185,7 +185,7 @@ def test_without_use_tz_in_a_far_time_zone(queue_dir, settings):
 
 def test_polling_fallback_wakes_the_foreman(queue_dir):
     queue_dir.start_foreman(settings={"SNAPPEA_INOTIFY": False})
-    assert "(polling)" in queue_dir.log()
+    assert "(polling every 0.05s)" in queue_dir.log()
     tasks.record.enqueue("polled")
     wait_for(lambda: queue_dir.ran() == ["polled"], timeout=10, what="the task")
 

@@ -8,9 +8,8 @@ class SnappeaConfig(AppConfig):
     verbose_name = "Snappea task queue"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
-        from snappea import checks  # noqa: F401  (registers the system checks)
-        from snappea.conf import SnappeaConf  # noqa: F401  (puts the SNAPPEA_ defaults in place)
+    def ready(self) -> None:
+        from snappea import checks, conf  # noqa: F401  (the system checks; the SNAPPEA_ defaults)
         from snappea.sqlite import tune_queue_connection
 
         connection_created.connect(tune_queue_connection, dispatch_uid="snappea-tune-connection")
