@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
@@ -7,6 +9,9 @@ class SnappeaConfig(AppConfig):
     label = "snappea"
     verbose_name = "Snappea task queue"
     default_auto_field = "django.db.models.BigAutoField"
+    # Found by a readiness registry that collects checks from app configs: name -> dotted path of
+    # a function returning {"ok": bool, ...}.
+    readiness_checks: ClassVar[dict[str, str]] = {"worker": "snappea.health.foreman_readiness"}
 
     def ready(self) -> None:
         from snappea import checks, conf  # noqa: F401  (the system checks; the SNAPPEA_ defaults)
