@@ -14,7 +14,10 @@ class SnappeaConfig(AppConfig):
     readiness_checks: ClassVar[dict[str, str]] = {"worker": "snappea.health.foreman_readiness"}
 
     def ready(self) -> None:
-        from snappea import checks, conf  # noqa: F401  (the system checks; the SNAPPEA_ defaults)
+        # checks: snappea's system checks; conf: the SNAPPEA_ defaults; compat: the Tasks API, whose
+        # import registers the check that runs each backend's check() (on Django 6.x nothing else
+        # may import django.tasks before `manage.py check` runs).
+        from snappea import checks, compat, conf  # noqa: F401
         from snappea.sqlite import tune_queue_connection
 
         connection_created.connect(tune_queue_connection, dispatch_uid="snappea-tune-connection")
