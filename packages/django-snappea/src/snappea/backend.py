@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -56,9 +57,10 @@ class SnappeaBackend(BaseTaskBackend):
         self._refuse_if_misconfigured()
         self.validate_task(task)
         args_kwargs = args_kwargs_for(args, kwargs)
-        result = enqueued_result(task, args_kwargs, timezone.now())
+        now = timezone.now()
+        result = enqueued_result(task, args_kwargs, now)
         payload = json.dumps(args_kwargs, separators=(",", ":"))
-        write = partial(self._insert_and_wake, task, payload, result)
+        write = partial(self._insert_and_wake, task, payload, now, result)
         database = self.backend_settings.on_commit_database
         on_commit = self.backend_settings.enqueue_on_commit
         if on_commit and transaction.get_connection(database).in_atomic_block:
@@ -67,15 +69,16 @@ class SnappeaBackend(BaseTaskBackend):
             write()
         return result
 
-    def _insert_and_wake(self, task: Task[P, R], payload: str, result: TaskResult[P, R]) -> None:
-        assert result.enqueued_at is not None  # enqueued_result() sets it
+    def _insert_and_wake(
+        self, task: Task[P, R], payload: str, enqueued_at: datetime, result: TaskResult[P, R]
+    ) -> None:
         task_id = queue.insert_task(
             task.module_path,
             task.queue_name,
             task.priority,
             self.alias,
             payload,
-            result.enqueued_at,
+            enqueued_at,
             task.run_after,  # None: due at once, whatever the wall clock does meanwhile
         )
         set_result_id(result, task_id)

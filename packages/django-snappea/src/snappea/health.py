@@ -7,25 +7,26 @@ that collects readiness checks from app configs finds it.
 """
 
 import logging
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from snappea.conf import snappea_settings
-from snappea.status import HEALTHY_STATES, foreman_status
+from snappea.status import HEALTHY_STATES, State, foreman_status
 
 logger = logging.getLogger("snappea.health")
 
 
-class Readiness(TypedDict, total=False):
+class Readiness(TypedDict):
     ok: bool
-    state: str
-    heartbeat_age_seconds: float | None
-    backlog: int | None
-    oldest_waiting_seconds: float | None
-    failed: int | None
-    max_heartbeat_age_seconds: float
-    max_task_wait_seconds: float
-    reason: str  # why not ready (absent when ready)
-    error: str  # the queue or the settings could not be read
+    # The figures (absent only when the settings themselves cannot be read):
+    state: NotRequired[State]
+    heartbeat_age_seconds: NotRequired[float | None]
+    backlog: NotRequired[int | None]
+    oldest_waiting_seconds: NotRequired[float | None]
+    failed: NotRequired[int | None]
+    max_heartbeat_age_seconds: NotRequired[float]
+    max_task_wait_seconds: NotRequired[float]
+    reason: NotRequired[str]  # why not ready (absent when ready)
+    error: NotRequired[str]  # the queue or the settings could not be read
 
 
 def foreman_readiness() -> Readiness:
