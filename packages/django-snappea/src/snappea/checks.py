@@ -1,19 +1,23 @@
 """System checks: every way to misconfigure the queue, caught at `manage.py check`."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from snappea.conf import BACKEND_OPTIONS, queue_alias, settings_problems, snappea_settings
+from snappea.conf import (
+    BACKEND_OPTIONS,
+    BackendSettings,
+    SettingProblem,
+    queue_alias,
+    settings_problems,
+    snappea_settings,
+)
 from snappea.routers import SnappeaRouter
-
-if TYPE_CHECKING:
-    from snappea.backend import SnappeaBackend
 
 ROUTER_PATH = "snappea.routers.SnappeaRouter"
 
@@ -134,7 +138,20 @@ def check_settings(
     return errors
 
 
-def check_backend(backend: "SnappeaBackend") -> list[CheckMessage]:
+class CheckedBackend(Protocol):
+    """What check_backend() reads of a SnappeaBackend."""
+
+    @property
+    def alias(self) -> str: ...
+    @property
+    def options(self) -> Mapping[str, object]: ...
+    @property
+    def backend_settings(self) -> BackendSettings: ...
+    @property
+    def settings_problems(self) -> Sequence[SettingProblem]: ...
+
+
+def check_backend(backend: CheckedBackend) -> list[CheckMessage]:
     """Called by SnappeaBackend.check(): the Tasks side of the configuration."""
     errors: list[CheckMessage] = [
         Error(problem.message, id=problem.check_id) for problem in backend.settings_problems
