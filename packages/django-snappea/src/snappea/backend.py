@@ -121,7 +121,7 @@ class SnappeaBackend(BaseTaskBackend):
             raise TaskResultDoesNotExist(result_id)
         return result_from_task_row(row)
 
-    def check(self, **kwargs: Any) -> list[CheckMessage]:
+    def check(self, **kwargs: object) -> list[CheckMessage]:
         from snappea.checks import check_backend
 
         return [*super().check(**kwargs), *check_backend(self)]

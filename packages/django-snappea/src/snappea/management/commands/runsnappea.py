@@ -2,7 +2,6 @@ import logging
 import os
 import sys
 from argparse import ArgumentParser
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -47,7 +46,7 @@ class Command(BaseCommand):
         queues: list[str],
         grace_period: float | None,
         verbosity: int,
-        **options: Any,
+        **options: object,
     ) -> None:
         if workers is not None and workers < 1:
             raise CommandError("--workers must be at least 1")

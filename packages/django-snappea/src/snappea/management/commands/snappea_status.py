@@ -1,6 +1,5 @@
 import json
 from argparse import ArgumentParser
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,7 +14,7 @@ class Command(BaseCommand):
             "--json", action="store_true", dest="as_json", help="print the status as JSON"
         )
 
-    def handle(self, *args: str, as_json: bool = False, **options: Any) -> None:
+    def handle(self, *args: str, as_json: bool = False, **options: object) -> None:
         status = foreman_status()
         if as_json:
             self.stdout.write(json.dumps(status, default=str, indent=2))
