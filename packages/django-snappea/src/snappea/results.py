@@ -46,8 +46,9 @@ def args_kwargs_for(args: Sequence[object], kwargs: Mapping[str, object]) -> Arg
 
 
 def parse_args_kwargs(stored: str) -> ArgsKwargs:
+    """The arguments as the queue stored them (written by args_kwargs_for)."""
     loaded = json.loads(stored)
-    return {"args": list(loaded["args"]), "kwargs": dict(loaded["kwargs"])}
+    return {"args": loaded["args"], "kwargs": loaded["kwargs"]}
 
 
 # The id of a result whose enqueue waits for the surrounding transaction to commit.
