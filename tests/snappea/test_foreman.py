@@ -218,9 +218,11 @@ def test_old_failures_and_results_are_pruned(queue_dir):
             finished_at=now - age - timedelta(hours=1),
         )
     queue_dir.start_foreman()  # prunes at start: failures after 7 days, results after 1 day
-    wait_for(lambda: Task.objects.count() == 1, what="the old failure to go")
+    wait_for(
+        lambda: Task.objects.count() == 1 and TaskResultRecord.objects.count() == 0,
+        what="the old failure and both results to go",
+    )
     assert [t.task_path for t in Task.objects.all()] == ["app.recent"]
-    assert TaskResultRecord.objects.count() == 0
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")

@@ -270,7 +270,9 @@ def rebase_future_retries(now: datetime, tolerance: float) -> int:
 
 
 def prune(now: datetime, *, keep_failed_for: float, keep_results_for: float) -> int:
-    with connections[queue_alias()].cursor() as cursor:
+    """Delete failed tasks and results past their keep time, in one transaction."""
+    alias = queue_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute(
             "DELETE FROM snappea_task WHERE state = 'FAILED' AND failed_at < %s",
             (db_datetime(now - timedelta(seconds=keep_failed_for)),),
