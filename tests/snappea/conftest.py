@@ -1,5 +1,6 @@
 """Fixtures for snappea's tests: a queue database per test, and real foreman subprocesses."""
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -49,19 +50,23 @@ class QueueDir:
     def foreman_command(self, *args):
         return [sys.executable, "-m", "django", "runsnappea", *args]
 
-    def foreman_env(self, **env):
+    def foreman_env(self, *, settings=None, options=None, **env):
+        """The environment of a process on foreman_settings: `settings` (a dict of settings) are
+        laid over that module's, `options` are the default backend's TASKS OPTIONS."""
         return {
             "SNAPPEA_TEST_DIR": str(self.path),
             "DJANGO_SETTINGS_MODULE": "tests.snappea.foreman_settings",
             "PYTHONPATH": str(ROOT),
+            "SNAPPEA_TEST_SETTINGS": json.dumps(settings or {}),
+            "SNAPPEA_TEST_OPTIONS": json.dumps(options or {}),
             **env,
         }
 
-    def start_foreman(self, *args, wait=True, **env):
+    def start_foreman(self, *args, wait=True, settings=None, options=None, **env):
         marker_count = self.log().count("Foreman pid")
         proc = start(
             self.foreman_command(*args),
-            env=self.foreman_env(**env),
+            env=self.foreman_env(settings=settings, options=options, **env),
             log_path=self.path / "foreman.log",
         )
         self.foremen.append(proc)

@@ -66,3 +66,12 @@ def use_main_database(label):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     _log(f"ran {label}")
+
+
+@task(takes_context=True)
+def record_claim(context, label):
+    """Logs when its row was claimed: tasks claimed in one transaction share that time."""
+    from snappea.models import Task
+
+    claimed_at = Task.objects.get(id=int(context.task_result.id)).claimed_at
+    _log(f"claimed {label} {claimed_at.isoformat()}")

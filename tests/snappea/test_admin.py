@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from snappea.models import Foreman, Task, TaskState
+from snappea.models import ForemanHeartbeat, Task, TaskState
 
 
 @pytest.mark.django_db(databases=["default", "snappea"])
@@ -19,7 +19,7 @@ def test_admin_shows_tasks_and_failures(admin_client):
         attempts=1,
         last_error="Traceback ...\nValueError: the reason",
     )
-    Foreman.objects.create(
+    ForemanHeartbeat.objects.create(
         pid=1234, hostname="h", worker_id="h:1234", workers=4, started_at=now, heartbeat_at=now
     )
 
@@ -35,5 +35,5 @@ def test_admin_shows_tasks_and_failures(admin_client):
     assert detail.status_code == 200
     assert b"ValueError: the reason" in detail.content
 
-    assert b"1234" in admin_client.get("/admin/snappea/foreman/").content
+    assert b"1234" in admin_client.get("/admin/snappea/foremanheartbeat/").content
     assert admin_client.get("/admin/snappea/taskresultrecord/").status_code == 200

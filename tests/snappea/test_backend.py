@@ -39,7 +39,7 @@ def test_results_on_give_status_return_value_and_error(queue_dir, results_on):
     added = tasks.add.enqueue(2, 3)
     failed = tasks.fail.enqueue("r")
     assert tasks.add.get_result(added.id).status == "READY"
-    queue_dir.start_foreman(SNAPPEA_TEST_RESULTS="1")
+    queue_dir.start_foreman(settings={"SNAPPEA_RESULTS": True})
     wait_for(lambda: tasks.add.get_result(added.id).is_finished, what="the result")
     result = tasks.add.get_result(added.id)
     assert result.status == "SUCCESSFUL"

@@ -1,5 +1,6 @@
 """System checks, the router, and the wake-up watcher."""
 
+import json
 import os
 import subprocess
 import sys
@@ -8,12 +9,16 @@ import time
 import warnings
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from harness.processes import ROOT
 from snappea.checks import check_queue_database, check_settings
+from snappea.compat import task_backends
 from snappea.routers import SnappeaRouter
 from snappea.wakeup import WakeWatcher, wake_foreman
+from tests.snappea import tasks
+from tests.snappea.conftest import QueueDir
 
 
 def ids(errors):
@@ -82,7 +87,7 @@ def test_manage_py_check_fails_on_a_misconfigured_project(tmp_path):
         "SNAPPEA_TEST_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "tests.snappea.foreman_settings",
         "PYTHONPATH": str(ROOT),
-        "SNAPPEA_TEST_NO_ROUTER": "1",
+        "SNAPPEA_TEST_SETTINGS": json.dumps({"DATABASE_ROUTERS": []}),
     }
     proc = subprocess.run(
         [sys.executable, "-m", "django", "check"],
@@ -155,3 +160,64 @@ def test_runsnappea_refuses_an_unmigrated_queue(tmp_path):
     )
     assert proc.returncode != 0
     assert "is not migrated: run `manage.py migrate --database snappea` first" in proc.stderr
+
+
+def test_values_of_the_wrong_kind():
+    with override_settings(SNAPPEA_INOTIFY="no", SNAPPEA_WORKERS=True, SNAPPEA_DATABASE=5):
+        errors = check_settings()
+        assert ids(errors) == ["snappea.E006", "snappea.E013", "snappea.E014"]
+        assert "SNAPPEA_INOTIFY must be True or False." in [e.msg for e in errors]
+        assert check_queue_database() == []  # the alias is reported once, by check_settings
+
+
+def test_readiness_heartbeat_age_must_exceed_the_heartbeat_interval():
+    with override_settings(SNAPPEA_READY_MAX_HEARTBEAT_AGE=2, SNAPPEA_HEARTBEAT_INTERVAL=2):
+        assert ids(check_settings()) == ["snappea.E015"]
+
+
+def snappea_backend(settings, **options):
+    settings.TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "OPTIONS": options}}
+    return task_backends["default"]
+
+
+def test_backend_options_are_checked(settings):
+    backend = snappea_backend(settings, RESULTS="yes", MAX_RETRIES=3)
+    errors = backend.check()
+    assert ids(errors) == ["snappea.E013", "snappea.W002"]
+    assert errors[0].msg == "TASKS['default']['OPTIONS']['RESULTS'] must be True or False."
+    assert "'MAX_RETRIES'" in errors[1].msg and "SNAPPEA_ settings" in errors[1].hint
+    with pytest.raises(ImproperlyConfigured, match="OPTIONS'\\]\\['RESULTS'\\]"):
+        tasks.record.enqueue("refused")
+
+
+def test_the_settings_a_backend_falls_back_on_are_checked(settings):
+    settings.SNAPPEA_ENQUEUE_ON_COMMIT = 1
+    assert [e.msg for e in snappea_backend(settings).check()] == [
+        "SNAPPEA_ENQUEUE_ON_COMMIT must be True or False."
+    ]
+
+
+def test_on_commit_database_is_checked_per_backend(settings):
+    backend = snappea_backend(settings, ENQUEUE_ON_COMMIT=True, ON_COMMIT_DATABASE="nope")
+    (error,) = backend.check()
+    assert error.id == "snappea.E010"
+    assert "'nope'" in error.msg
+    # Without enqueue on commit the database is not used, so not checked.
+    assert snappea_backend(settings, ON_COMMIT_DATABASE="nope").check() == []
+
+
+def test_manage_py_check_reports_bad_options_instead_of_crashing(tmp_path):
+    env = {
+        **os.environ,
+        **QueueDir(tmp_path).foreman_env(options={"RESULTS": "yes"}),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "django", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "snappea.E013" in proc.stderr
+    assert "Traceback" not in proc.stderr

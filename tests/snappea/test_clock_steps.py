@@ -68,7 +68,7 @@ def test_a_retry_scheduled_before_a_step_back_keeps_its_backoff_and_no_more(queu
     clock = ServerClock(queue_dir.path)
     clock.set_offset("+2h")
     queue_dir.start_foreman(
-        SNAPPEA_TEST_MAX_RETRIES="1", SNAPPEA_TEST_RETRY_BACKOFF=str(backoff), **clock.env()
+        settings={"SNAPPEA_MAX_RETRIES": 1, "SNAPPEA_RETRY_BACKOFF": backoff}, **clock.env()
     )
     tasks.flaky.enqueue("s")
     (retry,) = wait_for(

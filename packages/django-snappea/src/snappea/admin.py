@@ -1,10 +1,21 @@
-from django.contrib import admin
+from typing import TYPE_CHECKING
 
-from snappea.models import Foreman, Task, TaskResultRecord
+from django.contrib import admin
+from django.http import HttpRequest
+
+from snappea.models import ForemanHeartbeat, Task, TaskResultRecord
+
+# ModelAdmin is generic to the type checker only (Django's class takes no subscript at run time).
+if TYPE_CHECKING:
+    TaskAdminBase = admin.ModelAdmin[Task]
+    TaskResultRecordAdminBase = admin.ModelAdmin[TaskResultRecord]
+    ForemanHeartbeatAdminBase = admin.ModelAdmin[ForemanHeartbeat]
+else:
+    TaskAdminBase = TaskResultRecordAdminBase = ForemanHeartbeatAdminBase = admin.ModelAdmin
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(TaskAdminBase):
     list_display = [
         "id",
         "task_path",
@@ -23,7 +34,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskResultRecord)
-class TaskResultRecordAdmin(admin.ModelAdmin):
+class TaskResultRecordAdmin(TaskResultRecordAdminBase):
     list_display = ["id", "task_path", "queue_name", "status", "attempts", "finished_at"]
     list_filter = ["status", "queue_name"]
     search_fields = ["task_path", "traceback"]
@@ -31,8 +42,8 @@ class TaskResultRecordAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in TaskResultRecord._meta.fields]
 
 
-@admin.register(Foreman)
-class ForemanAdmin(admin.ModelAdmin):
+@admin.register(ForemanHeartbeat)
+class ForemanHeartbeatAdmin(ForemanHeartbeatAdminBase):
     list_display = [
         "pid",
         "hostname",
@@ -45,7 +56,7 @@ class ForemanAdmin(admin.ModelAdmin):
         "failed",
         "throughput",
     ]
-    readonly_fields = [f.name for f in Foreman._meta.fields]
+    readonly_fields = [f.name for f in ForemanHeartbeat._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the foreman writes its one row

@@ -1,19 +1,36 @@
 """System checks: every way to misconfigure the queue, caught at `manage.py check`."""
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
+from django.apps import AppConfig, apps
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
-from snappea.routers import SnappeaRouter, queue_alias
+from snappea.conf import (
+    BACKEND_OPTIONS,
+    BackendSettings,
+    SettingProblem,
+    queue_alias,
+    settings_problems,
+    snappea_settings,
+)
+from snappea.routers import SnappeaRouter
 
 ROUTER_PATH = "snappea.routers.SnappeaRouter"
 
 
 @register(Tags.compatibility)  # reads settings only, so not Tags.database (that needs --database)
-def check_queue_database(app_configs=None, **kwargs):
-    alias = queue_alias()
-    errors = []
+def check_queue_database(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[CheckMessage]:
+    try:
+        alias = queue_alias()
+    except ImproperlyConfigured:
+        return []  # check_settings reports it
+    errors: list[CheckMessage] = []
     databases = getattr(settings, "DATABASES", {})
     if alias not in databases:
         errors.append(
@@ -93,32 +110,16 @@ def check_queue_database(app_configs=None, **kwargs):
 
 
 @register(Tags.compatibility)
-def check_settings(app_configs=None, **kwargs):
-    errors = []
-    for name in ("WORKERS", "BATCH_SIZE"):
-        value = getattr(settings, f"SNAPPEA_{name}")
-        if not isinstance(value, int) or value < 1:
-            errors.append(
-                Error(f"SNAPPEA_{name} must be a whole number of at least 1.", id="snappea.E006")
-            )
-    for name in (
-        "GRACE_PERIOD",
-        "HEARTBEAT_INTERVAL",
-        "POLL_INTERVAL",
-        "RETRY_BACKOFF",
-        "DEAD_AFTER",
-        "STUCK_AFTER",
-        "KEEP_FAILED_FOR",
-        "KEEP_RESULTS_FOR",
-    ):
-        value = getattr(settings, f"SNAPPEA_{name}")
-        if not isinstance(value, int | float) or value < 0:
-            errors.append(
-                Error(f"SNAPPEA_{name} must be a number >= 0 (seconds).", id="snappea.E007")
-            )
-    if not isinstance(settings.SNAPPEA_MAX_RETRIES, int) or settings.SNAPPEA_MAX_RETRIES < 0:
-        errors.append(Error("SNAPPEA_MAX_RETRIES must be a whole number >= 0.", id="snappea.E008"))
-    if settings.SNAPPEA_DEAD_AFTER <= settings.SNAPPEA_HEARTBEAT_INTERVAL:
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[CheckMessage]:
+    errors: list[CheckMessage] = [
+        Error(problem.message, id=problem.check_id) for problem in settings_problems()
+    ]
+    if errors:
+        return errors  # the checks below compare values that must first be of the right kind
+    conf = snappea_settings()
+    if conf.dead_after <= conf.heartbeat_interval:
         errors.append(
             Error(
                 "SNAPPEA_DEAD_AFTER must be longer than SNAPPEA_HEARTBEAT_INTERVAL, or every "
@@ -126,29 +127,69 @@ def check_settings(app_configs=None, **kwargs):
                 id="snappea.E009",
             )
         )
-    if settings.SNAPPEA_ENQUEUE_ON_COMMIT and settings.SNAPPEA_ON_COMMIT_DATABASE not in getattr(
-        settings, "DATABASES", {}
-    ):
+    if conf.ready_max_heartbeat_age <= conf.heartbeat_interval:
         errors.append(
             Error(
-                f"SNAPPEA_ON_COMMIT_DATABASE {settings.SNAPPEA_ON_COMMIT_DATABASE!r} is not in DATABASES.",
-                id="snappea.E010",
+                "SNAPPEA_READY_MAX_HEARTBEAT_AGE must be longer than SNAPPEA_HEARTBEAT_INTERVAL, "
+                "or every healthy foreman looks not ready between two heartbeats.",
+                id="snappea.E015",
             )
         )
     return errors
 
 
-def check_backend(backend):
-    """Called by SnappeaBackend.check(): the Tasks side of the configuration."""
-    from django.apps import apps
+class CheckedBackend(Protocol):
+    """What check_backend() reads of a SnappeaBackend."""
 
-    errors = []
+    @property
+    def alias(self) -> str: ...
+    @property
+    def options(self) -> Mapping[str, object]: ...
+    @property
+    def backend_settings(self) -> BackendSettings: ...
+    @property
+    def settings_problems(self) -> Sequence[SettingProblem]: ...
+
+
+def check_backend(backend: CheckedBackend) -> list[CheckMessage]:
+    """Called by SnappeaBackend.check(): the Tasks side of the configuration."""
+    errors: list[CheckMessage] = [
+        Error(problem.message, id=problem.check_id) for problem in backend.settings_problems
+    ]
     if not apps.is_installed("snappea"):
         errors.append(
             Error(
                 f"TASKS[{backend.alias!r}] uses SnappeaBackend but 'snappea' is not in INSTALLED_APPS.",
                 hint="Add 'snappea' to INSTALLED_APPS (its tables and the runsnappea command).",
                 id="snappea.E011",
+            )
+        )
+    unknown = sorted(set(backend.options) - BACKEND_OPTIONS)
+    if unknown:
+        errors.append(
+            Warning(
+                f"TASKS[{backend.alias!r}]['OPTIONS'] has keys snappea does not read: "
+                f"{', '.join(map(repr, unknown))}.",
+                hint=(
+                    f"A backend's OPTIONS may set {', '.join(sorted(BACKEND_OPTIONS))}; the "
+                    "foreman's settings (workers, retries, ...) are SNAPPEA_ settings."
+                ),
+                id="snappea.W002",
+            )
+        )
+    conf = backend.backend_settings
+    if (
+        not backend.settings_problems
+        and conf.enqueue_on_commit
+        and conf.on_commit_database not in getattr(settings, "DATABASES", {})
+    ):
+        errors.append(
+            Error(
+                f"TASKS[{backend.alias!r}] enqueues on commit of the database "
+                f"{conf.on_commit_database!r} (ON_COMMIT_DATABASE), which is not in DATABASES.",
+                hint="Name a database of DATABASES in SNAPPEA_ON_COMMIT_DATABASE or "
+                "OPTIONS['ON_COMMIT_DATABASE'].",
+                id="snappea.E010",
             )
         )
     return errors

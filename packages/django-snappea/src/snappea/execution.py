@@ -1,41 +1,31 @@
 """Running one claimed task inside a worker thread, and reporting what happened."""
 
+from __future__ import annotations
+
 import json
 import logging
 import sys
 import time
 import traceback
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connections
-from django.utils.module_loading import import_string
 
-from snappea.compat import (
-    TaskContext,
-    TaskError,
-    TaskResult,
-    TaskResultStatus,
-    normalize_json,
-    task_finished,
-    task_started,
-)
+from snappea.compat import TaskContext, TaskError, normalize_json, task_finished, task_started
 from snappea.queue import ClaimedTask, Outcome, parse_db_datetime, utc_now
+from snappea.results import (
+    TaskKey,
+    load_task,
+    mark_finished,
+    parse_args_kwargs,
+    running_result,
+)
+
+if TYPE_CHECKING:
+    from snappea.results import LoadedResult
 
 logger = logging.getLogger("snappea.foreman")
-
-# Building a Task validates it (signature inspection): do it once per distinct task, not per run.
-_task_cache: dict = {}
-
-
-def load_task(task_path, backend_name, queue_name, priority):
-    key = (task_path, backend_name, queue_name, priority)
-    task = _task_cache.get(key)
-    if task is None:
-        task = import_string(task_path).using(
-            priority=priority, queue_name=queue_name, backend=backend_name
-        )
-        _task_cache[key] = task
-    return task
 
 
 def capture_with_sentry(exc: BaseException) -> None:
@@ -50,41 +40,45 @@ def capture_with_sentry(exc: BaseException) -> None:
         logger.debug("could not report to Sentry", exc_info=True)
 
 
+def exception_path(exc: BaseException) -> str:
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
 def run_claimed_task(
-    claimed: ClaimedTask, *, worker_id: str, keep_results: bool, max_retries: int, backoff: float
+    claimed: ClaimedTask,
+    *,
+    worker_id: str,
+    keep_result: bool,
+    max_retries: int,
+    backoff: float,
 ) -> Outcome:
+    """Run the task; keep_result: its backend keeps results (so the return value is kept)."""
     started_at = utc_now()
     started = time.monotonic()
-    result = None
+    result: LoadedResult | None = None
     try:
         task = load_task(
-            claimed.task_path, claimed.backend_name, claimed.queue_name, claimed.priority
+            TaskKey(claimed.task_path, claimed.backend_name, claimed.queue_name, claimed.priority)
         )
-        args_kwargs = json.loads(claimed.args_kwargs)
-        result = TaskResult(
-            task=task,
-            id=str(claimed.id),
-            status=TaskResultStatus.RUNNING,
+        result = running_result(
+            task,
+            claimed.id,
+            parse_args_kwargs(claimed.args_kwargs),
             enqueued_at=parse_db_datetime(claimed.enqueued_at),
             started_at=started_at,
-            finished_at=None,
-            last_attempted_at=started_at,
-            args=args_kwargs["args"],
-            kwargs=args_kwargs["kwargs"],
-            backend=claimed.backend_name,
-            errors=[],
-            worker_ids=[worker_id] * claimed.attempts,
+            attempts=claimed.attempts,
+            worker_id=worker_id,
         )
         task_started.send(type(task.get_backend()), task_result=result)
         if task.takes_context:
             value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
         else:
             value = task.call(*result.args, **result.kwargs)
-        return_json = json.dumps(normalize_json(value)) if keep_results else "null"
+        return_json = json.dumps(normalize_json(value)) if keep_result else "null"
     except (Exception, SystemExit) as exc:
         finished_at = utc_now()
         elapsed = time.monotonic() - started
-        path = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        path = exception_path(exc)
         tb = "".join(traceback.format_exception(exc))
         will_retry = claimed.attempts <= max_retries
         logger.error(
@@ -96,12 +90,16 @@ def run_claimed_task(
             exc_info=exc,
         )
         capture_with_sentry(exc)
-        outcome = Outcome(
+        if result is not None:
+            mark_finished(result, finished_at, TaskError(exception_class_path=path, traceback=tb))
+            _send_finished(result)
+        return Outcome(
             task=claimed,
             succeeded=False,
             started_at=started_at,
             finished_at=finished_at,
             worker_id=worker_id,
+            keep_result=keep_result,
             exception_class_path=path,
             traceback=tb,
             elapsed=elapsed,
@@ -111,20 +109,13 @@ def run_claimed_task(
                 else None
             ),
         )
-        if result is not None:
-            object.__setattr__(result, "status", TaskResultStatus.FAILED)
-            object.__setattr__(result, "finished_at", finished_at)
-            result.errors.append(TaskError(exception_class_path=path, traceback=tb))
-            _send_finished(result)
-        return outcome
     finally:
         # Like the end of a request: a worker thread must not hold connections (WAL checkpoints).
         for connection in connections.all(initialized_only=True):
             connection.close()
     finished_at = utc_now()
     elapsed = time.monotonic() - started
-    object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
-    object.__setattr__(result, "finished_at", finished_at)
+    mark_finished(result, finished_at)
     _send_finished(result)
     return Outcome(
         task=claimed,
@@ -132,12 +123,13 @@ def run_claimed_task(
         started_at=started_at,
         finished_at=finished_at,
         worker_id=worker_id,
+        keep_result=keep_result,
         return_json=return_json,
         elapsed=elapsed,
     )
 
 
-def _send_finished(result):
+def _send_finished(result: LoadedResult) -> None:
     try:
         task_finished.send(type(result.task.get_backend()), task_result=result)
     except Exception:

@@ -15,21 +15,25 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
+from types import FrameType
 
-from django.conf import settings
 from django.db import DatabaseError, connections
 
 from snappea import queue
-from snappea.execution import run_claimed_task
-from snappea.models import Foreman as ForemanRow
-from snappea.queue import Outcome, orm_datetime, utc_now
-from snappea.routers import queue_alias
+from snappea.conf import BackendSettings, SnappeaSettings, backend_settings_for, snappea_settings
+from snappea.execution import exception_path, run_claimed_task
+from snappea.models import ForemanHeartbeat
+from snappea.queue import ClaimedTask, Outcome, orm_datetime, utc_now
 from snappea.sqlite import lock_file_path, queue_db_path, wake_file_path
 from snappea.wakeup import WakeWatcher
 
 logger = logging.getLogger("snappea.foreman")
-_STOP = object()
+# What a worker takes from the ready queue: (-priority, id, task), or _STOP to end the worker.
+_Ready = tuple[float, int, ClaimedTask | None]
+_STOP: _Ready = (float("inf"), 0, None)
 _PRUNE_EVERY = 60.0
 _PREFETCH_SECONDS = 0.05
 # A wall clock that moves back by more than this against the monotonic clock has been stepped.
@@ -43,11 +47,11 @@ class ForemanAlreadyRunning(Exception):
 class ForemanLock:
     """An exclusive lock on a file beside the queue database: one foreman per queue."""
 
-    def __init__(self, path):
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.fd = None
+        self.fd: int | None = None
 
-    def acquire(self):
+    def acquire(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -63,28 +67,40 @@ class ForemanLock:
         os.write(fd, str(os.getpid()).encode())
         self.fd = fd
 
-    def release(self):
+    def release(self) -> None:
         if self.fd is not None:
             os.close(self.fd)  # closing drops the flock
             self.fd = None
 
 
 class Foreman:
-    def __init__(self, *, workers=None, burst=False, queue_names=None, grace_period=None):
-        self.workers = workers or settings.SNAPPEA_WORKERS
+    """Runs the queue's tasks until stopped (or, in burst mode, until none is due)."""
+
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        burst: bool = False,
+        queue_names: Sequence[str] = (),
+        grace_period: float | None = None,
+        settings: SnappeaSettings | None = None,
+    ) -> None:
+        self.settings = snappea_settings() if settings is None else settings
+        self.workers = workers or self.settings.workers
         self.burst = burst
-        self.queue_names = list(queue_names or [])
-        self.grace_period = settings.SNAPPEA_GRACE_PERIOD if grace_period is None else grace_period
-        self.batch_size = max(1, settings.SNAPPEA_BATCH_SIZE)
+        self.queue_names = list(queue_names)
+        self.grace_period = self.settings.grace_period if grace_period is None else grace_period
+        self.batch_size = self.settings.batch_size
         # The most claimed tasks held at once; how many are really held adapts to task duration.
         self.capacity = max(self.batch_size, self.workers * 2)
-        self._average_duration = None  # seconds per task, a moving average
-        self.keep_results = settings.SNAPPEA_RESULTS
+        self._average_duration: float | None = None  # seconds per task, a moving average
+        # Per backend alias: whether it keeps results. Read once per alias, like the settings.
+        self._backends: dict[str, BackendSettings] = {}
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = False
         self._signals = 0
-        self._ready = stdlib_queue.PriorityQueue()
-        self._outcomes = collections.deque()
+        self._ready: stdlib_queue.PriorityQueue[_Ready] = stdlib_queue.PriorityQueue()
+        self._outcomes: collections.deque[Outcome] = collections.deque()
         self._in_flight: set[int] = set()
         self._started: dict[int, float] = {}  # thread ident -> monotonic start of its current task
         self._threads: list[threading.Thread] = []
@@ -94,23 +110,24 @@ class Foreman:
         os.set_blocking(self._control_r, False)
         os.set_blocking(self._control_w, False)
         self._lock = ForemanLock(lock_file_path())
+        self._last_beat = (time.monotonic(), 0)  # monotonic time and done count of the last beat
 
     # -- signals and wake-ups -------------------------------------------------------------------
 
-    def _poke(self):
+    def _poke(self) -> None:
         try:
             os.write(self._control_w, b".")
         except BlockingIOError:
             pass  # the pipe is full: the main thread has plenty of reasons to wake already
 
-    def _drain_control(self):
+    def _drain_control(self) -> None:
         try:
             while os.read(self._control_r, 4096):
                 pass
         except BlockingIOError:
             pass
 
-    def handle_signal(self, signum, frame):
+    def handle_signal(self, signum: int, frame: FrameType | None) -> None:
         self._signals += 1
         if self._signals > 1:
             logger.warning("Second %s: exiting at once.", signal.Signals(signum).name)
@@ -124,28 +141,37 @@ class Foreman:
         self.stopping = True
         self._poke()
 
-    def install_signal_handlers(self):
+    def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.handle_signal)
         signal.signal(signal.SIGINT, self.handle_signal)
 
     # -- workers --------------------------------------------------------------------------------
 
-    def _work(self):
+    def _backend(self, alias: str) -> BackendSettings:
+        """The settings of a task's backend (TASKS[alias]), as its enqueuing process reads them."""
+        found = self._backends.get(alias)
+        if found is None:
+            found = self._backends[alias] = backend_settings_for(alias)
+        return found
+
+    def _work(self) -> None:
         ident = threading.get_ident()
-        max_retries = settings.SNAPPEA_MAX_RETRIES
-        backoff = settings.SNAPPEA_RETRY_BACKOFF
+        max_retries = self.settings.max_retries
+        backoff = self.settings.retry_backoff
         low_water = self.workers
         flush_at = max(1, self.batch_size // 2)
         while True:
             _, _, claimed = self._ready.get()
-            if claimed is _STOP:
+            if claimed is None:  # _STOP
                 return
             self._started[ident] = time.monotonic()
+            keep_result = False
             try:
+                keep_result = self._backend(claimed.backend_name).results
                 outcome = run_claimed_task(
                     claimed,
                     worker_id=self.worker_id,
-                    keep_results=self.keep_results,
+                    keep_result=keep_result,
                     max_retries=max_retries,
                     backoff=backoff,
                 )
@@ -158,7 +184,8 @@ class Foreman:
                     started_at=now,
                     finished_at=now,
                     worker_id=self.worker_id,
-                    exception_class_path=f"{type(exc).__module__}.{type(exc).__qualname__}",
+                    keep_result=keep_result,
+                    exception_class_path=exception_path(exc),
                     traceback="".join(traceback.format_exception(exc)),
                 )
             finally:
@@ -170,7 +197,8 @@ class Foreman:
 
     # -- the main loop --------------------------------------------------------------------------
 
-    def run(self):
+    def run(self) -> int:
+        """Until stopped; the number of tasks still running when it gave up waiting for them."""
         self._lock.acquire()
         try:
             requeued = queue.requeue_orphans()
@@ -184,15 +212,17 @@ class Foreman:
             watcher = WakeWatcher(
                 wake_file_path(),
                 self._control_r,
-                settings.SNAPPEA_POLL_INTERVAL,
-                use_inotify=settings.SNAPPEA_INOTIFY,
+                self.settings.poll_interval,
+                use_inotify=self.settings.inotify,
             )
             logger.info(
                 "Foreman pid %s: %s worker(s) on %s (%s)%s",
                 os.getpid(),
                 self.workers,
                 queue_db_path(),
-                "inotify" if watcher.uses_inotify else "polling",
+                "inotify"
+                if watcher.uses_inotify
+                else f"polling every {self.settings.poll_interval}s",
                 ", burst mode" if self.burst else "",
             )
             for n in range(self.workers):
@@ -209,7 +239,7 @@ class Foreman:
                     except DatabaseError:
                         # A full disk or a lock held past the busy timeout: wait, then carry on.
                         logger.exception("Queue database error; retrying in 1s")
-                        connections[queue_alias()].close()
+                        connections[self.settings.database].close()
                         watcher.wait(1.0)
                         self._drain_control()
             finally:
@@ -218,8 +248,8 @@ class Foreman:
         finally:
             self._lock.release()
 
-    def _loop(self, watcher):
-        heartbeat_interval = settings.SNAPPEA_HEARTBEAT_INTERVAL
+    def _loop(self, watcher: WakeWatcher) -> None:
+        heartbeat_interval = self.settings.heartbeat_interval
         next_heartbeat = next_prune = 0.0
         while not self.stopping:
             self._flush()
@@ -228,7 +258,7 @@ class Foreman:
             target = self._target_in_flight()
             room = target - len(self._in_flight)
             asked = 0
-            claimed = []
+            claimed: list[ClaimedTask] = []
             # Claim in batches: not for every single free slot while the workers are busy.
             if room >= max(1, (target - self.workers) // 2) or not self._in_flight:
                 asked = min(room, self.batch_size)
@@ -243,8 +273,8 @@ class Foreman:
             if mono >= next_prune:
                 queue.prune(
                     now,
-                    keep_failed_for=settings.SNAPPEA_KEEP_FAILED_FOR,
-                    keep_results_for=settings.SNAPPEA_KEEP_RESULTS_FOR,
+                    keep_failed_for=self.settings.keep_failed_for,
+                    keep_results_for=self.settings.keep_results_for,
                 )
                 next_prune = mono + _PRUNE_EVERY
             if asked and len(claimed) == asked:
@@ -261,14 +291,14 @@ class Foreman:
             watcher.wait(timeout)
             self._drain_control()
 
-    def _flush(self):
+    def _flush(self) -> None:
         outcomes = []
         while self._outcomes:
             outcomes.append(self._outcomes.popleft())
         if not outcomes:
             return
         try:
-            queue.finish_tasks(outcomes, keep_results=self.keep_results)
+            queue.finish_tasks(outcomes)
         except DatabaseError:
             self._outcomes.extendleft(reversed(outcomes))  # recorded at the next attempt
             raise
@@ -293,7 +323,7 @@ class Foreman:
         extra = int(self.workers * _PREFETCH_SECONDS / per_task)
         return max(self.workers, min(self.capacity, self.workers + extra))
 
-    def _shutdown(self):
+    def _shutdown(self) -> int:
         """Release what never started, let running tasks finish within the grace period."""
         not_started = []
         while True:
@@ -301,13 +331,14 @@ class Foreman:
                 _, _, task = self._ready.get_nowait()
             except stdlib_queue.Empty:
                 break
-            not_started.append(task.id)
+            if task is not None:
+                not_started.append(task.id)
         queue.release_tasks(not_started)
         self._in_flight.difference_update(not_started)
         for _ in self._threads:
-            self._ready.put((float("inf"), 0, _STOP))
+            self._ready.put(_STOP)
         deadline = time.monotonic() + self.grace_period
-        interval = settings.SNAPPEA_HEARTBEAT_INTERVAL
+        interval = self.settings.heartbeat_interval
         while time.monotonic() < deadline:
             alive = [thread for thread in self._threads if thread.is_alive()]
             if not alive:
@@ -324,7 +355,7 @@ class Foreman:
                 unfinished,
                 self.grace_period,
             )
-        ForemanRow.objects.filter(id=1).update(
+        ForemanHeartbeat.objects.filter(id=1).update(
             stopped_at=orm_datetime(utc_now()),
             heartbeat_at=orm_datetime(utc_now()),
             running=unfinished,
@@ -339,14 +370,14 @@ class Foreman:
 
     # -- clock steps ----------------------------------------------------------------------------
 
-    def _watch_clock(self):
+    def _watch_clock(self) -> None:
         """Two clock reads per loop: when the wall clock went back, rebase the retries."""
         offset = time.time() - time.monotonic()
         if offset < self._clock_offset - _CLOCK_STEP_TOLERANCE:
             self._rebase_future_retries()  # a database error raises before the offset moves on
         self._clock_offset = offset
 
-    def _rebase_future_retries(self):
+    def _rebase_future_retries(self) -> None:
         moved = queue.rebase_future_retries(utc_now(), _CLOCK_STEP_TOLERANCE)
         if moved:
             logger.warning(
@@ -355,9 +386,9 @@ class Foreman:
 
     # -- heartbeat ------------------------------------------------------------------------------
 
-    def _register(self):
+    def _register(self) -> None:
         now = orm_datetime(utc_now())
-        ForemanRow.objects.update_or_create(
+        ForemanHeartbeat.objects.update_or_create(
             id=1,
             defaults=dict(
                 pid=os.getpid(),
@@ -376,7 +407,7 @@ class Foreman:
         )
         self._last_beat = (time.monotonic(), 0)
 
-    def _heartbeat(self):
+    def _heartbeat(self) -> None:
         mono = time.monotonic()
         last_mono, last_done = self._last_beat
         elapsed = mono - last_mono
@@ -387,7 +418,7 @@ class Foreman:
         # In the heartbeat's own clock frame: heartbeat_at - oldest is the true running time.
         running_for = max(0.0, time.monotonic() - min(started)) if started else 0.0
         oldest = now - timedelta(seconds=running_for) if started else None
-        ForemanRow.objects.using(queue_alias()).filter(id=1).update(
+        ForemanHeartbeat.objects.filter(id=1).update(
             heartbeat_at=orm_datetime(now),
             running=len(started),
             oldest_running_started_at=orm_datetime(oldest) if oldest else None,

@@ -45,7 +45,7 @@ class Task(models.Model):
             models.Index(fields=["state", "run_after"], name="snappea_task_state_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.task_path} #{self.id} ({self.state})"
 
 
@@ -71,12 +71,13 @@ class TaskResultRecord(models.Model):
     class Meta:
         db_table = "snappea_result"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.task_path} #{self.id} ({self.status})"
 
 
-class Foreman(models.Model):
-    """The one foreman of this queue database: identity, heartbeat and counters."""
+class ForemanHeartbeat(models.Model):
+    """The heartbeat of this queue database's one foreman (a single row, id 1): who it is, when it
+    last beat, and its counters. The foreman writes it; status and the admin read it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     pid = models.IntegerField()
@@ -94,7 +95,7 @@ class Foreman(models.Model):
     throughput = models.FloatField(default=0.0)  # tasks/s between the last two heartbeats
 
     class Meta:
-        db_table = "snappea_foreman"
+        db_table = "snappea_foreman_heartbeat"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"foreman pid {self.pid} on {self.hostname}"

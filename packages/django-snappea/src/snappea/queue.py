@@ -4,15 +4,16 @@ Plain SQL because these run thousands of times a second; each is one statement o
 transaction on the queue's own SQLite file.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils.dateparse import parse_datetime
 
-from snappea.routers import queue_alias
+from snappea.conf import queue_alias
 
 _INSERT = (
     "INSERT INTO snappea_task (task_path, queue_name, priority, backend_name, args_kwargs, state,"
@@ -54,13 +55,13 @@ class Outcome:
     started_at: datetime
     finished_at: datetime
     worker_id: str
+    keep_result: bool = False  # the task's backend keeps results (its RESULTS setting)
     return_json: str = "null"
     exception_class_path: str = ""
     traceback: str = ""
     retry_at: datetime | None = None  # set when the task failed and will be tried again
-    elapsed: float = (
-        0.0  # seconds the task ran, by the monotonic clock (a clock step cannot skew it)
-    )
+    # Seconds the task ran, by the monotonic clock (a clock step cannot skew it).
+    elapsed: float = 0.0
 
 
 def utc_now() -> datetime:
@@ -73,6 +74,10 @@ def orm_datetime(value: datetime) -> datetime:
     return value if settings.USE_TZ else value.astimezone(UTC).replace(tzinfo=None)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """A time read through the ORM: naive ones (USE_TZ off) were written as UTC."""
     if value is None or value.tzinfo is not None:
@@ -85,17 +90,23 @@ def db_datetime(value: datetime) -> str:
     return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
-def parse_db_datetime(value) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        parsed = parse_datetime(value)
+def parse_db_datetime(value: str | datetime) -> datetime:
+    """A time read by plain SQL: naive UTC text (or a datetime where the driver converted it)."""
+    parsed = value if isinstance(value, datetime) else parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a time: {value!r}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def insert_task(task_path, queue_name, priority, backend_name, args_kwargs, enqueued_at, run_after):
+def insert_task(
+    task_path: str,
+    queue_name: str,
+    priority: int,
+    backend_name: str,
+    args_kwargs: str,
+    enqueued_at: datetime,
+    run_after: datetime | None,
+) -> int:
     """Queue a task; run_after None makes it due at once whatever the wall clock does later."""
     with connections[queue_alias()].cursor() as cursor:
         cursor.execute(
@@ -110,13 +121,14 @@ def insert_task(task_path, queue_name, priority, backend_name, args_kwargs, enqu
                 None if run_after is None else db_datetime(run_after),
             ),
         )
-        return cursor.lastrowid
+        task_id: int = cursor.lastrowid
+        return task_id
 
 
-def claim_tasks(limit: int, now: datetime, queue_names=None) -> list[ClaimedTask]:
+def claim_tasks(limit: int, now: datetime, queue_names: Sequence[str] = ()) -> list[ClaimedTask]:
     """Mark up to `limit` due tasks RUNNING and return them, highest priority then oldest first."""
     queues = ""
-    params: list = [db_datetime(now), db_datetime(now)]
+    params: list[str | int] = [db_datetime(now), db_datetime(now)]
     if queue_names:
         queues = " AND queue_name IN (" + ", ".join(["%s"] * len(queue_names)) + ")"
         params.extend(queue_names)
@@ -129,7 +141,7 @@ def claim_tasks(limit: int, now: datetime, queue_names=None) -> list[ClaimedTask
     return rows
 
 
-def finish_tasks(outcomes: list[Outcome], *, keep_results: bool) -> None:
+def finish_tasks(outcomes: Sequence[Outcome]) -> None:
     """Record a batch of outcomes in one transaction: done rows leave, failures stay or retry."""
     if not outcomes:
         return
@@ -156,8 +168,9 @@ def finish_tasks(outcomes: list[Outcome], *, keep_results: bool) -> None:
                 "DELETE FROM snappea_task WHERE id IN (" + ", ".join(["%s"] * len(chunk)) + ")",
                 chunk,
             )
-        if keep_results:
-            finished = [o for o in outcomes if o.succeeded or o.retry_at is None]
+        # A result for each finished task (done, or failed for good) whose backend keeps them.
+        finished = [o for o in outcomes if o.keep_result and (o.succeeded or o.retry_at is None)]
+        if finished:
             cursor.executemany(
                 "INSERT OR REPLACE INTO snappea_result (id, task_path, queue_name, priority,"
                 " backend_name, args_kwargs, status, enqueued_at, started_at, finished_at, attempts,"
@@ -186,9 +199,9 @@ def finish_tasks(outcomes: list[Outcome], *, keep_results: bool) -> None:
             )
 
 
-def release_tasks(task_ids) -> None:
+def release_tasks(ids: Iterable[int]) -> None:
     """Give claimed tasks that never started back to the queue (used at shutdown)."""
-    task_ids = list(task_ids)
+    task_ids = list(ids)
     with connections[queue_alias()].cursor() as cursor:
         for start in range(0, len(task_ids), _CHUNK):
             chunk = task_ids[start : start + _CHUNK]
@@ -207,16 +220,17 @@ def requeue_orphans() -> int:
         cursor.execute(
             "UPDATE snappea_task SET state = 'READY', claimed_at = NULL WHERE state = 'RUNNING'"
         )
-        return cursor.rowcount
+        requeued: int = cursor.rowcount
+        return requeued
 
 
-def next_due_at(queue_names=None) -> datetime | None:
+def next_due_at(queue_names: Sequence[str] = ()) -> datetime | None:
     """When the earliest waiting task becomes due (it may be in the past; DUE_NOW: at once).
 
     None when nothing waits. Ordered by the (state, run_after) index, where NULLs come first.
     """
     sql = "SELECT run_after FROM snappea_task WHERE state = 'READY'"
-    params: list = []
+    params: list[str] = []
     if queue_names:
         sql += " AND queue_name IN (" + ", ".join(["%s"] * len(queue_names)) + ")"
         params.extend(queue_names)
@@ -256,14 +270,17 @@ def rebase_future_retries(now: datetime, tolerance: float) -> int:
 
 
 def prune(now: datetime, *, keep_failed_for: float, keep_results_for: float) -> int:
-    with connections[queue_alias()].cursor() as cursor:
+    """Delete failed tasks and results past their keep time, in one transaction."""
+    alias = queue_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute(
             "DELETE FROM snappea_task WHERE state = 'FAILED' AND failed_at < %s",
             (db_datetime(now - timedelta(seconds=keep_failed_for)),),
         )
-        pruned = cursor.rowcount
+        pruned: int = cursor.rowcount
         cursor.execute(
             "DELETE FROM snappea_result WHERE finished_at < %s",
             (db_datetime(now - timedelta(seconds=keep_results_for)),),
         )
-        return pruned + cursor.rowcount
+        results: int = cursor.rowcount
+        return pruned + results

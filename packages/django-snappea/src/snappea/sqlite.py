@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
-from snappea.routers import queue_alias
+from snappea.conf import queue_alias
 
 
-def tune_queue_connection(sender, connection, **kwargs):
+def tune_queue_connection(
+    sender: object, connection: BaseDatabaseWrapper, **kwargs: object
+) -> None:
     """connection_created receiver: WAL, NORMAL sync and a busy timeout on every queue connection."""
     if connection.alias != queue_alias() or connection.vendor != "sqlite":
         return
@@ -32,7 +34,3 @@ def wake_file_path() -> Path:
 
 def lock_file_path() -> Path:
     return Path(str(queue_db_path()) + ".foreman.lock")
-
-
-def is_sqlite(alias: str) -> bool:
-    return settings.DATABASES.get(alias, {}).get("ENGINE", "").endswith("sqlite3")

@@ -38,7 +38,7 @@ def wake_foreman(path: Path) -> None:
         pass
 
 
-def _load_libc():
+def _load_libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -52,16 +52,18 @@ def _load_libc():
 class WakeWatcher:
     """Waits until the wake-up file is touched, a control fd is readable, or a timeout passes."""
 
-    def __init__(self, path: Path, control_fd: int, poll_interval: float, use_inotify=True):
+    def __init__(
+        self, path: Path, control_fd: int, poll_interval: float, use_inotify: bool = True
+    ) -> None:
         self.path = path
         self.control_fd = control_fd
         self.poll_interval = poll_interval
         path.touch(exist_ok=True)
         self._libc = _load_libc() if use_inotify else None
-        self._inotify_fd = None
+        self._inotify_fd: int | None = None
         self._last_stat = self._stat()
         if self._libc is not None:
-            fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+            fd: int = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
             if fd >= 0:
                 self._inotify_fd = fd
                 self._add_watch()
@@ -70,14 +72,17 @@ class WakeWatcher:
     def uses_inotify(self) -> bool:
         return self._inotify_fd is not None
 
-    def _add_watch(self):
+    def _add_watch(self) -> None:
+        if self._libc is None or self._inotify_fd is None:
+            return
         self.path.touch(exist_ok=True)
         mask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF
-        if self._libc.inotify_add_watch(self._inotify_fd, os.fsencode(self.path), mask) < 0:
+        watch: int = self._libc.inotify_add_watch(self._inotify_fd, os.fsencode(self.path), mask)
+        if watch < 0:
             os.close(self._inotify_fd)  # fall back to polling
             self._inotify_fd = None
 
-    def _stat(self):
+    def _stat(self) -> tuple[int, int, int] | None:
         try:
             st = os.stat(self.path)
             return (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -106,6 +111,8 @@ class WakeWatcher:
                 return False
 
     def _drain_inotify(self) -> bool:
+        if self._inotify_fd is None:
+            return False
         rewatch = False
         while True:
             try:
@@ -122,7 +129,7 @@ class WakeWatcher:
             self._add_watch()
         return True
 
-    def close(self):
+    def close(self) -> None:
         if self._inotify_fd is not None:
             os.close(self._inotify_fd)
             self._inotify_fd = None

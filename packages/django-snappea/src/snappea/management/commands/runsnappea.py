@@ -1,10 +1,14 @@
 import logging
+import os
 import sys
+from argparse import ArgumentParser
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 
+from snappea.conf import queue_alias
 from snappea.foreman import Foreman, ForemanAlreadyRunning
-from snappea.routers import queue_alias
 
 
 class Command(BaseCommand):
@@ -13,7 +17,7 @@ class Command(BaseCommand):
         "SIGTERM/SIGINT stop it gracefully; a second signal stops it at once."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--workers", type=int, default=None, help="worker threads (SNAPPEA_WORKERS)"
         )
@@ -28,10 +32,22 @@ class Command(BaseCommand):
             help="only these queue names (repeatable)",
         )
         parser.add_argument(
-            "--grace-period", type=float, default=None, help="seconds running tasks get at shutdown"
+            "--grace-period",
+            type=float,
+            default=None,
+            help="seconds running tasks get at shutdown (SNAPPEA_GRACE_PERIOD)",
         )
 
-    def handle(self, *args, workers, burst, queues, grace_period, verbosity, **options):
+    def handle(
+        self,
+        *args: str,
+        workers: int | None,
+        burst: bool,
+        queues: list[str],
+        grace_period: float | None,
+        verbosity: int,
+        **options: object,
+    ) -> None:
         if workers is not None and workers < 1:
             raise CommandError("--workers must be at least 1")
         self._check_migrated()
@@ -48,14 +64,9 @@ class Command(BaseCommand):
         sys.stderr.flush()
         if unfinished:
             # Worker threads still hold tasks: leave without waiting for them (they run again).
-            import os
-
             os._exit(1)
 
-    def _check_migrated(self):
-        from django.db import connections
-        from django.db.migrations.executor import MigrationExecutor
-
+    def _check_migrated(self) -> None:
         alias = queue_alias()
         executor = MigrationExecutor(connections[alias])
         targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "snappea"]
@@ -65,7 +76,7 @@ class Command(BaseCommand):
                 f"`manage.py migrate --database {alias}` first."
             )
 
-    def _configure_logging(self, verbosity):
+    def _configure_logging(self, verbosity: int) -> None:
         logger = logging.getLogger("snappea")
         if logger.handlers or logging.getLogger().handlers:
             return  # the project configured logging
