@@ -33,7 +33,7 @@ def _write_all(spool, events):
 def _measure(rounds: int, count: int) -> dict:
     from django.test import override_settings
 
-    from bugsink_ingest.spool_segments import SegmentSpool
+    from bugsink_ingest.spool.segments import SegmentSpool
     from tests.ingest.test_spool import make_event
 
     events = [make_event(i) for i in range(count)]
@@ -56,7 +56,7 @@ def _measure(rounds: int, count: int) -> dict:
                         for w in workers:
                             w.join()
                         elapsed = time.perf_counter() - started
-                        spool._close_segment()
+                        spool.writer.close()
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
                 key = f"{threads} {'on' if fsync else 'off'}"
