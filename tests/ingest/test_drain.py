@@ -297,6 +297,7 @@ def test_an_event_is_acknowledged_when_its_drain_cannot_be_enqueued(tmp_path, ca
 
 SNAPPEA_TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
 
+
 @pytest.mark.django_db
 def test_database_spool_lease_from_a_clock_set_back_expires():
     from datetime import timedelta

@@ -6,8 +6,9 @@ drain around every run (every consumer call included), the sweep around its run.
 calls `before_send` synchronously in the thread that captured the event, so the mark is visible
 there. `LoopGuard.before_send` then drops:
 
-- everything captured while ingest handles a request, or for a request whose URL resolves to an
-  ingest view (it would go to the same failing endpoint, and the SDK would retry it there);
+- everything captured while ingest handles a request, or about a request an ingest view answered
+  (its URL resolves to one, or django.request's log record names one): it would go to the same
+  failing endpoint, and the SDK would retry it there;
 - when the DSN points at this very site (targets_self), everything captured inside the ingest
   chain, the consumer's work included, and every record of ingest's own loggers (a consumer that
   fails on every event would otherwise fail on its own error reports);
@@ -59,9 +60,9 @@ class LoopGuard:
         self._window_start = time.monotonic()
         self._sent_in_window = 0
 
-    def before_send(self, event: Event, hint: object) -> Event | None:
+    def before_send(self, event: Event, hint: Mapping[str, object] | None) -> Event | None:
         """sentry-sdk's before_send hook: the event, or None to drop it."""
-        if in_ingest_request() or for_an_ingest_request(event):
+        if in_ingest_request() or for_an_ingest_request(event) or logged_for_ingest(hint):
             return None
         if self.targets_self and (in_ingest_chain() or from_ingest_logger(event)):
             return None
@@ -94,6 +95,15 @@ def for_an_ingest_request(event: Mapping[str, object]) -> bool:
     except Resolver404:
         return False
     view = getattr(match.func, "view_class", match.func)
+    return (getattr(view, "__module__", "") or "").startswith("bugsink_ingest.")
+
+
+def logged_for_ingest(hint: Mapping[str, object] | None) -> bool:
+    """A log record about a request an ingest view answered (django.request logs a 5xx after the
+    view returned, outside its mark; the SDK passes the record in the hint)."""
+    record = (hint or {}).get("log_record")
+    match = getattr(getattr(record, "request", None), "resolver_match", None)
+    view = getattr(match, "func", None)
     return (getattr(view, "__module__", "") or "").startswith("bugsink_ingest.")
 
 
