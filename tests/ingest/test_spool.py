@@ -202,3 +202,43 @@ def test_create_project_prints_the_dsn_last():
     last = out.getvalue().strip().splitlines()[-1]
     assert last == f"https://{key.public_key}@errors.example.com/tracker/{key.project_id}"
     assert len(key.public_key) == 32 and int(key.public_key, 16) >= 0
+
+
+def test_the_segment_spool_needs_a_directory_of_the_sites_own():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from bugsink_ingest.checks import check_ingest_settings
+
+    with override_settings(BUGSINK_INGEST_SPOOL_DIR=None):
+        (error,) = [c for c in check_ingest_settings() if c.id == "bugsink_ingest.E005"]
+        assert "BUGSINK_INGEST_SPOOL_DIR" in error.msg and "temp dir" in error.hint
+        with pytest.raises(ImproperlyConfigured, match="BUGSINK_INGEST_SPOOL_DIR"):
+            SegmentSpool()  # a server that runs no checks (Gunicorn) refuses too: a 503
+        with override_settings(BUGSINK_INGEST_SPOOL="bugsink_ingest.spool.database.DatabaseSpool"):
+            assert "bugsink_ingest.E005" not in [c.id for c in check_ingest_settings()]
+
+
+def test_a_spool_class_that_lacks_part_of_the_contract_is_refused():
+    from bugsink_ingest.checks import check_ingest_settings
+
+    with override_settings(BUGSINK_INGEST_SPOOL="tests.ingest.test_spool.HalfSpool"):
+        (error,) = [c for c in check_ingest_settings() if c.id == "bugsink_ingest.E001"]
+    assert "request_sweep" in error.msg and "write" not in error.msg
+
+
+class HalfSpool:
+    def write(self, event): ...
+
+
+def test_rate_limit_counters_follow_the_spool_or_stay_private_to_the_site(tmp_path):
+    from bugsink_ingest.ratelimit import db_path
+
+    with override_settings(BUGSINK_INGEST_SPOOL_DIR=tmp_path):
+        assert db_path() == tmp_path / "ratelimits.sqlite3"
+    with override_settings(BUGSINK_INGEST_SPOOL_DIR=None, SECRET_KEY="site one"):
+        one = db_path()
+    with override_settings(BUGSINK_INGEST_SPOOL_DIR=None, SECRET_KEY="site two"):
+        two = db_path()
+    assert one != two and one.parent == two.parent
+    with override_settings(BUGSINK_INGEST_RATE_LIMIT_DB=tmp_path / "r.sqlite3"):
+        assert db_path() == tmp_path / "r.sqlite3"

@@ -169,3 +169,36 @@ def check_quarantine(
             id="bugsink_ingest.W004",
         )
     ]
+
+
+@register()
+def check_readiness_declarations(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Every app's readiness_checks must name unique checks that can be imported."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from bugsink_ingest.health import declared_checks
+
+    try:
+        declared = declared_checks()
+    except ImproperlyConfigured as e:
+        return [Error(str(e), id="bugsink_ingest.E006")]
+    problems: list[CheckMessage] = []
+    for name, (label, path) in declared.items():
+        try:
+            check = import_string(path)
+        except ImportError as e:
+            check, error = None, f"cannot be imported: {e}"
+        else:
+            error = "" if callable(check) else "is not callable"
+        if error:
+            problems.append(
+                Error(
+                    f"The readiness check {name!r} of {label!r} ({path}) {error}.",
+                    hint="readiness_checks maps a name to the dotted path of a function of no "
+                    "arguments that returns a dict with 'ok'.",
+                    id="bugsink_ingest.E006",
+                )
+            )
+    return problems
