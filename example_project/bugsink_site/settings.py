@@ -151,9 +151,9 @@ BUGSINK_INGEST_BASE_URL = BASE_URL
 BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
 # fsync each spooled event: survives power loss too, not only a crash of any process (slower).
 BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)
-# A killed drain's claim comes back at the next claim (the spool sees its process is gone); a
-# claim held longer than this goes back too (a hung drain; the app's default, 300, is long for
-# one machine where a batch takes well under a second).
+# DatabaseSpool: a claim held longer than this goes back (its drain died or hangs; the app's
+# default, 300, is long where a batch takes well under a second). The segment spool needs none:
+# a killed drain's claims come back at the next claim.
 BUGSINK_INGEST_SPOOL_CLAIM_SECONDS = env.env_float("BUGSINK_SPOOL_CLAIM_SECONDS", 60.0)
 # While events wait, ingest's sweep task starts a drain this often if none is pending (0: never).
 BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0)

@@ -132,12 +132,12 @@ def test_drain_hands_batches_to_the_consumer_and_then_removes_them(segment_spool
     ):
         with pytest.raises(RuntimeError):
             drain_spool.call()
-        assert spool.backlog_size() == 7  # nothing lost when the consumer fails
+        assert spool.get_spool().backlog_size() == 7  # nothing lost when the consumer fails
     with override_settings(
         BUGSINK_INGEST_CONSUMER="tests.ingest.test_spool.collect", BUGSINK_INGEST_SPOOL_BATCH_SIZE=3
     ):
         assert drain_spool.call() == 7
-    assert COLLECTED == events and spool.backlog_size() == 0
+    assert COLLECTED == events and spool.get_spool().backlog_size() == 0
 
 
 def test_consumer_without_attachments(segment_spool):
@@ -167,7 +167,7 @@ def test_no_consumer_keeps_events_and_a_check_warns(segment_spool):
         handoff._registered = None
         with override_settings(BUGSINK_INGEST_CONSUMER=None):
             assert drain_spool.call() == 0
-            assert spool.backlog_size() == 1
+            assert spool.get_spool().backlog_size() == 1
             assert "bugsink_ingest.W001" in [c.id for c in check_ingest_settings()]
     finally:
         handoff._registered = saved

@@ -8,11 +8,13 @@ every value through `ingest_settings`, which is typed and reads the live setting
 from __future__ import annotations
 
 from os import PathLike
+from typing import Generic, TypeVar
 
 from appconf import AppConf  # type: ignore[import-untyped]  # appconf ships no type hints
 from django.conf import settings
 
 MiB = 1024 * 1024
+T = TypeVar("T")
 
 
 class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
@@ -61,36 +63,46 @@ class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
         prefix = "BUGSINK_INGEST"
 
 
+class _Setting(Generic[T]):
+    """One BUGSINK_INGEST_* setting, read from django.conf.settings at each access (a data
+    descriptor: no failed attribute lookup first, which the request path would pay for)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = "BUGSINK_INGEST_" + name
+
+    def __get__(self, instance: object, owner: type | None = None) -> T:
+        return getattr(settings, self.key)  # type: ignore[no-any-return]
+
+    def __set__(self, instance: object, value: T) -> None:
+        raise AttributeError(f"{self.key} is a setting: change it in the settings module")
+
+
 class IngestSettings:
     """The BUGSINK_INGEST_* settings with their types, read live from django.conf.settings."""
 
-    BASE_URL: str
-    CONSUMER: str | None
-    SPOOL: str
-    SPOOL_DIR: str | PathLike[str] | None
-    SPOOL_FSYNC: bool
-    SPOOL_DATABASE: str
-    SPOOL_BATCH_SIZE: int
-    SPOOL_CLAIM_SECONDS: float
-    SPOOL_POISON_ATTEMPTS: int
-    SWEEP_SECONDS: float | None
-    MAX_BACKLOG: int | None
-    BACKPRESSURE_RETRY_AFTER: int
-    READY_MAX_BACKLOG: int | None
-    MAX_COMPRESSED_BODY: int
-    MAX_ENVELOPE_SIZE: int
-    MAX_EVENT_SIZE: int
-    MAX_ATTACHMENT_SIZE: int
-    MAX_HEADER_LINE: int
-    RATE_LIMIT_PER_MINUTE: int | None
-    PROJECT_RATE_LIMIT_PER_MINUTE: int | None
-    RATE_LIMIT_DB: str | PathLike[str] | None
-    CORS_ALLOW_ORIGIN: str
-    KEY_CACHE_SECONDS: float
-
-    # The annotations above declare no class attributes, so every read lands here.
-    def __getattr__(self, name: str) -> object:
-        return getattr(settings, "BUGSINK_INGEST_" + name)
+    BASE_URL: _Setting[str] = _Setting()
+    CONSUMER: _Setting[str | None] = _Setting()
+    SPOOL: _Setting[str] = _Setting()
+    SPOOL_DIR: _Setting[str | PathLike[str] | None] = _Setting()
+    SPOOL_FSYNC: _Setting[bool] = _Setting()
+    SPOOL_DATABASE: _Setting[str] = _Setting()
+    SPOOL_BATCH_SIZE: _Setting[int] = _Setting()
+    SPOOL_CLAIM_SECONDS: _Setting[float] = _Setting()
+    SPOOL_POISON_ATTEMPTS: _Setting[int] = _Setting()
+    SWEEP_SECONDS: _Setting[float | None] = _Setting()
+    MAX_BACKLOG: _Setting[int | None] = _Setting()
+    BACKPRESSURE_RETRY_AFTER: _Setting[int] = _Setting()
+    READY_MAX_BACKLOG: _Setting[int | None] = _Setting()
+    MAX_COMPRESSED_BODY: _Setting[int] = _Setting()
+    MAX_ENVELOPE_SIZE: _Setting[int] = _Setting()
+    MAX_EVENT_SIZE: _Setting[int] = _Setting()
+    MAX_ATTACHMENT_SIZE: _Setting[int] = _Setting()
+    MAX_HEADER_LINE: _Setting[int] = _Setting()
+    RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
+    PROJECT_RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
+    RATE_LIMIT_DB: _Setting[str | PathLike[str] | None] = _Setting()
+    CORS_ALLOW_ORIGIN: _Setting[str] = _Setting()
+    KEY_CACHE_SECONDS: _Setting[float] = _Setting()
 
 
 ingest_settings = IngestSettings()

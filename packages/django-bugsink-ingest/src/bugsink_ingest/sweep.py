@@ -37,11 +37,6 @@ def sweep_seconds() -> float | None:
     return ingest_settings.SWEEP_SECONDS or None
 
 
-def sweep_possible() -> bool:
-    """The sweep is on and the backend can run it (deferred tasks)."""
-    return bool(sweep_seconds()) and sweep_spool.get_backend().supports_defer
-
-
 def sweep_unavailable_reason() -> str | None:
     """Why a configured sweep cannot run (for the system check); None if it can, or is off."""
     if not sweep_seconds():

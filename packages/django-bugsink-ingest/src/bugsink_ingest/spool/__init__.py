@@ -18,7 +18,6 @@ __all__ = [
     "Spool",
     "SpooledAttachment",
     "SpooledEvent",
-    "backlog_size",
     "get_spool",
     "new_spool_id",
 ]
@@ -32,8 +31,3 @@ def _spool_for(path: str) -> Spool:
 def get_spool() -> Spool:
     """The configured spool instance (one per process and setting value)."""
     return _spool_for(ingest_settings.SPOOL)
-
-
-def backlog_size() -> int:
-    """Events waiting in the spool (claimed by a running drain or not)."""
-    return get_spool().backlog_size()
