@@ -80,6 +80,26 @@ def test_a_stale_chain_is_replaced_and_its_late_run_ends(deferring):
     assert sweep.sweep(new) == "waiting"
 
 
+def test_a_sweep_marker_dated_hours_ahead_is_stale(deferring):
+    """Renewed before the clock was set back 2 h: not taken for a live chain for 2 h."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    s = spool.get_spool()
+    old = s.request_sweep(60)
+    if hasattr(s, "sweep"):  # the segment spool: a file dated by the process clock
+        ahead = time.time() + 7200
+        os.utime(s.sweep.path, (ahead, ahead))
+    else:
+        from bugsink_ingest.models import SpoolSweep
+
+        SpoolSweep.objects.update(renewed_at=timezone.now() + timedelta(hours=2))
+    new = s.request_sweep(60)
+    assert new and new != old
+    assert s.request_sweep(60) is None  # renewed now: a live chain again
+
+
 @pytest.mark.django_db
 def test_the_request_path_arms_the_sweep(deferring):
     from bugsink_ingest.models import Project, ProjectKey
