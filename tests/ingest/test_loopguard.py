@@ -31,21 +31,27 @@ class Captured(Transport):
 
 @pytest.fixture
 def sdk():
-    """sentry_sdk.init with a guard; yields a function that (re)initialises with another."""
+    """A client with a guard, current in an isolation scope of this test only (a global
+    sentry_sdk.init() would leave integrations behind that change later tests' events)."""
     Captured.events = []
+    clients = []
 
-    def init(guard):
-        sentry_sdk.init(
+    def use(guard):
+        client = sentry_sdk.Client(
             dsn="http://0123456789abcdef0123456789abcdef@127.0.0.1:9/1",
             transport=Captured,
             before_send=guard.before_send,
             default_integrations=False,
+            auto_enabling_integrations=False,
             integrations=[LoggingIntegration(event_level=logging.ERROR)],
         )
+        clients.append(client)
+        scope.set_client(client)
 
-    yield init
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()  # no DSN: the SDK off again
+    with sentry_sdk.isolation_scope() as scope:
+        yield use
+    for client in clients:
+        client.close()
 
 
 def reporting_consumer(events):
@@ -71,18 +77,18 @@ def test_reports_from_inside_the_drain_are_dropped_when_the_dsn_is_this_site(sdk
     SEEN_INSIDE.clear()
     sdk(LoopGuard(targets_self=True))
     assert drain() == 1
-    sentry_sdk.flush()
+    sentry_sdk.get_client().flush()
     assert SEEN_INSIDE == [True] and Captured.events == []
     # Outside the chain the same SDK sends: the guard, not a broken SDK, stopped them.
     sentry_sdk.capture_message("an ordinary error")
-    sentry_sdk.flush()
+    sentry_sdk.get_client().flush()
     assert [e.get("message") for e in Captured.events] == ["an ordinary error"]
 
 
 def test_reports_from_inside_the_drain_go_to_another_tracker(sdk, spooled_one):
     sdk(LoopGuard(targets_self=False))
     assert drain() == 1
-    sentry_sdk.flush()
+    sentry_sdk.get_client().flush()
     assert len(Captured.events) == 2  # the exception and the log record
 
 
@@ -111,7 +117,7 @@ def test_errors_while_handling_an_ingest_request_are_never_sent(sdk, tmp_path):
         finally:
             spool._spool_for.cache_clear()
     assert response.status_code == 503  # logged at ERROR ("ingest failed while spooling")
-    sentry_sdk.flush()
+    sentry_sdk.get_client().flush()
     assert Captured.events == []
 
 
