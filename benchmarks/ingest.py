@@ -100,8 +100,8 @@ def main(argv):
     )
     parser.add_argument(
         "--spool",
-        default="bugsink_ingest.spool_segments.SegmentSpool",
-        help="spool class (dotted path); e.g. bugsink_ingest.spool_files.FileSpool",
+        default="bugsink_ingest.spool.segments.SegmentSpool",
+        help="spool class (dotted path); e.g. bugsink_ingest.spool.database.DatabaseSpool",
     )
     parser.add_argument(
         "--fsync",

@@ -63,7 +63,7 @@ def make_event(n=0):
 def _measure(rounds: int, count: int) -> dict:
     from django.test import override_settings
 
-    from bugsink_ingest.spool_segments import SegmentSpool
+    from bugsink_ingest.spool.segments import SegmentSpool
 
     events = [make_event(i) for i in range(count)]
     rates: dict[str, list[float]] = {}
@@ -85,7 +85,7 @@ def _measure(rounds: int, count: int) -> dict:
                         for w in workers:
                             w.join()
                         elapsed = time.perf_counter() - started
-                        spool._close_segment()
+                        spool.writer.close()
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
                 key = f"{threads} {'on' if fsync else 'off'}"

@@ -1,101 +1,18 @@
-"""Health endpoints for a load balancer, a container runtime or a systemd watchdog.
+"""The deployment's own readiness checks (bugsink_ingest.health collects them from the apps;
+urls.py mounts the views): the django-tasks-db worker, which no app of ours knows about.
 
-/health/live: the web process answers (no I/O). /health/ready: the databases answer, the worker's
-heartbeat is fresh and the spool backlog is under its limit (events quarantined in the spool
-are counted, not held against readiness); 200 when all hold, 503 otherwise, with
-the figures as JSON either way.
+INTERIM, until the merge: the database and snappea foreman checks, which bugsink_issues and
+snappea declare on their own AppConfigs from then on (apps.py adds these only while no other app
+declares the name).
 """
-
-import logging
 
 from django.conf import settings
 from django.db import connections
-from django.http import JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
-
-logger = logging.getLogger(__name__)
+from django.utils import timezone
 
 
-@never_cache
-@require_GET
-def live(request):
-    return JsonResponse({"status": "ok"})
-
-
-@never_cache
-@require_GET
-def ready(request):
-    checks = {
-        "database": database_check(),
-        "worker": worker_check(),
-        "spool": spool_check(),
-    }
-    ok = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503
-    )
-
-
-class SkipHealthChecks(logging.Filter):
-    """Drops django.request's records about health endpoints (a 503 there is expected)."""
-
-    def filter(self, record):
-        request = getattr(record, "request", None)
-        return not (request is not None and request.path_info.startswith("/health/"))
-
-
-def database_check() -> dict:
-    result = {"ok": True}
-    for alias in settings.DATABASES:
-        try:
-            with connections[alias].cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-        except Exception as exc:  # any failure to answer means "not ready", with the reason
-            result = {"ok": False, "error": f"{alias}: {exc}"}
-            break
-    return result
-
-
-def worker_check() -> dict:
-    if settings.TASKS_BACKEND_NAME == "db":
-        return db_worker_check()
-    if settings.TASKS_BACKEND_NAME != "snappea":
-        return {"ok": True, "backend": settings.TASKS_BACKEND_NAME, "monitored": False}
-    from snappea.status import foreman_status
-
-    status = foreman_status()
-    age = status.get("heartbeat_age_seconds")
-    fresh = age is not None and age <= settings.BUGSINK_READY_MAX_HEARTBEAT_AGE
-    return {
-        "ok": status["state"] in ("running", "idle") and fresh,
-        "state": status["state"],
-        "heartbeat_age_seconds": age,
-        "backlog": status.get("backlog"),
-        "oldest_waiting_seconds": status.get("oldest_waiting_seconds"),
-        "failed": status.get("failed"),
-    }
-
-
-def spool_check() -> dict:
-    limit = settings.BUGSINK_READY_MAX_BACKLOG
-    try:
-        from bugsink_ingest.spool import get_spool
-
-        spool = get_spool()
-        backlog = spool.backlog_size()
-        quarantined = spool.quarantined_count()
-    except Exception as exc:  # the spool cannot be read: not ready, say why
-        logger.warning("health: spool unreadable: %s", exc)
-        return {"ok": False, "error": f"spool unreadable: {exc}", "limit": limit}
-    # Quarantined events wait for a person, not for this node: shown, but the node stays ready.
-    return {"ok": backlog < limit, "backlog": backlog, "limit": limit, "quarantined": quarantined}
-
-
-def db_worker_check() -> dict:
+def db_worker_readiness() -> dict:
     """django-tasks-db has no heartbeat: a due task waiting too long means its worker is not working."""
-    from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
     limit = settings.BUGSINK_READY_MAX_TASK_WAIT
@@ -120,4 +37,38 @@ def db_worker_check() -> dict:
         "backlog": backlog,
         "oldest_waiting_seconds": waited,
         "limit_seconds": limit,
+    }
+
+
+def no_worker_readiness() -> dict:
+    """BUGSINK_TASKS_BACKEND=immediate: tasks run inside the request, no worker to watch."""
+    return {"ok": True, "backend": "immediate", "monitored": False}
+
+
+def database_readiness() -> dict:
+    """INTERIM (bugsink_issues.health.database_readiness after the merge)."""
+    for alias in settings.DATABASES:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except Exception as exc:  # any failure to answer means "not ready", with the reason
+            return {"ok": False, "error": f"{alias}: {exc}"}
+    return {"ok": True}
+
+
+def snappea_readiness() -> dict:
+    """INTERIM (snappea.health.foreman_readiness after the merge)."""
+    from snappea.status import foreman_status
+
+    status = foreman_status()
+    age = status.get("heartbeat_age_seconds")
+    fresh = age is not None and age <= settings.SNAPPEA_READY_MAX_HEARTBEAT_AGE
+    return {
+        "ok": status["state"] in ("running", "idle") and fresh,
+        "state": status["state"],
+        "heartbeat_age_seconds": age,
+        "backlog": status.get("backlog"),
+        "oldest_waiting_seconds": status.get("oldest_waiting_seconds"),
+        "failed": status.get("failed"),
     }

@@ -56,8 +56,9 @@ _tasks_backend, _tasks_apps = _TASK_BACKENDS[TASKS_BACKEND_NAME]
 if TASKS_BACKEND_NAME == "db" and find_spec("django_tasks_db") is None:
     raise ValueError("BUGSINK_TASKS_BACKEND=db needs django-tasks-db: pip install django-tasks-db")
 TASKS = {"default": {"BACKEND": _tasks_backend, "QUEUES": []}}
-# The command `serve` supervises beside Gunicorn (None: no worker process); runworker adds the
-# spool sweep to the backend's own worker command.
+# The command `serve` supervises beside Gunicorn (None: no worker process): the backend's own
+# worker command, behind runworker (which tunes the garbage collector for the digest). Nothing
+# else runs: ingest keeps its spool drained through the Tasks backend alone.
 BUGSINK_WORKER_COMMAND = {
     "snappea": ["runworker", "runsnappea"],
     "db": [
@@ -150,22 +151,26 @@ BUGSINK_INGEST_BASE_URL = BASE_URL
 BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
 # fsync each spooled event: survives power loss too, not only a crash of any process (slower).
 BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)
-# A killed drain's claim comes back at the next claim (the spool sees its process is gone); a
-# claim held longer than this goes back too (a hung drain; the app's default, 300, is long for
-# one machine where a batch takes well under a second).
+# DatabaseSpool: a claim held longer than this goes back (its drain died or hangs; the app's
+# default, 300, is long where a batch takes well under a second). The segment spool needs none:
+# a killed drain's claims come back at the next claim.
 BUGSINK_INGEST_SPOOL_CLAIM_SECONDS = env.env_float("BUGSINK_SPOOL_CLAIM_SECONDS", 60.0)
-# runworker starts a drain this often when events wait and none is pending (0: never).
-BUGSINK_SPOOL_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0)
+# While events wait, ingest's sweep task starts a drain this often if none is pending (0: never).
+BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0)
 # Backpressure: ingest answers 429 once this many events wait in the spool.
 BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL
-# /health/ready reports "not ready" when this many events wait in the spool (by default: when
-# ingest would start refusing them).
-BUGSINK_READY_MAX_BACKLOG = env.env_int("BUGSINK_READY_MAX_BACKLOG", BUGSINK_INGEST_MAX_BACKLOG)
-# /health/ready reports "not ready" when the foreman's heartbeat is older than this (seconds).
-BUGSINK_READY_MAX_HEARTBEAT_AGE = float(os.environ.get("BUGSINK_READY_MAX_HEARTBEAT_AGE", "30"))
-# With another Tasks backend (no heartbeat): "not ready" when a due task waited longer than this.
-BUGSINK_READY_MAX_TASK_WAIT = float(os.environ.get("BUGSINK_READY_MAX_TASK_WAIT", "60"))
+# /health/ready (each app's readiness checks, bugsink_ingest.health) reports "not ready" when
+# this many events wait in the spool (by default: when ingest would start refusing them),
+BUGSINK_INGEST_READY_MAX_BACKLOG = env.env_int(
+    "BUGSINK_READY_MAX_BACKLOG", BUGSINK_INGEST_MAX_BACKLOG
+)
+# when the foreman's heartbeat is older than this (seconds),
+SNAPPEA_READY_MAX_HEARTBEAT_AGE = env.env_float("BUGSINK_READY_MAX_HEARTBEAT_AGE", 30.0)
+# or when a due task waited longer than this (the foreman's, or django-tasks-db's: no heartbeat).
+SNAPPEA_READY_MAX_TASK_WAIT = BUGSINK_READY_MAX_TASK_WAIT = env.env_float(
+    "BUGSINK_READY_MAX_TASK_WAIT", 60.0
+)
 
 # Email: SMTP when EMAIL_HOST is set, else printed to the console (a laptop sends no mail).
 _email_backend = os.environ.get("EMAIL_BACKEND") or (
@@ -208,7 +213,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"skip_health": {"()": "bugsink_site.health.SkipHealthChecks"}},
+    "filters": {"skip_health": {"()": "bugsink_ingest.health.SkipHealthChecks"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -35,7 +35,7 @@ BUGSINK_INGEST_CONSUMER = os.environ.get(
     "INGEST_TEST_CONSUMER", "harness.ingest_server.consumer.discard"
 )
 BUGSINK_INGEST_SPOOL = os.environ.get(
-    "INGEST_TEST_SPOOL", "bugsink_ingest.spool_segments.SegmentSpool"
+    "INGEST_TEST_SPOOL", "bugsink_ingest.spool.segments.SegmentSpool"
 )
 BUGSINK_INGEST_SPOOL_FSYNC = os.environ.get("INGEST_TEST_SPOOL_FSYNC") == "1"
 BUGSINK_INGEST_MAX_EVENT_SIZE = int(os.environ.get("INGEST_TEST_MAX_EVENT", 1024 * 1024))

@@ -1,7 +1,9 @@
-"""Dogfooding: the deployment's own errors reach the DSN in SENTRY_DSN through the real sentry-sdk."""
+"""Dogfooding: the deployment's own errors reach the DSN in SENTRY_DSN through the real sentry-sdk,
+and never loop when that DSN is the deployment itself."""
 
 import json
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -9,6 +11,7 @@ import brotli
 import pytest
 
 from harness.deployment import Deployment
+from harness.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -61,3 +64,41 @@ def test_sentry_dsn_self_waits_for_the_demo_project(tmp_path):
     result = site.manage("send_test_error", check=False)
     assert result.returncode != 0
     assert "run `manage.py serve` once first" in result.stderr
+
+
+LOOP_SITE = """
+from bugsink_site.settings import *  # noqa: F403
+
+BUGSINK_INGEST_CONSUMER = "loop_site.digest_down"
+
+
+def digest_down(events):
+    raise RuntimeError("the digest fails for every event")
+"""
+
+
+def test_a_failing_digest_reporting_to_this_very_site_does_not_feed_on_itself(tmp_path):
+    """SENTRY_DSN=self and a digest that fails for every event: the worker's error reports (real
+    sentry-sdk, inside the drain) are dropped by ingest's loop guard, so the spool holds only the
+    one event that was sent, however often the drain fails."""
+    (tmp_path / "loop_site.py").write_text(LOOP_SITE)
+    env = {"SENTRY_DSN": "self", "DJANGO_SETTINGS_MODULE": "loop_site", "PYTHONPATH": str(tmp_path)}
+    site = Deployment(tmp_path / "data", env=env)
+    site.start()
+    try:
+        output = site.manage("send_test_error")  # outside the chain: sent, to this site
+        assert "Sent test error" in output
+
+        # The drain fails, retries after 5 s, fails again, each time logging an error.
+        def backlog():
+            return site.get_json("/health/ready")[1]["checks"]["spool"]["backlog"]
+
+        wait_for(
+            lambda: site.log().count("the ingest consumer failed") >= 2 or backlog() > 1,
+            timeout=60,
+            what=f"the second failed drain; log:\n{site.log()[-3000:]}",
+        )
+        time.sleep(3)  # time for any error report the worker sent to arrive and be spooled
+        assert backlog() == 1, site.log()[-3000:]
+    finally:
+        site.stop()

@@ -1,4 +1,5 @@
-"""The deployment's configuration helpers and its dogfooding guard, without starting processes."""
+"""The deployment's configuration helpers and where its dogfooding goes, without starting processes
+(the guard itself is ingest's: tests/ingest/test_loopguard.py)."""
 
 import sys
 
@@ -9,12 +10,7 @@ from harness.processes import ROOT
 sys.path.insert(0, str(ROOT / "example_project"))
 
 from bugsink_site import env
-from bugsink_site.dogfood import (
-    LoopGuard,
-    _same_origin,
-    raised_in_ingest_chain,
-    raised_in_ingest_request,
-)
+from bugsink_site.dogfood import _same_origin
 
 
 def test_postgres_url_with_escapes_and_options():
@@ -75,55 +71,10 @@ def test_sqlite_tuning():
     assert db["OPTIONS"]["timeout"] > 0
 
 
-def _event_from(module=None, logger=None):
-    event = {"level": "error"}
-    if module:
-        event["exception"] = {"values": [{"stacktrace": {"frames": [{"module": module}]}}]}
-    if logger:
-        event["logger"] = logger
-    return event
-
-
-def test_loop_guard_drops_the_ingest_chain_only_when_reporting_to_itself():
-    to_self = LoopGuard(targets_self=True)
-    elsewhere = LoopGuard(targets_self=False)
-    for event in (
-        _event_from(module="bugsink_ingest.views"),
-        _event_from(logger="bugsink_issues.digest"),
-    ):
-        assert raised_in_ingest_chain(event)
-        assert to_self.before_send(event, {}) is None
-        assert elsewhere.before_send(event, {}) is event
-    ordinary = _event_from(module="bugsink_issues.ui.views")
-    assert to_self.before_send(ordinary, {}) is ordinary
-
-
-def test_loop_guard_caps_events_per_minute():
-    guard = LoopGuard(targets_self=False, max_per_minute=3)
-    sent = [guard.before_send({"n": i}, {}) for i in range(10)]
-    assert sum(1 for e in sent if e is not None) == 3
-
-
 def test_same_origin():
     assert _same_origin("http://k@127.0.0.1:8000/1", "http://127.0.0.1:8000")
     assert _same_origin("https://k@errors.example.com/1", "https://errors.example.com:443/")
     assert not _same_origin("https://k@sentry.io/1", "https://errors.example.com")
-
-
-def test_loop_guard_drops_errors_raised_in_ingest_requests_under_any_prefix():
-    from django.urls import Resolver404, resolve
-
-    try:
-        resolve("/api/1/envelope/")
-    except Resolver404:
-        pytest.skip("the ingest app has no envelope view yet")
-    guard = LoopGuard(targets_self=False)
-    ingest = {"request": {"url": "http://errors.example.com/api/1/envelope/"}}
-    assert raised_in_ingest_request(ingest)
-    assert guard.before_send(ingest, {}) is None
-    admin = {"request": {"url": "http://errors.example.com/admin/"}}
-    assert not raised_in_ingest_request(admin)
-    assert guard.before_send(admin, {}) is admin
 
 
 def run_site_python(tmp_path, code: str, **env_vars):

@@ -5,8 +5,6 @@ Real spools (files, database), the real snappea backend and foreman, real killed
 
 import json
 import os
-import select
-import signal
 import subprocess
 import sys
 import time
@@ -18,15 +16,14 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django.test import override_settings
 
-from bugsink_ingest import claim_owner, spool
-from bugsink_ingest.spool_database import DatabaseSpool
-from bugsink_ingest.spool_files import FileSpool
+from bugsink_ingest import spool
+from bugsink_ingest.spool.database import DatabaseSpool
+from bugsink_ingest.spool.segments import SegmentSpool
 from harness.processes import ROOT
 from tests.ingest.recorder import received
 from tests.ingest.test_spool import make_event
 
-FILE_SPOOL = "bugsink_ingest.spool_files.FileSpool"
-SEGMENT_SPOOL = "bugsink_ingest.spool_segments.SegmentSpool"
+SEGMENT_SPOOL = "bugsink_ingest.spool.segments.SegmentSpool"
 DELIVERED: list = []
 CALLS: list = []
 POISON = {"event_id": None}
@@ -46,17 +43,17 @@ def down(events):
     raise RuntimeError("database is locked")
 
 
-@pytest.fixture(params=["segments", "files", "database"])
+@pytest.fixture(params=["segments", "database"])
 def any_spool(request, tmp_path):
     """The configured spool, each kind; the database one on the test database."""
-    if request.param != "database":
+    if request.param == "segments":
         overrides = {
-            "BUGSINK_INGEST_SPOOL": SEGMENT_SPOOL if request.param == "segments" else FILE_SPOOL,
+            "BUGSINK_INGEST_SPOOL": SEGMENT_SPOOL,
             "BUGSINK_INGEST_SPOOL_DIR": tmp_path / "spool",
         }
     else:
         request.getfixturevalue("db")
-        overrides = {"BUGSINK_INGEST_SPOOL": "bugsink_ingest.spool_database.DatabaseSpool"}
+        overrides = {"BUGSINK_INGEST_SPOOL": "bugsink_ingest.spool.database.DatabaseSpool"}
     DELIVERED.clear()
     CALLS.clear()
     POISON["event_id"] = None
@@ -94,9 +91,14 @@ def test_a_poison_event_is_quarantined_and_every_other_event_delivered(any_spool
     assert any_spool.backlog_size() == 0 and any_spool.quarantined_count() == 1
     reports = [r for r in caplog.records if r.levelname == "ERROR" and "quarantined" in r.message]
     assert len(reports) == 1 and events[5].spool_id in reports[0].getMessage()
-    if isinstance(any_spool, FileSpool):
-        assert (any_spool.broken / f"{events[5].spool_id}.event").exists()
-        assert "chokes" in (any_spool.broken / f"{events[5].spool_id}.error").read_text()
+    if isinstance(any_spool, SegmentSpool):
+        broken = any_spool.quarantine_area.path
+        assert (broken / f"{events[5].spool_id}.event").exists()
+        assert "chokes" in (broken / f"{events[5].spool_id}.error").read_text()
+    else:
+        from bugsink_ingest.models import SpoolEntry
+
+        assert "chokes" in SpoolEntry.objects.get(spool_id=events[5].spool_id).error
     assert quarantine_warnings() == ["bugsink_ingest.W004"]
 
     # Put back while the bug is still there: it fails alone with nothing to vouch for the
@@ -294,55 +296,6 @@ def test_an_event_is_acknowledged_when_its_drain_cannot_be_enqueued(tmp_path, ca
 
 
 SNAPPEA_TASKS = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
-
-CLAIMER = """
-import sys
-import django
-
-django.setup()
-from bugsink_ingest.spool_files import FileSpool
-
-print(" ".join(e.spool_id for e in FileSpool(sys.argv[1]).claim(10)), flush=True)
-sys.stdin.read()  # holds the claim until killed
-"""
-
-
-def test_a_claim_whose_process_was_killed_comes_back_at_once(tmp_path):
-    s = FileSpool(tmp_path / "spool")
-    events = [make_event(i) for i in range(3)]
-    for e in events:
-        s.write(e)
-    with subprocess.Popen(
-        [sys.executable, "-c", CLAIMER, str(tmp_path / "spool")],
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "BUGSINK_TEST_DATA_DIR": str(tmp_path),
-        },
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    ) as claimer:
-        try:
-            assert select.select([claimer.stdout], [], [], 60)[0], "the claimer said nothing"
-            assert claimer.stdout.readline().split() == [e.spool_id.encode() for e in events]
-            assert s.claim(10) == []  # its owner runs: the claim holds
-            claimer.send_signal(signal.SIGKILL)
-            # Dead but not reaped yet (a zombie: its pid still answers kill(pid, 0)).
-            os.waitid(os.P_PID, claimer.pid, os.WEXITED | os.WNOWAIT)
-            assert s.claim(10) == events  # at once, not after SPOOL_CLAIM_SECONDS (300 s)
-        finally:
-            claimer.kill()
-
-
-def test_claim_owner_tokens_tell_a_reused_pid_and_another_pid_space():
-    me = claim_owner.current_owner()
-    pid, start, space = me.split("-")
-    assert pid == str(os.getpid()) and start != "0"
-    assert not claim_owner.is_gone(me)
-    assert claim_owner.is_gone(f"{pid}-{int(start) + 1}-{space}")  # same pid, another process
-    assert not claim_owner.is_gone(f"{pid}-{int(start) + 1}-00000000")  # another machine: unknown
-    assert not claim_owner.is_gone("not-a-token")
 
 
 @pytest.mark.django_db

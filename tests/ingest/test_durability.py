@@ -17,9 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.parametrize(
     "spool_class",
     [
-        "bugsink_ingest.spool_segments.SegmentSpool",
-        "bugsink_ingest.spool_files.FileSpool",
-        "bugsink_ingest.spool_database.DatabaseSpool",
+        "bugsink_ingest.spool.segments.SegmentSpool",
+        "bugsink_ingest.spool.database.DatabaseSpool",
     ],
 )
 def test_acknowledged_events_survive_kill_9(tmp_path, spool_class):

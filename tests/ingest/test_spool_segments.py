@@ -1,4 +1,4 @@
-"""SegmentSpool: appends to per-process segments, flock claims, torn tails, retirement, leftovers."""
+"""SegmentSpool: appends to per-process segments, flock claims, torn tails, retirement, quarantine."""
 
 import os
 import signal
@@ -8,9 +8,7 @@ import textwrap
 import time
 import zlib
 
-from bugsink_ingest import spool_segments
-from bugsink_ingest.spool_files import FileSpool
-from bugsink_ingest.spool_segments import SegmentSpool
+from bugsink_ingest.spool.segments import SegmentSpool, framing, writer
 from harness.processes import ROOT
 from tests.ingest.test_spool import check_roundtrip, make_event
 
@@ -33,7 +31,7 @@ def test_roundtrip(tmp_path):
 
 
 def test_a_sealed_and_finished_segment_is_deleted(tmp_path, monkeypatch):
-    monkeypatch.setattr(spool_segments, "SEGMENT_BYTES", 1)  # a new segment for every event
+    monkeypatch.setattr(writer, "SEGMENT_BYTES", 1)  # a new segment for every event
     s = SegmentSpool(tmp_path)
     events = spooled(s, 3)
     # Three written and sealed, and the (empty) next one the last write started.
@@ -43,7 +41,7 @@ def test_a_sealed_and_finished_segment_is_deleted(tmp_path, monkeypatch):
     s.ack([e.spool_id for e in got])
     assert s.claim(10) == []  # the two sealed segments go; the open one stays
     assert len([n for n in segment_files(s) if n.endswith(".data")]) == 1
-    s._close_segment()
+    s.writer.close()
     assert s.claim(10) == [] and segment_files(s) == []
     assert s.backlog_size() == 0
 
@@ -96,7 +94,7 @@ def test_a_torn_tail_is_never_handed_out(tmp_path):
     got = s.claim(10)
     assert got == [good]
     s.ack([good.spool_id])
-    s._close_segment()  # the writer is gone: the torn record can never complete
+    s.writer.close()  # the writer is gone: the torn record can never complete
     assert s.claim(10) == [] and segment_files(s) == []
 
 
@@ -104,10 +102,10 @@ def test_an_unreadable_record_is_set_aside_not_retried(tmp_path):
     s = SegmentSpool(tmp_path)
     s.write(make_event(1))
     (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
-    # A record whose checksum is right but whose body spool_format cannot load (a bug).
+    # A record whose checksum is right but whose body records.load() cannot read (a bug).
     body = b"someid\n" + b'{"not": "a spool record"}\n'
     with open(data, "ab") as f:
-        f.write(spool_segments.HEADER.pack(spool_segments.MAGIC, len(body), zlib.crc32(body)))
+        f.write(framing.HEADER.pack(framing.MAGIC, len(body), zlib.crc32(body)))
         f.write(body)
     got = s.claim(10)
     assert len(got) == 1
@@ -121,12 +119,12 @@ def test_a_damaged_record_is_set_aside_and_the_rest_delivered(tmp_path):
     events = spooled(s, 3)
     (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
     raw = bytearray(data.read_bytes())
-    raw[spool_segments.HEADER.size + 30] ^= 0xFF  # a bit flip in the first record's body
+    raw[framing.HEADER.size + 30] ^= 0xFF  # a bit flip in the first record's body
     data.write_bytes(bytes(raw))
     got = s.claim(10)
     assert got == events[1:]
     assert s.quarantined_count() == 1
-    assert "checksum" in next(s.broken.glob("*.error")).read_text()
+    assert "checksum" in next(s.quarantine_area.path.glob("*.error")).read_text()
 
 
 def test_quarantine_and_restore(tmp_path):
@@ -136,24 +134,27 @@ def test_quarantine_and_restore(tmp_path):
     s.quarantine(got[1].spool_id, "RuntimeError: boom")
     s.ack([got[0].spool_id, got[2].spool_id])
     assert s.claim(10) == [] and s.quarantined_count() == 1
-    assert "boom" in (s.broken / f"{got[1].spool_id}.error").read_text()
+    assert "boom" in (s.quarantine_area.path / f"{got[1].spool_id}.error").read_text()
+    assert s.backlog_size() == 0
     assert s.restore_quarantined() == 1
-    assert s.claim(10) == [events[1]]  # back, through the one-file-per-event directory
+    assert s.quarantined_count() == 0 and s.backlog_size() == 1
+    assert list(s.quarantine_area.path.iterdir()) == []
+    # Back in a segment (this process's), the same event under the same spool id.
+    assert SegmentSpool(tmp_path).claim(10) == [events[1]]
 
 
-def test_leftovers_of_the_file_spool_are_drained(tmp_path):
-    old = FileSpool(tmp_path)
-    legacy = [make_event(i) for i in range(2)]
-    for e in legacy:
-        old.write(e)
+def test_a_quarantined_unreadable_record_restored_is_set_aside_again(tmp_path):
     s = SegmentSpool(tmp_path)
-    fresh = make_event(9)
-    s.write(fresh)
-    assert s.backlog_size() == 3
-    got = s.claim(10)
-    assert got == [*legacy, fresh]
-    s.ack([e.spool_id for e in got])
-    assert s.backlog_size() == 0 and not list(old.claimed.iterdir())
+    events = spooled(s, 2)
+    (data,) = [p for p in s.segments.iterdir() if p.name.endswith(".data")]
+    raw = bytearray(data.read_bytes())
+    # The first record damaged in its description (the JSON line after the spool id).
+    raw[framing.HEADER.size + len(events[0].spool_id) + 3] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    assert s.claim(10) == events[1:]
+    s.ack([events[1].spool_id])
+    assert s.restore_quarantined() == 1  # restored with a good checksum, but still not an event
+    assert s.claim(10) == [] and s.quarantined_count() == 1
 
 
 def test_backlog_is_published_by_claims(tmp_path):
@@ -172,7 +173,7 @@ CLAIMER = textwrap.dedent(
     import sys, time
     import django
     django.setup()
-    from bugsink_ingest.spool_segments import SegmentSpool
+    from bugsink_ingest.spool.segments import SegmentSpool
     s = SegmentSpool(sys.argv[1])
     print(len(s.claim(100)), flush=True)
     time.sleep(120)
@@ -210,11 +211,10 @@ WRITER = textwrap.dedent(
     import django
     django.setup()
     from datetime import UTC, datetime
-    from bugsink_ingest import spool_segments
-    from bugsink_ingest.spool import SpooledEvent
-    from bugsink_ingest.spool_format import new_spool_id
-    spool_segments.SEGMENT_BYTES = 4096  # rotate often
-    s = spool_segments.SegmentSpool(sys.argv[1])
+    from bugsink_ingest.spool import SpooledEvent, new_spool_id
+    from bugsink_ingest.spool.segments import SegmentSpool, writer
+    writer.SEGMENT_BYTES = 4096  # rotate often
+    s = SegmentSpool(sys.argv[1])
     tag = sys.argv[2]
     def work(t):
         for i in range(200):
@@ -260,7 +260,7 @@ FILLER = textwrap.dedent(
     import django
     django.setup()
     from tests.ingest.test_spool import make_event
-    from bugsink_ingest.spool_segments import SegmentSpool
+    from bugsink_ingest.spool.segments import SegmentSpool
     # A real short write and EFBIG from the kernel, as when a disk fills mid-record.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
@@ -303,7 +303,7 @@ ACK_FAILS = textwrap.dedent(
     import resource, signal, sys
     import django
     django.setup()
-    from bugsink_ingest.spool_segments import SegmentSpool
+    from bugsink_ingest.spool.segments import SegmentSpool
     s = SegmentSpool(sys.argv[1])
     got = s.claim(10)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -337,7 +337,7 @@ def test_fsync_on_threads_and_rotation_lose_nothing_and_leak_no_fd(tmp_path, mon
     import threading
 
     settings.BUGSINK_INGEST_SPOOL_FSYNC = True
-    monkeypatch.setattr(spool_segments, "SEGMENT_BYTES", 4096)  # rotates every dozen events
+    monkeypatch.setattr(writer, "SEGMENT_BYTES", 4096)  # rotates every dozen events
     open_fds = len(os.listdir("/proc/self/fd"))
     s = SegmentSpool(tmp_path)
     events = [make_event(i) for i in range(400)]
@@ -355,6 +355,6 @@ def test_fsync_on_threads_and_rotation_lose_nothing_and_leak_no_fd(tmp_path, mon
     got = s.claim(1000)
     assert sorted(e.spool_id for e in got) == sorted(e.spool_id for e in events)
     s.ack([e.spool_id for e in got])
-    s._close_segment()
+    s.writer.close()
     assert s.claim(10) == [] and segment_files(s) == []
     assert len(os.listdir("/proc/self/fd")) == open_fds

@@ -7,20 +7,21 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from bugsink_ingest.spool_database import WAKE_STALE_SECONDS as DB_WAKE_STALE_SECONDS
-from bugsink_ingest.spool_database import DatabaseSpool
-from bugsink_ingest.spool_files import WAKE_STALE_SECONDS, FileSpool
+from bugsink_ingest.spool.database import DatabaseSpool
+from bugsink_ingest.spool.markers import WAKE_STALE_SECONDS
+from bugsink_ingest.spool.segments import SegmentSpool
 from harness.faults import ServerClock, libfaketime_library
 from harness.processes import ROOT
 
 
 def _set_marker_mtime(spool, offset_seconds):
     moved = time.time() + offset_seconds
-    os.utime(spool.wake_marker, (moved, moved))
+    os.utime(spool.wake.path, (moved, moved))
 
 
 @pytest.mark.parametrize(
@@ -33,8 +34,8 @@ def _set_marker_mtime(spool, offset_seconds):
         (-(WAKE_STALE_SECONDS + 5), True),  # old: its drain was lost
     ],
 )
-def test_file_spool_marker_staleness_both_ways(tmp_path, offset, stale):
-    s = FileSpool(tmp_path)
+def test_segment_spool_marker_staleness_both_ways(tmp_path, offset, stale):
+    s = SegmentSpool(tmp_path)
     assert s.request_wakeup() is True
     _set_marker_mtime(s, offset)
     assert s.request_wakeup() is stale
@@ -47,10 +48,10 @@ def test_file_spool_marker_staleness_both_ways(tmp_path, offset, stale):
     ("offset", "stale"),
     [
         (2 * 3600, True),
-        (DB_WAKE_STALE_SECONDS + 5, True),
-        (DB_WAKE_STALE_SECONDS - 5, False),
-        (-(DB_WAKE_STALE_SECONDS - 5), False),
-        (-(DB_WAKE_STALE_SECONDS + 5), True),
+        (WAKE_STALE_SECONDS + 5, True),
+        (WAKE_STALE_SECONDS - 5, False),
+        (-(WAKE_STALE_SECONDS - 5), False),
+        (-(WAKE_STALE_SECONDS + 5), True),
     ],
 )
 def test_database_spool_marker_staleness_both_ways(offset, stale):
@@ -65,17 +66,18 @@ def test_database_spool_marker_staleness_both_ways(offset, stale):
     s.clear_wakeup()
 
 
-def test_file_spool_stale_marker_cleared_by_a_drain_meanwhile(tmp_path):
+def test_segment_spool_stale_marker_cleared_by_a_drain_meanwhile(tmp_path):
     """A drain can clear a stale marker between a request's look and its renewal (every request
     renews while the clock is off by more than the staleness): that request enqueues, never raises."""
-    s = FileSpool(tmp_path)
+    s = SegmentSpool(tmp_path)
+    marker = Path(s.wake.path)
     stop = time.monotonic() + 1.5
     errors = []
 
     def drain_side():
         while time.monotonic() < stop:
-            s.wake_marker.touch()
-            os.utime(s.wake_marker, (0, 0))  # stale
+            marker.touch()
+            os.utime(marker, (0, 0))  # stale
             s.clear_wakeup()
 
     drainer = threading.Thread(target=drain_side)
@@ -92,16 +94,17 @@ def test_file_spool_stale_marker_cleared_by_a_drain_meanwhile(tmp_path):
 
 
 WAKE_TWICE = (
-    "import sys, django; django.setup(); from bugsink_ingest.spool_files import FileSpool; "
-    "s = FileSpool(sys.argv[1]); print(s.request_wakeup(), s.request_wakeup()); "
-    "s.backlog_size(); (s.ready / 'late.event').touch(); print(s.approximate_backlog())"
+    "import sys, django; django.setup(); from bugsink_ingest.spool.segments import SegmentSpool; "
+    "from tests.ingest.test_spool import make_event; "
+    "s = SegmentSpool(sys.argv[1]); print(s.request_wakeup(), s.request_wakeup()); "
+    "s.backlog_size(); s.write(make_event()); print(s.approximate_backlog())"
 )
 
 
 @pytest.mark.skipif(
     libfaketime_library() is None, reason="libfaketime missing (pip install libfaketime)"
 )
-def test_file_spool_dates_are_the_process_clocks(tmp_path):
+def test_segment_spool_dates_are_the_process_clocks(tmp_path):
     """A process whose clock differs from the file system's (libfaketime here; a network mount's
     server elsewhere) sees its own fresh marker as fresh (one drain enqueued, not one per event),
     and the backlog count just published as fresh (not counted again each second)."""

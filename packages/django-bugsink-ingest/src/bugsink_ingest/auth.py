@@ -8,15 +8,18 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
+from django.http import HttpRequest
 
+from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.errors import IngestError
 
 _KEY_RE = re.compile(r"sentry_key\s*=\s*([^,\s]+)")
 
 
 class AuthError(IngestError):
-    pass
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -29,20 +32,20 @@ class KeyInfo:
     project_limit: int | None
 
 
-def key_from_request(request) -> str | None:
+def key_from_request(request: HttpRequest) -> str | None:
     """The sentry_key from X-Sentry-Auth, Authorization: Sentry, or the query string."""
     for header in ("HTTP_X_SENTRY_AUTH", "HTTP_AUTHORIZATION"):
-        value = request.META.get(header, "")
+        value: str = request.META.get(header, "")
         if value.lower().startswith("sentry "):
             if match := _KEY_RE.search(value):
                 return match.group(1)
-    query = parse_qs(request.META.get("QUERY_STRING", ""))
+    query: dict[str, list[str]] = parse_qs(request.META.get("QUERY_STRING", ""))
     if query.get("sentry_key"):
         return query["sentry_key"][0]
     return None
 
 
-def parse_dsn(dsn) -> tuple[str, int] | None:
+def parse_dsn(dsn: object) -> tuple[str, int] | None:
     """(public_key, project_id) from a DSN string, or None."""
     if not isinstance(dsn, str):
         return None
@@ -80,33 +83,33 @@ def lookup_key(public_key: str) -> KeyInfo | None:
     info = KeyInfo(row[0], public_key, row[1], row[2], row[3], row[4]) if row else None
     if len(_cache) > 10_000:
         _cache.clear()
-    _cache[public_key] = (now + settings.BUGSINK_INGEST_KEY_CACHE_SECONDS, info)
+    _cache[public_key] = (now + ingest_settings.KEY_CACHE_SECONDS, info)
     return info
+
+
+def missing_key() -> AuthError:
+    return AuthError(
+        401,
+        "No DSN key in the request: send sentry_key in X-Sentry-Auth, in the query string, "
+        "or in the envelope header's dsn. Check that the SDK was given the full DSN.",
+    )
 
 
 def authenticate(public_key: str | None, project_id: int) -> KeyInfo:
     if not public_key:
-        raise _error(
-            401,
-            "No DSN key in the request: send sentry_key in X-Sentry-Auth, in the query string, "
-            "or in the envelope header's dsn. Check that the SDK was given the full DSN.",
-        )
+        raise missing_key()
     # New keys are 32 hex digits; older installations may hold other short alphanumeric keys.
     if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", public_key):
-        raise _error(401, "The DSN key has unexpected characters: copy the DSN again.")
+        raise AuthError(401, "The DSN key has unexpected characters: copy the DSN again.")
     info = lookup_key(public_key)
     if info is None or info.project_id != project_id:
-        raise _error(
+        raise AuthError(
             403,
             f"No active key {public_key} for project {project_id}: check both the key and the "
             "number at the end of your DSN against the project's settings.",
         )
     if not info.is_active:
-        raise _error(403, f"The DSN key {public_key} is disabled: use another key of the project.")
+        raise AuthError(
+            403, f"The DSN key {public_key} is disabled: use another key of the project."
+        )
     return info
-
-
-def _error(status, detail):
-    e = AuthError(detail)
-    e.status = status
-    return e

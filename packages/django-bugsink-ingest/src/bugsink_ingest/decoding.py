@@ -5,9 +5,10 @@ Every decoder produces output in bounded pieces, so a compression bomb is refuse
 """
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO, Any, Protocol, cast
 
-import brotli
+import brotli  # type: ignore[import-untyped]  # brotli ships no type hints
 import zstandard
 
 from bugsink_ingest.errors import BadRequest, TooLarge
@@ -17,7 +18,7 @@ READ_SIZE = 64 * 1024
 STEP_OUTPUT = 256 * 1024
 
 
-def read_wsgi_body(environ, max_bytes: int) -> Iterator[bytes]:
+def read_wsgi_body(environ: Mapping[str, Any], max_bytes: int) -> Iterator[bytes]:
     """The raw body from the WSGI input stream, chunked or not, at most max_bytes.
 
     Django's request.body is empty for chunked bodies without Content-Length (ticket 35838) and
@@ -54,22 +55,23 @@ def read_wsgi_body(environ, max_bytes: int) -> Iterator[bytes]:
         yield data
 
 
-def _read_all(stream) -> Iterator[bytes]:
+def _read_all(stream: IO[bytes]) -> Iterator[bytes]:
     # Gunicorn (and most WSGI servers) de-chunk the body themselves; read to EOF.
     while data := stream.read(READ_SIZE):
         yield data
 
 
-def _unwrapped_runserver_stream(stream):
+def _unwrapped_runserver_stream(stream: object) -> IO[bytes] | None:
     """The socket file under runserver's LimitedStream, which cuts a chunked body to nothing."""
     from django.core.handlers.wsgi import LimitedStream
 
     if isinstance(stream, LimitedStream) and stream.limit == 0:
-        return getattr(stream._read, "__self__", None)
+        # The private _read is the underlying stream's read (Django keeps no other reference).
+        return cast("IO[bytes] | None", getattr(getattr(stream, "_read", None), "__self__", None))
     return None
 
 
-def _dechunk(raw) -> Iterator[bytes]:
+def _dechunk(raw: IO[bytes]) -> Iterator[bytes]:
     """HTTP/1.1 chunked framing, for servers that pass the framing through (runserver)."""
     while True:
         line = raw.readline(1024)
@@ -92,8 +94,18 @@ def _dechunk(raw) -> Iterator[bytes]:
         raw.readline(16)  # the CRLF after each chunk
 
 
+class _Decoder(Protocol):
+    def step(self, data: bytes) -> bytes:
+        """Output for data (and for what earlier steps held back), at most STEP_OUTPUT bytes."""
+
+    def pending(self) -> bytes:
+        """Non-empty while input is held back (step(b"") gives more output)."""
+
+    def finished(self) -> bool: ...
+
+
 class _Zlib:
-    def __init__(self, wbits):
+    def __init__(self, wbits: int):
         self._d = zlib.decompressobj(wbits)
 
     def step(self, data: bytes) -> bytes:
@@ -106,11 +118,11 @@ class _Zlib:
         return self._d.eof
 
 
-class _Deflate(_Zlib):
+class _Deflate:
     """deflate means zlib-wrapped by the RFC, raw by some clients: look at the first byte."""
 
-    def __init__(self):
-        self._d = None
+    def __init__(self) -> None:
+        self._d: zlib._Decompress | None = None
 
     def step(self, data: bytes) -> bytes:
         if self._d is None:
@@ -129,13 +141,13 @@ class _Deflate(_Zlib):
 
 
 class _Brotli:
-    def __init__(self):
+    def __init__(self) -> None:
         self._d = brotli.Decompressor()
         self._wants_input = True
 
     def step(self, data: bytes) -> bytes:
         # brotli >= 1.2 bounds each call's output; with no input it continues where it stopped.
-        out = self._d.process(data, output_buffer_limit=STEP_OUTPUT)
+        out: bytes = self._d.process(data, output_buffer_limit=STEP_OUTPUT)
         self._wants_input = self._d.can_accept_more_data()
         return out
 
@@ -144,18 +156,18 @@ class _Brotli:
         return b"" if self._wants_input else b"\0"
 
     def finished(self) -> bool:
-        return self._d.is_finished()
+        return bool(self._d.is_finished())
 
 
 class _ChunkFile:
     """A read()-able file over an iterator of chunks (for zstandard's stream_reader)."""
 
-    def __init__(self, chunks):
+    def __init__(self, chunks: Iterable[bytes]):
         self._chunks = iter(chunks)
         self._buf = b""
         self.got_input = False
 
-    def read(self, size=-1):
+    def read(self, size: int | None = -1) -> bytes:
         while not self._buf:
             chunk = next(self._chunks, None)
             if chunk is None:
@@ -168,9 +180,9 @@ class _ChunkFile:
         return out
 
 
-def _unzstd(chunks) -> Iterator[bytes]:
+def _unzstd(chunks: Iterable[bytes]) -> Iterator[bytes]:
     # stream_reader bounds each read's output, so a bomb costs constant memory.
-    source = _ChunkFile(chunks)
+    source = cast(IO[bytes], _ChunkFile(chunks))  # read() is all stream_reader uses
     reader = zstandard.ZstdDecompressor().stream_reader(source, read_size=READ_SIZE)
     try:
         while out := reader.read(STEP_OUTPUT):
@@ -179,7 +191,7 @@ def _unzstd(chunks) -> Iterator[bytes]:
         raise BadRequest(f"body is not valid zstd data ({e})") from None
 
 
-DECODERS = {
+DECODERS: dict[str, Callable[[], _Decoder]] = {
     "gzip": lambda: _Zlib(16 + zlib.MAX_WBITS),
     "x-gzip": lambda: _Zlib(16 + zlib.MAX_WBITS),
     "deflate": _Deflate,
@@ -188,7 +200,9 @@ DECODERS = {
 IDENTITY = {"", "identity", "utf-8", "utf8"}
 
 
-def decode_stream(chunks, content_encoding: str, max_output: int) -> Iterator[bytes]:
+def decode_stream(
+    chunks: Iterable[bytes], content_encoding: str, max_output: int
+) -> Iterator[bytes]:
     """Decode an iterator of body chunks; TooLarge past max_output, BadRequest on broken data."""
     encoding = (content_encoding or "").strip().lower()
     if encoding in IDENTITY:
@@ -202,7 +216,7 @@ def decode_stream(chunks, content_encoding: str, max_output: int) -> Iterator[by
     yield from _capped(_decompress(chunks, DECODERS[encoding](), encoding), max_output)
 
 
-def _decompress(chunks, decoder, name) -> Iterator[bytes]:
+def _decompress(chunks: Iterable[bytes], decoder: _Decoder, name: str) -> Iterator[bytes]:
     got_input = False
     try:
         for chunk in chunks:
@@ -229,7 +243,7 @@ def _decompress(chunks, decoder, name) -> Iterator[bytes]:
         raise BadRequest(f"body is truncated {name} data")
 
 
-def _capped(chunks, max_output) -> Iterator[bytes]:
+def _capped(chunks: Iterable[bytes], max_output: int) -> Iterator[bytes]:
     total = 0
     for chunk in chunks:
         total += len(chunk)

@@ -24,7 +24,11 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 
-from django.conf import settings
+from bugsink_ingest.conf import ingest_settings
+from bugsink_ingest.handoff import Consumer
+from bugsink_ingest.loopguard import ingest_chain
+from bugsink_ingest.spool.base import Spool
+from bugsink_ingest.spool.records import SpooledEvent
 
 logger = logging.getLogger("bugsink_ingest.drain")
 
@@ -32,28 +36,30 @@ logger = logging.getLogger("bugsink_ingest.drain")
 class ConsumerDown(Exception):
     """The consumer failed for every event tried, the probes included; `error` is its last."""
 
-    def __init__(self, error: Exception):
+    def __init__(self, error: Exception | None):
         super().__init__(f"the consumer failed for every event tried: {error!r}")
         self.error = error
 
 
 @dataclass
 class _Suspect:
-    event: object
+    event: SpooledEvent
     failures: int = 0
     vouched: bool = False  # the consumer took another event after this one first failed
     error: Exception | None = None
 
 
 class Drain:
-    def __init__(self, spool, consumer):
+    def __init__(self, spool: Spool, consumer: Consumer):
         self.spool = spool
         self.consumer = consumer
-        self.batch_size = settings.BUGSINK_INGEST_SPOOL_BATCH_SIZE
-        self.attempts = max(1, settings.BUGSINK_INGEST_SPOOL_POISON_ATTEMPTS)
+        self.batch_size = ingest_settings.SPOOL_BATCH_SIZE
+        self.attempts = max(1, ingest_settings.SPOOL_POISON_ATTEMPTS)
         self.handed_off = 0
         self.quarantined = 0
-        self._held: dict[str, object] = {}  # claimed by this run, neither acked nor quarantined
+        self._held: dict[
+            str, SpooledEvent
+        ] = {}  # claimed by this run, neither acked nor quarantined
         self._suspects: dict[str, _Suspect] = {}
         self._failing_since_success: set[str] = set()  # events that failed alone since then
         self._any_success = False
@@ -64,32 +70,37 @@ class Drain:
         """Suspects this run could not judge (put back when it ended)."""
         return len(self._suspects)
 
-    def run(self, deadline) -> bool:
+    def run(self, deadline: float) -> bool:
         """Drain until the spool is empty (True) or the monotonic deadline passed (False).
 
         Raises ConsumerDown; whatever this run still holds goes back to the spool in any case.
+        Everything inside is marked as the ingest chain (bugsink_ingest.loopguard).
         """
         try:
-            while time.monotonic() < deadline:
-                batch = self._claim(self.batch_size)
-                if not batch:
-                    return True
-                self._deliver(batch)
-                self._judge_suspects()
-            return False
+            with ingest_chain():
+                return self._run(deadline)
         finally:
             if self._held:
                 self.spool.release(list(self._held))
 
+    def _run(self, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            batch = self._claim(self.batch_size)
+            if not batch:
+                return True
+            self._deliver(batch)
+            self._judge_suspects()
+        return False
+
     def last_error(self) -> Exception | None:
         return next((s.error for s in self._suspects.values()), None)
 
-    def _claim(self, limit, newest=False):
+    def _claim(self, limit: int, newest: bool = False) -> list[SpooledEvent]:
         events = self.spool.claim(limit, newest=newest)
         self._held.update((e.spool_id, e) for e in events)
         return events
 
-    def _call(self, events) -> Exception | None:
+    def _call(self, events: list[SpooledEvent]) -> Exception | None:
         """Hand events to the consumer; acked if it returned, else its exception."""
         try:
             if self.consumer.wants_attachments:
@@ -110,7 +121,7 @@ class Drain:
             suspect.vouched = True
         return None
 
-    def _deliver(self, events) -> None:
+    def _deliver(self, events: list[SpooledEvent]) -> None:
         error = self._call(events)
         if error is None:
             return
@@ -125,7 +136,7 @@ class Drain:
             self._deliver(events[:middle])
             self._deliver(events[middle:])
 
-    def _failed_alone(self, event, error) -> None:
+    def _failed_alone(self, event: SpooledEvent, error: Exception) -> None:
         suspect = self._suspects.setdefault(event.spool_id, _Suspect(event))
         suspect.failures += 1
         suspect.error = error
@@ -139,7 +150,7 @@ class Drain:
         if len(self._failing_since_success) >= 2 and not self._probing:
             self._probe(error)
 
-    def _probe(self, error) -> None:
+    def _probe(self, error: Exception | None) -> None:
         """Is the consumer down for everything? Try other events alone, far from the failures."""
         self._probing = True
         try:
@@ -166,7 +177,7 @@ class Drain:
 
     def _quarantine(self, suspect: _Suspect) -> None:
         event, error = suspect.event, suspect.error
-        text = "".join(traceback.format_exception(error))
+        text = "".join(traceback.format_exception(error)) if error else "(no error)"
         self.spool.quarantine(event.spool_id, text)
         self._held.pop(event.spool_id, None)
         del self._suspects[event.spool_id]

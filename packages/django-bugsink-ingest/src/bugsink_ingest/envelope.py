@@ -7,6 +7,7 @@ other items are skipped as they stream past, so a huge replay or log item costs 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from bugsink_ingest.errors import BadRequest, TooLarge
 
@@ -23,13 +24,13 @@ class Limits:
 @dataclass
 class Item:
     type: str
-    headers: dict
+    headers: dict[str, Any]
     payload: bytes
 
 
 @dataclass
 class Envelope:
-    headers: dict
+    headers: dict[str, Any]
     items: list[Item] = field(default_factory=list)
 
 
@@ -87,7 +88,7 @@ class ChunkReader:
         return b"".join(parts)
 
 
-def parse_json_object(line: bytes, what: str) -> dict:
+def parse_json_object(line: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(line)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -97,7 +98,7 @@ def parse_json_object(line: bytes, what: str) -> dict:
     return value
 
 
-def read_header(reader: ChunkReader, limits: Limits) -> dict:
+def read_header(reader: ChunkReader, limits: Limits) -> dict[str, Any]:
     line = reader.readline(limits.header_line, "envelope header line")
     if not line.strip():
         raise BadRequest("empty body: expected an envelope")

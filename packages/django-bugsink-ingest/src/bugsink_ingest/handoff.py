@@ -1,42 +1,66 @@
-"""Hand-off from the spool to the digest consumer.
+"""Hand-off from the spool to the consumer: the contract, and how a consumer is found.
 
 A consumer app calls register_consumer() in its AppConfig.ready(); the BUGSINK_INGEST_CONSUMER
-setting (a dotted path) overrides it. The consumer is called with batches of SpooledEvent from a
-Django Tasks task; events leave the spool only after it returned (at-least-once delivery).
+setting (a dotted path) overrides it. The drain (a Django Tasks task) calls the consumer with
+batches of SpooledEvent, oldest first, up to BUGSINK_INGEST_SPOOL_BATCH_SIZE at a time.
+
+- At-least-once: events leave the spool only after the consumer returned. A drain killed
+  mid-call, or a consumer that raised, means the same events come again (alone or in another
+  batch), so a consumer must be idempotent (e.g. unique per (project_id, event_id)).
+- Raising: the whole batch counts as not taken. The drain splits it until the failing event
+  stands alone; see drain.py for when an event is quarantined and when the run stops.
+- What it receives: bugsink_ingest.spool.records.SpooledEvent documents every field. `payload` is
+  the item's JSON bytes as the SDK sent them (after the request body's decompression), not parsed
+  and not validated beyond being a JSON object; `kind` is "event", "feedback" or "user_report";
+  `attachments` are the envelope's attachment items, on its event item only, and always empty
+  for a consumer registered with wants_attachments=False.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, cast
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
-from bugsink_ingest import conf  # noqa: F401  (defaults)
+from bugsink_ingest.conf import ingest_settings
+from bugsink_ingest.spool.records import SpooledEvent
+
+
+class ConsumerFunc(Protocol):
+    """Takes a batch of spooled events; returns when they are stored (or raises)."""
+
+    def __call__(self, events: list[SpooledEvent], /) -> None: ...
 
 
 @dataclass(frozen=True)
 class Consumer:
-    func: Callable
+    func: ConsumerFunc
     wants_attachments: bool = True
 
 
 _registered: Consumer | None = None
 
 
-def register_consumer(func, *, wants_attachments=True) -> None:
-    """Make func(events: list[SpooledEvent]) -> None the consumer of spooled events."""
+def register_consumer(func: ConsumerFunc, *, wants_attachments: bool = True) -> None:
+    """Make func(events: list[SpooledEvent]) -> None the consumer of spooled events.
+
+    wants_attachments=False: attachments are neither kept in the spool nor handed over.
+    """
     global _registered
     _registered = Consumer(func, wants_attachments)
 
 
 def get_consumer() -> Consumer | None:
-    """The setting's consumer if set, else the registered one, else None (events stay spooled)."""
-    path = settings.BUGSINK_INGEST_CONSUMER
+    """The setting's consumer if set, else the registered one, else None (events stay spooled).
+
+    The setting may name a Consumer, or a function (with an optional `wants_attachments`
+    attribute, default True).
+    """
+    path = ingest_settings.CONSUMER
     if path:
         target = import_string(path)
         if isinstance(target, Consumer):
             return target
-        return Consumer(target, getattr(target, "wants_attachments", True))
+        return Consumer(cast(ConsumerFunc, target), getattr(target, "wants_attachments", True))
     return _registered
 
 

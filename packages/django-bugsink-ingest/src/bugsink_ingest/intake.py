@@ -9,15 +9,17 @@ import time
 import uuid
 import zlib
 from datetime import UTC, datetime
-
-from django.conf import settings
+from typing import TypedDict
 
 from bugsink_ingest import ratelimit
-from bugsink_ingest.envelope import parse_json_object
+from bugsink_ingest.auth import KeyInfo
+from bugsink_ingest.conf import ingest_settings
+from bugsink_ingest.envelope import Envelope, parse_json_object
 from bugsink_ingest.errors import BadRequest, TooLarge
 from bugsink_ingest.handoff import wants_attachments
-from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool
-from bugsink_ingest.spool_format import new_spool_id
+from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool, new_spool_id
+from bugsink_ingest.sweep import arm_sweep, arm_sweep_now_and_then
+from bugsink_ingest.tasks import wake_drain
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 logger = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ class Backpressure(Exception):
     pass
 
 
-def normal_event_id(value) -> str | None:
+def normal_event_id(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     value = value.replace("-", "").lower()
@@ -39,11 +41,21 @@ def _looks_like_object(payload: bytes) -> bool:
     return stripped[:1] == b"{" and stripped[-1:] == b"}"
 
 
-def events_from_envelope(envelope, project_id: int) -> list[SpooledEvent]:
+class _EventFields(TypedDict, total=False):
+    project_id: int
+    event_id: str
+    payload: bytes
+    kind: str
+    attachments: tuple[SpooledAttachment, ...]
+
+
+def events_from_envelope(envelope: Envelope, project_id: int) -> list[SpooledEvent]:
     """The events of an envelope; attachments ride with its event (if the consumer wants them)."""
     header_id = normal_event_id(envelope.headers.get("event_id"))
     now = datetime.now(UTC)
-    events, attachments, main = [], [], None
+    events: list[_EventFields] = []
+    attachments: list[SpooledAttachment] = []
+    main: _EventFields | None = None
     for item in envelope.items:
         if item.type == "attachment":
             attachments.append(
@@ -67,8 +79,12 @@ def events_from_envelope(envelope, project_id: int) -> list[SpooledEvent]:
             body = parse_json_object(item.payload, f"{item.type} item")
             own_id = normal_event_id(body.get("event_id"))
             event_id = (header_id if item.type == "event" else None) or own_id or uuid.uuid4().hex
-        kind = item.type if item.type != "event" else "event"
-        event = dict(project_id=project_id, event_id=event_id, payload=item.payload, kind=kind)
+        event: _EventFields = {
+            "project_id": project_id,
+            "event_id": event_id,
+            "payload": item.payload,
+            "kind": item.type,
+        }
         if item.type == "event" and main is None:
             main = event
         events.append(event)
@@ -85,11 +101,11 @@ def store_payload(raw: bytes) -> bytes:
     try:
         packed = base64.b64decode(stripped, validate=False)
         d = zlib.decompressobj()
-        data = d.decompress(packed, settings.BUGSINK_INGEST_MAX_EVENT_SIZE + 1)
+        data = d.decompress(packed, ingest_settings.MAX_EVENT_SIZE + 1)
     except (binascii.Error, ValueError, zlib.error):
         raise BadRequest("store body is neither JSON nor base64 of zlib data") from None
-    if len(data) > settings.BUGSINK_INGEST_MAX_EVENT_SIZE:
-        raise TooLarge(f"event over {settings.BUGSINK_INGEST_MAX_EVENT_SIZE} bytes")
+    if len(data) > ingest_settings.MAX_EVENT_SIZE:
+        raise TooLarge(f"event over {ingest_settings.MAX_EVENT_SIZE} bytes")
     return data
 
 
@@ -104,30 +120,28 @@ def event_from_store(payload: bytes, project_id: int) -> SpooledEvent:
     )
 
 
-_backlog_checked = [0.0, 0]
+_backlog_checked: list[float] = [0.0, 0]  # when this process last looked, and what it saw
 _backlog_refresh = threading.Lock()
 
 
 def check_backpressure() -> None:
     """Refuse new events while the spool holds too many (looked at once a second per process;
     this process's own writes since are added)."""
-    cap = settings.BUGSINK_INGEST_MAX_BACKLOG
+    cap = ingest_settings.MAX_BACKLOG
     if cap is None:
         return
     # One thread per process looks; the others go on with the last figure instead of queueing
     # behind it (a count can take a while when it has to be taken afresh).
     if time.monotonic() - _backlog_checked[0] > 1.0 and _backlog_refresh.acquire(blocking=False):
         try:
-            spool = get_spool()
-            count = getattr(spool, "approximate_backlog", spool.backlog_size)()
-            _backlog_checked[:] = [time.monotonic(), count]
+            _backlog_checked[:] = [time.monotonic(), get_spool().approximate_backlog()]
         finally:
             _backlog_refresh.release()
     if _backlog_checked[1] >= cap:
         raise Backpressure()
 
 
-def accept(events: list[SpooledEvent], key) -> ratelimit.Limited | None:
+def accept(events: list[SpooledEvent], key: KeyInfo) -> ratelimit.Limited | None:
     """Spool the events unless a rate limit says no. Returns the limit hit, if any."""
     if not events:
         return None
@@ -139,12 +153,13 @@ def accept(events: list[SpooledEvent], key) -> ratelimit.Limited | None:
     for event in events:
         spool.write(event)
     _backlog_checked[1] += len(events)
-    from bugsink_ingest.tasks import wake_drain
-
     try:
         wake_drain()
     except Exception:
         # The events are durable already: the SDK gets its 200, or it would send them twice. The
-        # next event's wake-up (or the reference deployment's sweep) starts the drain instead.
-        logger.exception("events spooled, but enqueueing the drain failed; the next wake-up drains")
+        # next event's wake-up, or the sweep, starts the drain instead.
+        logger.exception("events spooled, but enqueueing the drain failed; the sweep drains them")
+        arm_sweep()
+    else:
+        arm_sweep_now_and_then()
     return None

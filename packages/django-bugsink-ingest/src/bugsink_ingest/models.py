@@ -1,10 +1,13 @@
+"""Projects and their DSN keys; the database spool's rows and markers."""
+
 import secrets
+from typing import Any
 
 from django.db import models
 from django.utils.text import slugify
 
 
-def new_public_key():
+def new_public_key() -> str:
     # Hex only: the JS SDK rejects DSN keys with other characters.
     return secrets.token_hex(16)
 
@@ -21,16 +24,16 @@ class Project(models.Model):
     class Meta:
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.slug:
             self.slug = unique_slug(self.name)
         super().save(*args, **kwargs)
 
 
-def unique_slug(name):
+def unique_slug(name: str) -> str:
     base = slugify(name)[:190] or "project"
     slug, n = base, 1
     while Project.objects.filter(slug=slug).exists():
@@ -53,7 +56,7 @@ class ProjectKey(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.project}: {self.public_key}"
 
 
@@ -61,7 +64,7 @@ class SpoolEntry(models.Model):
     """One event in the DatabaseSpool (used only when BUGSINK_INGEST_SPOOL names it)."""
 
     spool_id = models.CharField(max_length=64, unique=True)
-    blob = models.BinaryField()  # spool_format.dump() of the event
+    blob = models.BinaryField()  # records.dump() of the event
     # A drain owns the row until then; null means waiting.
     claimed_until = models.DateTimeField(null=True, blank=True, db_index=True)
     # Set aside: the consumer failed on this event alone while it took others (see drain.py).
@@ -71,7 +74,7 @@ class SpoolEntry(models.Model):
     class Meta:
         ordering = ["id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.spool_id
 
 
@@ -81,5 +84,16 @@ class SpoolWakeup(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"drain pending since {self.created_at}"
+
+
+class SpoolSweep(models.Model):
+    """At most one row: the live sweep chain (bugsink_ingest.sweep) and when it last ran."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+    renewed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sweep {self.token} renewed at {self.renewed_at}"

@@ -4,6 +4,11 @@ The counters live in a small SQLite file of their own (WAL, no fsync) shared by 
 processes on the machine, never in the main DB. To keep the hot path cheap, each process counts in
 memory and adds its counts to the shared file at most every SYNC_SECONDS; near a limit (within
 NEAR of it) it syncs on every event, so the decision at the boundary is exact across processes.
+
+The file is BUGSINK_INGEST_RATE_LIMIT_DB, else `ratelimits.sqlite3` in the spool directory, else
+(a spool without a directory) a file in the temp dir named after this site's SECRET_KEY: private
+to the site (two sites' key and project ids would otherwise count against each other), and one
+minute of counts is all a lost file costs.
 """
 
 import os
@@ -12,10 +17,15 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+from bugsink_ingest.auth import KeyInfo
+from bugsink_ingest.conf import ingest_settings
 
 WINDOW_SECONDS = 60
 SYNC_SECONDS = 0.1
@@ -29,16 +39,18 @@ class Limited:
 
 
 def db_path() -> Path:
-    if settings.BUGSINK_INGEST_RATE_LIMIT_DB:
-        return Path(settings.BUGSINK_INGEST_RATE_LIMIT_DB)
-    base = settings.BUGSINK_INGEST_SPOOL_DIR or Path(tempfile.gettempdir()) / "bugsink-spool"
-    return Path(base) / "ratelimits.sqlite3"
+    if ingest_settings.RATE_LIMIT_DB:
+        return Path(ingest_settings.RATE_LIMIT_DB)
+    if ingest_settings.SPOOL_DIR:
+        return Path(ingest_settings.SPOOL_DIR) / "ratelimits.sqlite3"
+    site = salted_hmac("bugsink_ingest.ratelimit", "counters", secret=settings.SECRET_KEY)
+    return Path(tempfile.gettempdir()) / f"bugsink-ratelimits-{site.hexdigest()[:16]}.sqlite3"
 
 
 class _Counters:
     """One process's view: shared counts as of the last sync, plus its own unsynced counts."""
 
-    def __init__(self, path: str, where: tuple):
+    def __init__(self, path: str, where: tuple[object, ...]):
         # where: the settings the path came from (compared per event instead of the path)
         self.path, self.pid, self.where = path, os.getpid(), where
         self.window = -1
@@ -54,7 +66,7 @@ class _Counters:
             "PRIMARY KEY (scope, window)) WITHOUT ROWID"
         )
 
-    def sync(self, names, now):
+    def sync(self, names: Iterable[str], now: float) -> None:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -87,21 +99,21 @@ _counters: _Counters | None = None
 def _get_counters() -> _Counters:
     global _counters
     # The path is only recomputed when a setting it depends on changed (Path() costs per event).
-    where = (settings.BUGSINK_INGEST_RATE_LIMIT_DB, settings.BUGSINK_INGEST_SPOOL_DIR)
+    where = (ingest_settings.RATE_LIMIT_DB, ingest_settings.SPOOL_DIR, settings.SECRET_KEY)
     if _counters is None or _counters.where != where or _counters.pid != os.getpid():
         _counters = _Counters(str(db_path()), where)
     return _counters
 
 
-def check_and_count(key) -> Limited | None:
+def check_and_count(key: KeyInfo) -> Limited | None:
     """Count one event against every limit that applies, unless one of them is used up."""
-    project_limit = key.project_limit or settings.BUGSINK_INGEST_PROJECT_RATE_LIMIT_PER_MINUTE
-    limits = [
+    project_limit = key.project_limit or ingest_settings.PROJECT_RATE_LIMIT_PER_MINUTE
+    candidates = [
         (f"k{key.key_id}", "key", key.key_limit),
         (f"p{key.project_id}", "project", project_limit),
-        ("global", "organization", settings.BUGSINK_INGEST_RATE_LIMIT_PER_MINUTE),
+        ("global", "organization", ingest_settings.RATE_LIMIT_PER_MINUTE),
     ]
-    limits = [x for x in limits if x[2]]
+    limits = [(name, scope, limit) for name, scope, limit in candidates if limit]
     if not limits:
         return None
     now = time.time()

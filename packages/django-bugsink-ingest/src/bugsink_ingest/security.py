@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from typing import Any
 
 from bugsink_ingest.errors import BadRequest
 
@@ -36,7 +37,7 @@ def report_to_event(payload: bytes) -> bytes:
     return json.dumps(event).encode()
 
 
-def _from_reporting_api(body: dict) -> dict:
+def _from_reporting_api(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "document-uri": body.get("documentURL"),
         "blocked-uri": body.get("blockedURL"),

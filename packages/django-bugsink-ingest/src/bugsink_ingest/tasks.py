@@ -5,7 +5,7 @@ again, so requests enqueue nothing, and enqueues one retry itself, deferred by a
 doubling, at most 40 s: below the marker's 60 s staleness, so the marker is still fresh when the
 retry starts and clears it). That drain then ends without raising: a backend's own retries of
 a failed task would multiply drains. A backend that cannot defer (ImmediateBackend) gets the
-error raised, and the next request starts the next drain, as before.
+error raised, and the next request starts the next drain.
 """
 
 import logging
@@ -14,14 +14,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from bugsink_ingest.compat import task
 from bugsink_ingest.drain import ConsumerDown, Drain
 from bugsink_ingest.handoff import get_consumer
-from bugsink_ingest.spool import get_spool
-
-try:
-    from django.tasks import task
-except ImportError:  # Django < 6: the django-tasks backport
-    from django_tasks import task
+from bugsink_ingest.spool import Spool, get_spool
+from bugsink_ingest.sweep import arm_sweep
 
 logger = logging.getLogger(__name__)
 # One task run drains for at most this long, then hands over to a fresh task.
@@ -46,11 +43,14 @@ def drain(failures: int = 0, *, schedule_retry: bool = True) -> int:
     # Cleared before reading: an event spooled from now on enqueues a new task, and one spooled
     # before is seen by the reads below. No wake-up is lost.
     spool.clear_wakeup()
+    # Should this run die (its worker killed), the sweep starts the next one.
+    arm_sweep()
     consumer = get_consumer()
     if consumer is None:
         logger.warning("no ingest consumer configured: events stay in the spool")
         return 0
     run = Drain(spool, consumer)
+    error: Exception | None
     try:
         emptied = run.run(time.monotonic() + RUN_SECONDS)
     except ConsumerDown as down:
@@ -66,9 +66,9 @@ def drain(failures: int = 0, *, schedule_retry: bool = True) -> int:
     return _retry_later(spool, failures, error, run.handed_off)
 
 
-def _retry_later(spool, failures: int, error: Exception, handed_off: int) -> int:
+def _retry_later(spool: Spool, failures: int, error: Exception | None, handed_off: int) -> int:
     if not drain_spool.get_backend().supports_defer:
-        raise error
+        raise error or DrainFailed(f"handed off {handed_off} events, then failed")
     delay = min(RETRY_FIRST_SECONDS * 2**failures, RETRY_MAX_SECONDS)
     # False: a request enqueued a drain since this one cleared the marker; that one is the retry.
     if spool.request_wakeup():

@@ -5,15 +5,18 @@ request.user), and every answer, errors included, carries the CORS headers.
 """
 
 import logging
+from collections.abc import Callable, Iterator
 
-from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from bugsink_ingest import auth, intake, security
+from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.decoding import decode_stream, read_wsgi_body
 from bugsink_ingest.envelope import ChunkReader, Envelope, Limits, read_header, read_items
 from bugsink_ingest.errors import BadRequest, IngestError
+from bugsink_ingest.loopguard import ingest_chain
+from bugsink_ingest.spool import SpooledEvent
 
 logger = logging.getLogger(__name__)
 EXPOSED = "x-sentry-error, x-sentry-rate-limits, retry-after"
@@ -22,30 +25,42 @@ ALLOWED_HEADERS = (
 )
 
 
+class Stage:
+    """How far a request got: a failure while spooling is a 503 (retry), before it a 400."""
+
+    def __init__(self) -> None:
+        self.name = "reading"
+
+
+Handler = Callable[..., HttpResponse]
+View = Callable[..., HttpResponse]
+
+
 def _limits() -> Limits:
     return Limits(
-        header_line=settings.BUGSINK_INGEST_MAX_HEADER_LINE,
-        event=settings.BUGSINK_INGEST_MAX_EVENT_SIZE,
-        attachment=settings.BUGSINK_INGEST_MAX_ATTACHMENT_SIZE,
+        header_line=ingest_settings.MAX_HEADER_LINE,
+        event=ingest_settings.MAX_EVENT_SIZE,
+        attachment=ingest_settings.MAX_ATTACHMENT_SIZE,
     )
 
 
-def _body(request, max_output: int):
-    raw = read_wsgi_body(request.META, settings.BUGSINK_INGEST_MAX_COMPRESSED_BODY)
+def _body(request: HttpRequest, max_output: int) -> Iterator[bytes]:
+    raw = read_wsgi_body(request.META, ingest_settings.MAX_COMPRESSED_BODY)
     return decode_stream(raw, request.META.get("HTTP_CONTENT_ENCODING", ""), max_output)
 
 
-def _with_cors(response, request):
+def _with_cors(response: HttpResponse) -> HttpResponse:
     # Set here, not left to CommonMiddleware: a site may serve these views without middleware.
+    origin = ingest_settings.CORS_ALLOW_ORIGIN
     response["Content-Length"] = str(len(response.content))
-    response["Access-Control-Allow-Origin"] = settings.BUGSINK_INGEST_CORS_ALLOW_ORIGIN
+    response["Access-Control-Allow-Origin"] = origin
     response["Access-Control-Expose-Headers"] = EXPOSED
-    if settings.BUGSINK_INGEST_CORS_ALLOW_ORIGIN != "*":
+    if origin != "*":
         response["Vary"] = "Origin"
     return response
 
 
-def _preflight(request):
+def _preflight(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(status=200)
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
     response["Access-Control-Allow-Headers"] = request.META.get(
@@ -55,7 +70,7 @@ def _preflight(request):
     return response
 
 
-def _error(status: int, detail: str, **headers):
+def _error(status: int, detail: str, **headers: str) -> HttpResponse:
     response = JsonResponse({"detail": detail}, status=status)
     response["X-Sentry-Error"] = detail
     for name, value in headers.items():
@@ -63,46 +78,50 @@ def _error(status: int, detail: str, **headers):
     return response
 
 
-def _endpoint(handler):
+def _endpoint(handler: Handler) -> View:
     """POST only; OPTIONS answered; every failure a clean 4xx/503 with CORS headers."""
 
     @csrf_exempt
-    def view(request, *args, **kwargs):
+    def view(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
         if request.method == "OPTIONS":
-            return _with_cors(_preflight(request), request)
+            return _with_cors(_preflight(request))
         if request.method != "POST":
             response = _error(405, "Send events with POST.")
             response["Allow"] = "POST, OPTIONS"
-            return _with_cors(response, request)
-        stage = ["reading"]
-        try:
-            response = handler(request, stage, *args, **kwargs)
-        except IngestError as e:
-            response = _error(e.status, e.detail)
-        except intake.Backpressure:
-            seconds = settings.BUGSINK_INGEST_BACKPRESSURE_RETRY_AFTER
-            response = _error(
-                429,
-                "The server is catching up on a backlog; retry later.",
-                Retry_After=str(seconds),
-            )
-        except Exception:
-            # The last resort: a bug, or the spool's disk/database failed. Nothing was acknowledged.
-            logger.exception("ingest failed while %s", stage[0])
-            if stage[0] == "spooling":
-                response = _error(503, "Could not store the event; retry later.", Retry_After="60")
-            else:
-                response = _error(400, "The request could not be read.")
-        return _with_cors(response, request)
+            return _with_cors(response)
+        with ingest_chain("request"):  # what the SDK reports from here must not come back here
+            return _with_cors(_handle(handler, request, *args, **kwargs))
 
     view.__name__ = handler.__name__
     view.__module__ = __name__
     return view
 
 
-def _answer(request, stage, key, envelope_or_events, event_id):
-    stage[0] = "spooling"
-    events = envelope_or_events
+def _handle(handler: Handler, request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
+    stage = Stage()
+    try:
+        return handler(request, stage, *args, **kwargs)
+    except IngestError as e:
+        return _error(e.status, e.detail)
+    except intake.Backpressure:
+        seconds = ingest_settings.BACKPRESSURE_RETRY_AFTER
+        return _error(
+            429,
+            "The server is catching up on a backlog; retry later.",
+            Retry_After=str(seconds),
+        )
+    except Exception:
+        # The last resort: a bug, or the spool's disk/database failed. Nothing was acknowledged.
+        logger.exception("ingest failed while %s", stage.name)
+        if stage.name == "spooling":
+            return _error(503, "Could not store the event; retry later.", Retry_After="60")
+        return _error(400, "The request could not be read.")
+
+
+def _answer(
+    stage: Stage, key: auth.KeyInfo, events: list[SpooledEvent], event_id: str | None
+) -> HttpResponse:
+    stage.name = "spooling"
     limited = intake.accept(events, key)
     if limited:
         return _error(
@@ -117,12 +136,14 @@ def _answer(request, stage, key, envelope_or_events, event_id):
     return HttpResponse(body, content_type="application/json")
 
 
-def _read_envelope(request, project_id: int | None, tunnel: bool):
+def _read_envelope(
+    request: HttpRequest, project_id: int | None, tunnel: bool
+) -> tuple[auth.KeyInfo, list[SpooledEvent], str | None]:
     limits = _limits()
-    reader = ChunkReader(_body(request, settings.BUGSINK_INGEST_MAX_ENVELOPE_SIZE))
+    reader = ChunkReader(_body(request, ingest_settings.MAX_ENVELOPE_SIZE))
     key = None
     request_key = None if tunnel else auth.key_from_request(request)
-    if request_key:  # refuse a bad key before reading the body
+    if request_key and project_id is not None:  # refuse a bad key before reading the body
         key = auth.authenticate(request_key, project_id)
     envelope = Envelope(read_header(reader, limits))
     if key is None:
@@ -130,9 +151,9 @@ def _read_envelope(request, project_id: int | None, tunnel: bool):
         if parsed is None:
             if tunnel:
                 raise BadRequest("The envelope header has no valid dsn: the tunnel needs one.")
-            key = auth.authenticate(None, project_id)
+            raise auth.missing_key()
         dsn_key, dsn_project = parsed
-        if tunnel:
+        if tunnel or project_id is None:
             project_id = dsn_project
         elif dsn_project != project_id:
             raise BadRequest("The envelope's dsn names another project than the URL.")
@@ -142,29 +163,29 @@ def _read_envelope(request, project_id: int | None, tunnel: bool):
     return key, events, intake.normal_event_id(envelope.headers.get("event_id"))
 
 
-def _envelope(request, stage, project_id):
+def _envelope(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
     key, events, event_id = _read_envelope(request, int(project_id), tunnel=False)
-    return _answer(request, stage, key, events, event_id)
+    return _answer(stage, key, events, event_id)
 
 
-def _tunnel(request, stage):
+def _tunnel(request: HttpRequest, stage: Stage) -> HttpResponse:
     key, events, event_id = _read_envelope(request, None, tunnel=True)
-    return _answer(request, stage, key, events, event_id)
+    return _answer(stage, key, events, event_id)
 
 
-def _store(request, stage, project_id):
+def _store(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
     key = auth.authenticate(auth.key_from_request(request), int(project_id))
     # base64 makes a body a third larger than the event it carries.
-    raw = b"".join(_body(request, settings.BUGSINK_INGEST_MAX_EVENT_SIZE * 4 // 3 + 4))
+    raw = b"".join(_body(request, ingest_settings.MAX_EVENT_SIZE * 4 // 3 + 4))
     event = intake.event_from_store(intake.store_payload(raw), key.project_id)
-    return _answer(request, stage, key, [event], event.event_id)
+    return _answer(stage, key, [event], event.event_id)
 
 
-def _security(request, stage, project_id):
+def _security(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
     key = auth.authenticate(auth.key_from_request(request), int(project_id))
-    raw = b"".join(_body(request, settings.BUGSINK_INGEST_MAX_EVENT_SIZE))
+    raw = b"".join(_body(request, ingest_settings.MAX_EVENT_SIZE))
     event = intake.event_from_store(security.report_to_event(raw), key.project_id)
-    return _answer(request, stage, key, [event], event.event_id)
+    return _answer(stage, key, [event], event.event_id)
 
 
 envelope = _endpoint(_envelope)

@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from bugsink_ingest.spool import get_spool
@@ -10,14 +13,14 @@ class Command(BaseCommand):
         "--retry-quarantined first puts the events the consumer failed on back in the spool."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--retry-quarantined",
             action="store_true",
             help="put quarantined events back in the spool before draining",
         )
 
-    def handle(self, *args, retry_quarantined, **options):
+    def handle(self, *args: Any, retry_quarantined: bool, **options: Any) -> None:
         spool = get_spool()
         if retry_quarantined:
             self.stdout.write(f"put back {spool.restore_quarantined()} quarantined events")

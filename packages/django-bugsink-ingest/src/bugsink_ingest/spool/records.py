@@ -1,11 +1,35 @@
-"""One spooled event as bytes: a JSON line describing it, then the payload and attachments raw."""
+"""What a spool keeps of an accepted event, and its bytes: a JSON line describing it, then the
+payload and the attachments raw (every spool stores this blob; the segment spool frames it)."""
 
 import json
 import os
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
-from bugsink_ingest.spool import SpooledAttachment, SpooledEvent
+
+@dataclass(frozen=True)
+class SpooledAttachment:
+    """An `attachment` item of the event's envelope."""
+
+    filename: str  # the item header's filename ("attachment" when it had none)
+    content_type: str  # the item header's content_type ("application/octet-stream" when none)
+    attachment_type: str  # the item header's attachment_type ("event.attachment" when none)
+    data: bytes  # the item's payload as sent (after the request body's decompression)
+
+
+@dataclass(frozen=True)
+class SpooledEvent:
+    """One accepted item, as the consumer receives it."""
+
+    spool_id: str  # opaque, unique in the spool; sorts by arrival
+    project_id: int  # the Project the DSN key belongs to (authenticated)
+    event_id: str  # 32 lowercase hex; the envelope's event_id wins over the payload's
+    received_at: datetime  # aware UTC, when ingest accepted it
+    payload: bytes  # the item's JSON bytes as sent, after the body's decompression; not parsed
+    kind: str = "event"  # "event" | "feedback" | "user_report"
+    attachments: tuple[SpooledAttachment, ...] = ()  # only for kind "event", only if wanted
+
 
 _counter = 0
 
@@ -18,6 +42,7 @@ def new_spool_id() -> str:
 
 
 def dump(event: SpooledEvent) -> bytes:
+    """The event as bytes (without its spool id, which each spool keeps its own way)."""
     meta = {
         "project_id": event.project_id,
         "event_id": event.event_id,
@@ -34,6 +59,7 @@ def dump(event: SpooledEvent) -> bytes:
 
 
 def load(spool_id: str, blob: bytes) -> SpooledEvent:
+    """The event dump() made; ValueError, KeyError or TypeError if the blob is not one."""
     end = blob.index(b"\n")
     meta = json.loads(blob[:end])
     pos = end + 1
@@ -56,3 +82,7 @@ def load(spool_id: str, blob: bytes) -> SpooledEvent:
         kind=meta["kind"],
         attachments=tuple(attachments),
     )
+
+
+# The errors load() raises for a blob that is not a spooled event (a bug or disk damage).
+UNREADABLE = (ValueError, KeyError, TypeError)

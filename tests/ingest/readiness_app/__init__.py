@@ -1,0 +1,1 @@
+"""A tiny app that contributes readiness checks, as any installed app may (test_health.py)."""

@@ -1,0 +1,1 @@
+"""An app whose readiness check names clash with ingest's and cannot be imported."""
