@@ -1,4 +1,4 @@
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 from django.conf import settings
 
 
@@ -18,17 +18,6 @@ class BugsinkSiteConfig(AppConfig):
             checks["worker"] = "bugsink_site.health.db_worker_readiness"
         elif settings.TASKS_BACKEND_NAME == "immediate":
             checks["worker"] = "bugsink_site.health.no_worker_readiness"
-        # INTERIM, until the merge: names no other app declares yet (then these lines go).
-        declared = {
-            name
-            for config in apps.get_app_configs()
-            if config is not self
-            for name in (getattr(config, "readiness_checks", None) or {})
-        }
-        if "database" not in declared:
-            checks["database"] = "bugsink_site.health.database_readiness"
-        if settings.TASKS_BACKEND_NAME == "snappea" and "worker" not in declared:
-            checks["worker"] = "bugsink_site.health.snappea_readiness"
         return checks
 
     def ready(self):

@@ -1,13 +1,9 @@
 """The deployment's own readiness checks (bugsink_ingest.health collects them from the apps;
 urls.py mounts the views): the django-tasks-db worker, which no app of ours knows about.
-
-INTERIM, until the merge: the database and snappea foreman checks, which bugsink_issues and
-snappea declare on their own AppConfigs from then on (apps.py adds these only while no other app
-declares the name).
+The database check is bugsink_issues', the snappea foreman's is snappea's.
 """
 
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 
@@ -43,32 +39,3 @@ def db_worker_readiness() -> dict:
 def no_worker_readiness() -> dict:
     """BUGSINK_TASKS_BACKEND=immediate: tasks run inside the request, no worker to watch."""
     return {"ok": True, "backend": "immediate", "monitored": False}
-
-
-def database_readiness() -> dict:
-    """INTERIM (bugsink_issues.health.database_readiness after the merge)."""
-    for alias in settings.DATABASES:
-        try:
-            with connections[alias].cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-        except Exception as exc:  # any failure to answer means "not ready", with the reason
-            return {"ok": False, "error": f"{alias}: {exc}"}
-    return {"ok": True}
-
-
-def snappea_readiness() -> dict:
-    """INTERIM (snappea.health.foreman_readiness after the merge)."""
-    from snappea.status import foreman_status
-
-    status = foreman_status()
-    age = status.get("heartbeat_age_seconds")
-    fresh = age is not None and age <= settings.SNAPPEA_READY_MAX_HEARTBEAT_AGE
-    return {
-        "ok": status["state"] in ("running", "idle") and fresh,
-        "state": status["state"],
-        "heartbeat_age_seconds": age,
-        "backlog": status.get("backlog"),
-        "oldest_waiting_seconds": status.get("oldest_waiting_seconds"),
-        "failed": status.get("failed"),
-    }

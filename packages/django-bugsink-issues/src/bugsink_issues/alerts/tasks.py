@@ -1,10 +1,14 @@
 """The Django Tasks task of the alerts (any Tasks backend runs it)."""
 
+from bugsink_ingest.loopguard import ingest_chain
 from bugsink_issues.alerts.delivery import send_issue_alerts_now
 from bugsink_issues.compat import task
 
 
 @task()
 def send_issue_alerts(issue_id: int, trigger: str):
-    deliveries = send_issue_alerts_now(issue_id, trigger)
+    # Part of the chain the digest starts: a site reporting its own errors to itself must not
+    # turn a failing alert into an event that alerts again.
+    with ingest_chain():
+        deliveries = send_issue_alerts_now(issue_id, trigger)
     return [d.status for d in deliveries]
