@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, modify_settings, override_settings
 
 from bugsink_ingest import health, spool
-from tests.compat import TASKS_APPS
+from harness.compat import TASKS_APPS
 from tests.ingest.readiness_app.apps import STATE
 from tests.ingest.test_spool import make_event
 

@@ -12,10 +12,10 @@ from django.test import Client, override_settings
 
 from bugsink_ingest import spool, sweep
 from bugsink_ingest.checks import check_ingest_settings
-from tests.compat import IMMEDIATE_BACKEND, TASKS_MODULE
+from harness.compat import IMMEDIATE_BACKEND, TASKS_MODULE
+from harness.processes import ROOT, start, stop
 from tests.ingest.recorder import received
 from tests.ingest.test_spool import make_event
-from tests.support.processes import ROOT, start, stop
 
 DUMMY = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend"}}
 SNAPPEA = {"default": {"BACKEND": "snappea.backend.SnappeaBackend", "QUEUES": []}}
