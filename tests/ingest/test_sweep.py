@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from django.test import Client, override_settings
 
-from bugsink_ingest import spool, sweep
+from bugsink_ingest import spool, tasks
 from bugsink_ingest.checks import check_ingest_settings
 from harness.compat import IMMEDIATE_BACKEND, TASKS_MODULE
 from harness.processes import ROOT, start, stop
@@ -32,7 +32,7 @@ def deferring(request, tmp_path):
         overrides["BUGSINK_INGEST_SPOOL"] = "bugsink_ingest.spool.database.DatabaseSpool"
     with override_settings(**overrides):
         spool._spool_for.cache_clear()
-        backend = sweep.sweep_spool.get_backend()
+        backend = tasks.sweep_spool.get_backend()
         backend.clear()
         yield backend
     spool._spool_for.cache_clear()
@@ -45,26 +45,26 @@ def enqueued(backend, name):
 def test_one_chain_while_events_wait_and_none_after(deferring):
     s = spool.get_spool()
     s.write(make_event(1))
-    sweep.arm_sweep()
-    sweep.arm_sweep()  # a chain lives: nothing more
+    tasks.arm_sweep()
+    tasks.arm_sweep()  # a chain lives: nothing more
     (link,) = enqueued(deferring, "sweep_spool")
     assert link.task.run_after is not None  # deferred by SWEEP_SECONDS
     token = link.args[0]
 
     # Events wait and no drain is pending: it wakes one, and enqueues its next run.
-    assert sweep.sweep(token) == "waiting"
+    assert tasks.sweep(token) == "waiting"
     assert len(enqueued(deferring, "drain_spool")) == 1
     assert [r.args for r in enqueued(deferring, "sweep_spool")] == [[token], [token]]
     # A drain pending: not woken twice.
-    assert sweep.sweep(token) == "waiting"
+    assert tasks.sweep(token) == "waiting"
     assert len(enqueued(deferring, "drain_spool")) == 1
 
     # The spool empty: the chain ends, and the next event arms a new one.
     (event,) = s.claim(10)
     s.ack([event.spool_id])
-    assert sweep.sweep(token) == "ended"
+    assert tasks.sweep(token) == "ended"
     assert len(enqueued(deferring, "sweep_spool")) == 3
-    sweep.arm_sweep()
+    tasks.arm_sweep()
     assert len(enqueued(deferring, "sweep_spool")) == 4
     assert enqueued(deferring, "sweep_spool")[-1].args != [token]
 
@@ -76,8 +76,8 @@ def test_a_stale_chain_is_replaced_and_its_late_run_ends(deferring):
     assert old and s.request_sweep(60) is None
     new = s.request_sweep(-1)  # nothing renewed it within the staleness: taken for lost
     assert new and new != old
-    assert sweep.sweep(old) == "superseded"  # the lost chain's task ran after all
-    assert sweep.sweep(new) == "waiting"
+    assert tasks.sweep(old) == "superseded"  # the lost chain's task ran after all
+    assert tasks.sweep(new) == "waiting"
 
 
 def test_a_sweep_marker_dated_hours_ahead_is_stale(deferring):
@@ -105,7 +105,7 @@ def test_the_request_path_arms_the_sweep(deferring):
     from bugsink_ingest.models import Project, ProjectKey
 
     key = ProjectKey.objects.create(project=Project.objects.create(name="p"))
-    sweep._last_look[0] = 0.0
+    tasks._last_look[0] = 0.0
     body = b'{}\n{"type":"event"}\n{"message":"m"}'
     url = f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}"
     for _ in range(3):
@@ -120,11 +120,11 @@ def test_no_sweep_without_deferred_tasks_and_a_check_says_so(tmp_path, settings)
     try:
         # ImmediateBackend runs every drain inside its request: nothing to sweep, nothing to say.
         with override_settings(TASKS={"default": {"BACKEND": IMMEDIATE_BACKEND}}):
-            sweep.arm_sweep()
+            tasks.arm_sweep()
             assert not os.path.exists(spool.get_spool().sweep.path)
             assert "bugsink_ingest.W005" not in [c.id for c in check_ingest_settings()]
         with override_settings(TASKS={"default": {"BACKEND": "tests.ingest.test_sweep.NoDefer"}}):
-            sweep.arm_sweep()
+            tasks.arm_sweep()
             assert not os.path.exists(spool.get_spool().sweep.path)
             assert "bugsink_ingest.W005" in [c.id for c in check_ingest_settings()]
             with override_settings(BUGSINK_INGEST_SWEEP_SECONDS=None):

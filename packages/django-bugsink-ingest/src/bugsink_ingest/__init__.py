@@ -15,7 +15,7 @@ The public API is these modules and names; everything else is private and may ch
   `in_ingest_chain`.
 - `bugsink_ingest.models`: `Project`, `ProjectKey`; `bugsink_ingest.dsn.dsn_for_key`.
 - The BUGSINK_INGEST_* settings (conf.py), the tasks `bugsink_ingest.tasks.drain_spool` and
-  `bugsink_ingest.sweep.sweep_spool`, the commands `bugsink_create_project` and
+  `bugsink_ingest.tasks.sweep_spool`, the commands `bugsink_create_project` and
   `bugsink_drain_spool`, the system checks `bugsink_ingest.E001`-`E006`, `W001`-`W005`.
 """
 

@@ -95,7 +95,7 @@ def _spool_problems() -> list[CheckMessage]:
                 id="bugsink_ingest.E005",
             )
         )
-    from bugsink_ingest.sweep import sweep_unavailable_reason
+    from bugsink_ingest.tasks import sweep_unavailable_reason
 
     try:
         reason = sweep_unavailable_reason()

@@ -18,8 +18,7 @@ from bugsink_ingest.envelope import Envelope, parse_json_object
 from bugsink_ingest.errors import BadRequest, TooLarge
 from bugsink_ingest.handoff import wants_attachments
 from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool, new_spool_id
-from bugsink_ingest.sweep import arm_sweep, arm_sweep_now_and_then
-from bugsink_ingest.tasks import wake_drain
+from bugsink_ingest.tasks import arm_sweep, arm_sweep_now_and_then, wake_drain
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 logger = logging.getLogger(__name__)

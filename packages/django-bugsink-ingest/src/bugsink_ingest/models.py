@@ -89,7 +89,7 @@ class SpoolWakeup(models.Model):
 
 
 class SpoolSweep(models.Model):
-    """At most one row: the live sweep chain (bugsink_ingest.sweep) and when it last ran."""
+    """At most one row: the live sweep chain (bugsink_ingest.tasks) and when it last ran."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     token = models.CharField(max_length=32)

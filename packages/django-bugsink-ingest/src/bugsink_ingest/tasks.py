@@ -1,11 +1,24 @@
-"""The Django Tasks task that drains the spool into the consumer (drain.py does the delivering).
+"""The two tasks of the ingest app and how they are enqueued: the drain and the sweep.
 
-While the consumer fails, at most one drain waits: the failing drain takes the wake-up marker
-again, so requests enqueue nothing, and enqueues one retry itself, deferred by a backoff (5 s,
-doubling, at most 40 s: below the marker's 60 s staleness, so the marker is still fresh when the
-retry starts and clears it). That drain then ends without raising: a backend's own retries of
-a failed task would multiply drains. A backend that cannot defer (ImmediateBackend) gets the
-error raised, and the next request starts the next drain.
+The drain (drain.py does the delivering). While the consumer fails, at most one drain waits: the
+failing drain takes the wake-up marker again, so requests enqueue nothing, and enqueues one retry
+itself, deferred by a backoff (5 s, doubling, at most 40 s: below the marker's 60 s staleness, so
+the marker is still fresh when the retry starts and clears it). That drain then ends without
+raising: a backend's own retries of a failed task would multiply drains. A backend that cannot
+defer (ImmediateBackend) gets the error raised, and the next request starts the next drain.
+
+The sweep keeps ingest live with nothing but the host's Tasks worker. A drain starts when an event
+is spooled. Events can still wait with no drain coming: the drain's enqueue failed (the event was
+acknowledged all the same), a drain was killed (its claims come back only at the next claim), a
+queued drain was lost. On a quiet site no next event comes. So while events wait, one chain of
+deferred tasks lives: `sweep_spool` runs every BUGSINK_INGEST_SWEEP_SECONDS, wakes a drain if
+events wait and none is pending, and enqueues itself again with `run_after`; it ends when the
+spool is empty. A marker in the spool names the live chain (a token), so there is one chain at
+most: a chain whose marker went stale (its task was lost, or its worker stood still) is replaced
+by a new one, and its task, should it run after all, finds another token and ends. It is armed
+where events are spooled (a marker look at most once a second per process, and at once when the
+drain could not be enqueued) and at the start of every drain (should the drain be killed). A
+backend that cannot defer tasks gets no sweep (system check bugsink_ingest.W005).
 """
 
 import logging
@@ -14,17 +27,21 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from bugsink_ingest.compat import task
+from bugsink_ingest.compat import ImmediateBackend, task
+from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.drain import ConsumerDown, Drain
 from bugsink_ingest.handoff import get_consumer
+from bugsink_ingest.loopguard import ingest_chain
 from bugsink_ingest.spool import Spool, get_spool
-from bugsink_ingest.sweep import arm_sweep
 
 logger = logging.getLogger(__name__)
 # One task run drains for at most this long, then hands over to a fresh task.
 RUN_SECONDS = 30
 RETRY_FIRST_SECONDS = 5
 RETRY_MAX_SECONDS = 40
+# A sweep chain whose marker was not renewed within SWEEP_SECONDS plus this is taken for lost.
+STALE_GRACE_SECONDS = 60
+ARM_LOOK_SECONDS = 1.0  # the request path looks at the sweep marker at most this often per process
 
 
 class DrainFailed(Exception):
@@ -98,3 +115,82 @@ def wake_drain() -> None:
         except BaseException:
             spool.clear_wakeup()
             raise
+
+
+def sweep_seconds() -> float | None:
+    return ingest_settings.SWEEP_SECONDS or None
+
+
+def sweep_unavailable_reason() -> str | None:
+    """Why a configured sweep cannot run (for the system check); None if it can, or is off."""
+    if not sweep_seconds():
+        return None
+    backend = sweep_spool.get_backend()
+    if backend.supports_defer or isinstance(backend, ImmediateBackend):
+        return None  # ImmediateBackend runs every drain inside the request: none is ever lost
+    return f"the Tasks backend {type(backend).__name__} cannot defer tasks (supports_defer)"
+
+
+def arm_sweep() -> None:
+    """Start the sweep chain unless one lives. Never raises (logged): callers have work of
+    their own to finish, and the next look tries again."""
+    try:
+        seconds = sweep_seconds()
+        if not seconds or not sweep_spool.get_backend().supports_defer:
+            return
+        spool = get_spool()
+        token = spool.request_sweep(seconds + STALE_GRACE_SECONDS)
+        if token is not None:
+            _enqueue(token, seconds)
+    except Exception:
+        logger.exception("could not start the spool sweep; the next look tries again")
+
+
+_last_look = [0.0]
+
+
+def arm_sweep_now_and_then() -> None:
+    """arm_sweep() at most once every ARM_LOOK_SECONDS in this process (the request path)."""
+    now = time.monotonic()
+    if now - _last_look[0] >= ARM_LOOK_SECONDS:
+        _last_look[0] = now
+        arm_sweep()
+
+
+def _enqueue(token: str, seconds: float) -> None:
+    try:
+        sweep_spool.using(run_after=timezone.now() + timedelta(seconds=seconds)).enqueue(token)
+    except BaseException:
+        get_spool().end_sweep(token)  # no chain after all: the next look starts one
+        raise
+
+
+@task()
+def sweep_spool(token: str) -> str:
+    """One link of the sweep chain; returns what it did ("waiting", "ended", "superseded")."""
+    with ingest_chain():
+        return sweep(token)
+
+
+def sweep(token: str) -> str:
+    spool = get_spool()
+    seconds = sweep_seconds()
+    if not seconds or not spool.renew_sweep(token):
+        return "superseded"  # another chain took over, or the sweep was turned off
+    if spool.backlog_size():
+        try:
+            wake_drain()  # a no-op while a drain is pending
+        except Exception:
+            logger.exception("the sweep could not enqueue a drain; it tries again in %s s", seconds)
+        try:
+            _enqueue(token, seconds)
+        except Exception:
+            logger.exception("the sweep could not enqueue its next run; the next event re-arms it")
+            return "ended"
+        return "waiting"
+    spool.end_sweep(token)
+    # An event spooled by a request that saw the marker just before it went: counted here.
+    if spool.backlog_size():
+        arm_sweep()
+        return "waiting"
+    return "ended"

@@ -56,7 +56,7 @@ class Spool(Protocol):
     def clear_wakeup(self) -> None:
         """A drain starting: from now on the next event enqueues the next drain."""
 
-    # --- the sweep marker: at most one sweep chain lives (see bugsink_ingest.sweep) ---
+    # --- the sweep marker: at most one sweep chain lives (see bugsink_ingest.tasks) ---
 
     def request_sweep(self, stale_seconds: float) -> str | None:
         """A new chain's token if the caller must start the sweep (no chain, or its marker was
