@@ -93,7 +93,7 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     with urllib.request.urlopen(site.base_url + "/login/", timeout=10) as response:
         assert response.headers["X-Frame-Options"] == "DENY"
 
-    # No journal other than WAL on the main database (the tuning of ARCHITECTURE.md).
+    # No journal other than WAL on the main database (the tuning of docs/ARCHITECTURE.md).
     import sqlite3
     from contextlib import closing
 
