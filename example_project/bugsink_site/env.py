@@ -3,6 +3,7 @@
 Plain functions, no Django imports: settings.py and the serve command both use them.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -49,6 +50,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of networks or addresses (10.0.0.0/8,192.168.1.5), each checked."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{name}: {item!r} is not a network or an address (e.g. 10.0.0.0/8,192.168.1.5)"
+            ) from None
+    return networks
 
 
 def data_dir() -> Path:

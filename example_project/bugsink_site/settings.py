@@ -160,6 +160,11 @@ BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0
 # Backpressure: ingest answers 429 once this many events wait in the spool.
 BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL
+# Webhooks reach public addresses only, and these private networks too: 10.0.0.0/8,192.168.1.5
+# (a Mattermost on the LAN, a local n8n).
+BUGSINK_ISSUES_ALERT_ALLOWED_NETWORKS = env.env_networks("BUGSINK_ALERT_ALLOW_PRIVATE")
+# One webhook send, DNS to the last byte of the answer, within this many seconds.
+BUGSINK_ISSUES_ALERT_TIMEOUT_SECONDS = env.env_float("BUGSINK_ALERT_TIMEOUT", 5.0)
 # /health/ready (each app's readiness checks, bugsink_ingest.health) reports "not ready" when
 # this many events wait in the spool (by default: when ingest would start refusing them),
 BUGSINK_INGEST_READY_MAX_BACKLOG = env.env_int(

@@ -41,8 +41,12 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     ALERTS_ENABLED = True
     ALERT_RATE_PER_PROJECT_PER_HOUR = 30
     ALERT_RATE_GLOBAL_PER_HOUR = 300
+    # The whole of one webhook send (DNS, connect, TLS, request, answer) within this many seconds.
     ALERT_TIMEOUT_SECONDS = 5
-    # Webhooks to private, loopback and link-local addresses are refused unless this is True.
+    # Webhooks go to public addresses only (alerts/addresses.py), but to these networks too
+    # (CIDRs or addresses, e.g. ["10.0.0.0/8", "192.168.1.5"]: a LAN Mattermost, a local n8n).
+    ALERT_ALLOWED_NETWORKS: tuple[str, ...] = ()
+    # True: every address, private, loopback and link-local ones included.
     ALERT_ALLOW_PRIVATE_TARGETS = False
     ALERT_FROM_EMAIL = None  # None: DEFAULT_FROM_EMAIL
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 
 from bugsink_issues.alerts.messages import encode, headline, signed_headers
 from bugsink_issues.alerts.outbound import DeliveryFailed, post
+from bugsink_issues.alerts.targets import email_addresses
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models.alerts import AlertChannel, ChannelKind
 
@@ -47,7 +48,7 @@ class EmailSender(AlertSender):
 
 
 def email_recipients(channel: AlertChannel) -> list[str]:
-    return [a.strip() for a in channel.target.replace(";", ",").split(",") if a.strip()]
+    return email_addresses(channel.target)
 
 
 class WebhookSender(AlertSender):
