@@ -22,8 +22,16 @@ ALLOWED_HOSTS = env.env_list(
     "ALLOWED_HOSTS", sorted({_base_host, "127.0.0.1", "localhost", "[::1]"})
 )
 CSRF_TRUSTED_ORIGINS = [env.origin_of(BASE_URL)]
-if urlsplit(BASE_URL).scheme == "https":
+_https = urlsplit(BASE_URL).scheme == "https"
+if _https:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# HSTS: a browser that saw it over HTTPS uses nothing but HTTPS for this host from then on. Django
+# sends it on HTTPS requests only: TLS to Gunicorn, or a proxy's X-Forwarded-Proto: https (trusted
+# from FORWARDED_ALLOW_IPS by Gunicorn, from anywhere with BEHIND_PROXY). 0 turns it off (a proxy
+# that sends its own).
+SECURE_HSTS_SECONDS = env.env_int("BUGSINK_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.env_bool("BUGSINK_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.env_bool("BUGSINK_HSTS_PRELOAD", False)
 if env.env_bool("BEHIND_PROXY", False):
     # The reverse proxy terminates TLS and says so; only trust this header behind a proxy you run.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -74,7 +74,10 @@ def check_settings(app_configs=None, **kwargs):
                 id="bugsink_issues.W001",
             )
         )
-    for setting_id, read in (("bugsink_issues.E006", _allowed_networks),):
+    for setting_id, read in (
+        ("bugsink_issues.E006", _allowed_networks),
+        ("bugsink_issues.E007", _ui_policy),
+    ):
         try:
             read()
         except ImproperlyConfigured as exc:
@@ -93,3 +96,9 @@ def _allowed_networks():
     from bugsink_issues.alerts.addresses import allowed_networks
 
     allowed_networks()
+
+
+def _ui_policy():
+    from bugsink_issues.ui.csp import policy
+
+    policy()

@@ -55,6 +55,19 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # The UI. The template bugsink_issues/base.html extends: a host site names its own layout
     # here; it must define the blocks `title`, `extra_head` and `content` (see the README).
     UI_OUTER_TEMPLATE = "bugsink_issues/standalone.html"
+    # The Content-Security-Policy of the UI's pages (ui/csp.py): directive -> sources. The UI has
+    # no inline script or style. A host whose outer template needs more extends it; None: no
+    # header from the UI (the host sets its own).
+    UI_CONTENT_SECURITY_POLICY: dict[str, list[str]] | None = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
     # Days shown in sparklines and the issue volume chart.
     UI_SPARKLINE_DAYS = 14
     UI_CHART_DAYS = 30
