@@ -65,10 +65,21 @@ def env_networks(name: str) -> list[str]:
     return networks
 
 
+# Everything the deployment writes (the databases and their -wal/-shm, the spool, secret_key,
+# serve.json, self_dsn, admin_password, locks) holds events or secrets: owner only.
+PRIVATE_UMASK = 0o077
+
+
+def make_files_private() -> None:
+    """Files and directories this process and its children create: 0600 and 0700, whatever the
+    umask it was started with (settings.py calls it before the first file is created)."""
+    os.umask(PRIVATE_UMASK)
+
+
 def data_dir() -> Path:
-    """BUGSINK_DATA_DIR (default ./data), absolute, created if missing."""
+    """BUGSINK_DATA_DIR (default ./data), absolute, created (0700) if missing."""
     path = Path(os.environ.get("BUGSINK_DATA_DIR") or "data").expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -12,6 +12,7 @@ import django
 
 from bugsink_site import env
 
+env.make_files_private()  # before the first file is created: see env.make_files_private
 DATA_DIR = env.data_dir()
 SECRET_KEY = env.secret_key(DATA_DIR)
 DEBUG = env.env_bool("DEBUG", False)

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from pathlib import Path
 
 from harness.deployment import Deployment, UIClient
 
@@ -84,9 +85,9 @@ def send_test_alert(client: UIClient, project_id: int, channel_id: int) -> str:
     return html.unescape(page)
 
 
-def query(site: Deployment, sql: str, *args):
+def query(site: Deployment, sql: str, *args, data_dir: Path | None = None):
     """Rows from the deployment's main database (read-only, a connection per look)."""
-    path = site.data_dir / "db.sqlite3"
+    path = (data_dir or site.data_dir) / "db.sqlite3"
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
         return conn.execute(sql, args).fetchall()
 
