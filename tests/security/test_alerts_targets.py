@@ -3,6 +3,8 @@ webhook send has one deadline for all of it, and only public addresses (plus the
 installation allows with BUGSINK_ALERT_ALLOW_PRIVATE) are called, whatever form or name they hide
 behind."""
 
+import re
+
 import pytest
 
 from harness.deployment import Deployment
@@ -98,7 +100,9 @@ def test_a_name_is_checked_by_what_it_resolves_to(site, client, capture):
     target = f"http://localhost:{capture.port}/hook"
     assert "Alert channel added" in add_channel(client, project_id, "webhook", target)
     page = send_test_alert(client, project_id, channels(site, project_id)[target])
-    assert "Test alert: refused" in page and "127.0.0.1 is not a public address" in page, page
+    assert "Test alert: refused" in page, page[-3000:]
+    # Whichever loopback address the resolver answers first is named.
+    assert re.search(r"address (127\.0\.0\.1|::1) is not a public address", page), page[-3000:]
     assert capture.requests == []
 
     # The same server by its allowed address in IPv6 form: delivered there.
