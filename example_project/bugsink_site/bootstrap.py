@@ -3,6 +3,7 @@
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,7 +17,7 @@ DEMO_PROJECT_SLUG = "demo"
 @dataclass
 class AdminAccount:
     email: str
-    password: str | None  # set only when generated now (shown once, stored nowhere)
+    password: str | None  # set only when generated now (see hand_over_password)
     created: bool
 
 
@@ -48,6 +49,26 @@ def ensure_admin(spec: str | None = None) -> AdminAccount:
         username=DEFAULT_ADMIN_EMAIL, email=DEFAULT_ADMIN_EMAIL, password=password
     )
     return AdminAccount(DEFAULT_ADMIN_EMAIL, password, created=True)
+
+
+ADMIN_PASSWORD_FILE = "admin_password"
+
+
+def save_password(directory: Path, account: AdminAccount) -> Path:
+    """Write a generated login to a file only the service user can read; its path.
+
+    A service's output goes to a journal or a log collector that others read, so a generated
+    password is printed only to a terminal (`serve` decides); otherwise it is kept here.
+    """
+    path = directory / ADMIN_PASSWORD_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)  # an older file of another mode
+        f.write(
+            f"login: {account.email}\npassword: {account.password}\n"
+            "(change the password after logging in, then delete this file)\n"
+        )
+    return path
 
 
 def ensure_demo_project() -> str | None:

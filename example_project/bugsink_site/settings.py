@@ -12,6 +12,7 @@ import django
 
 from bugsink_site import env
 
+env.make_files_private()  # before the first file is created: see env.make_files_private
 DATA_DIR = env.data_dir()
 SECRET_KEY = env.secret_key(DATA_DIR)
 DEBUG = env.env_bool("DEBUG", False)
@@ -22,8 +23,16 @@ ALLOWED_HOSTS = env.env_list(
     "ALLOWED_HOSTS", sorted({_base_host, "127.0.0.1", "localhost", "[::1]"})
 )
 CSRF_TRUSTED_ORIGINS = [env.origin_of(BASE_URL)]
-if urlsplit(BASE_URL).scheme == "https":
+_https = urlsplit(BASE_URL).scheme == "https"
+if _https:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# HSTS: a browser that saw it over HTTPS uses nothing but HTTPS for this host from then on. Django
+# sends it on HTTPS requests only: TLS to Gunicorn, or a proxy's X-Forwarded-Proto: https (trusted
+# from FORWARDED_ALLOW_IPS by Gunicorn, from anywhere with BEHIND_PROXY). 0 turns it off (a proxy
+# that sends its own).
+SECURE_HSTS_SECONDS = env.env_int("BUGSINK_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.env_bool("BUGSINK_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.env_bool("BUGSINK_HSTS_PRELOAD", False)
 if env.env_bool("BEHIND_PROXY", False):
     # The reverse proxy terminates TLS and says so; only trust this header behind a proxy you run.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -160,6 +169,11 @@ BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0
 # Backpressure: ingest answers 429 once this many events wait in the spool.
 BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL
+# Webhooks reach public addresses only, and these private networks too: 10.0.0.0/8,192.168.1.5
+# (a Mattermost on the LAN, a local n8n).
+BUGSINK_ISSUES_ALERT_ALLOWED_NETWORKS = env.env_networks("BUGSINK_ALERT_ALLOW_PRIVATE")
+# One webhook send, DNS to the last byte of the answer, within this many seconds.
+BUGSINK_ISSUES_ALERT_TIMEOUT_SECONDS = env.env_float("BUGSINK_ALERT_TIMEOUT", 5.0)
 # /health/ready (each app's readiness checks, bugsink_ingest.health) reports "not ready" when
 # this many events wait in the spool (by default: when ingest would start refusing them),
 BUGSINK_INGEST_READY_MAX_BACKLOG = env.env_int(

@@ -351,7 +351,7 @@ def test_project_create_settings_keys_channels(client, world, monkeypatch):
         reverse("bugsink_issues:channel_create", args=[gamma.pk]),
         {
             "channel-kind": "webhook",
-            "channel-target": "http://127.0.0.1:9/hook",
+            "channel-target": "https://hooks.example.com/hook",
             "channel-on_new_issue": "on",
         },
     )

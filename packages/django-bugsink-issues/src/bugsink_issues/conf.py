@@ -41,8 +41,12 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     ALERTS_ENABLED = True
     ALERT_RATE_PER_PROJECT_PER_HOUR = 30
     ALERT_RATE_GLOBAL_PER_HOUR = 300
+    # The whole of one webhook send (DNS, connect, TLS, request, answer) within this many seconds.
     ALERT_TIMEOUT_SECONDS = 5
-    # Webhooks to private, loopback and link-local addresses are refused unless this is True.
+    # Webhooks go to public addresses only (alerts/addresses.py), but to these networks too
+    # (CIDRs or addresses, e.g. ["10.0.0.0/8", "192.168.1.5"]: a LAN Mattermost, a local n8n).
+    ALERT_ALLOWED_NETWORKS: tuple[str, ...] = ()
+    # True: every address, private, loopback and link-local ones included.
     ALERT_ALLOW_PRIVATE_TARGETS = False
     ALERT_FROM_EMAIL = None  # None: DEFAULT_FROM_EMAIL
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
@@ -51,6 +55,19 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # The UI. The template bugsink_issues/base.html extends: a host site names its own layout
     # here; it must define the blocks `title`, `extra_head` and `content` (see the README).
     UI_OUTER_TEMPLATE = "bugsink_issues/standalone.html"
+    # The Content-Security-Policy of the UI's pages (ui/csp.py): directive -> sources. The UI has
+    # no inline script or style. A host whose outer template needs more extends it; None: no
+    # header from the UI (the host sets its own).
+    UI_CONTENT_SECURITY_POLICY: dict[str, list[str]] | None = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
     # Days shown in sparklines and the issue volume chart.
     UI_SPARKLINE_DAYS = 14
     UI_CHART_DAYS = 30

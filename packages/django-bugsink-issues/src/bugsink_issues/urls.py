@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from bugsink_issues.ui.csp import with_content_security_policy
 from bugsink_issues.ui.views import auth, detail, issues, projects, teams
 
 app_name = "bugsink_issues"
@@ -59,3 +60,6 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
+
+# Every page of the UI carries its Content-Security-Policy, wherever the UI is mounted.
+urlpatterns = with_content_security_policy(urlpatterns)

@@ -51,7 +51,9 @@ class SegmentSpool:
             raise ImproperlyConfigured(MISSING_DIR)
         self.dir = Path(base)
         self.segments = self.dir / "segments"
-        self.segments.mkdir(parents=True, exist_ok=True)
+        # Owner only, whatever the umask: the spool holds raw events (the segments are 0600).
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.segments.mkdir(mode=0o700, exist_ok=True)
         self._prefix = f"{self.segments}/"
         self.writer = SegmentWriter(str(self.segments))
         self.quarantine_area = QuarantineDirectory(self.dir / "broken")

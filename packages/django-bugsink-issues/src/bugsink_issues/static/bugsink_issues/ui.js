@@ -93,5 +93,14 @@
     if (t.matches("select[data-autosubmit]") && t.form) t.form.submit();
   });
 
+  // Bars take their width from data-bar here: the Content-Security-Policy forbids style attributes.
+  function sizeBars() {
+    document.querySelectorAll(".bsk [data-bar]").forEach(function (bar) {
+      var pct = parseFloat(bar.getAttribute("data-bar")) || 0;
+      bar.style.width = Math.max(0, Math.min(100, pct)) + "%";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", updateBulk);
+  document.addEventListener("DOMContentLoaded", sizeBars);
 })();
