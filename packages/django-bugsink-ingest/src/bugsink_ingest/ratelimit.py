@@ -43,7 +43,9 @@ def db_path() -> Path:
         return Path(ingest_settings.RATE_LIMIT_DB)
     if ingest_settings.SPOOL_DIR:
         return Path(ingest_settings.SPOOL_DIR) / "ratelimits.sqlite3"
-    site = salted_hmac("bugsink_ingest.ratelimit", "counters", secret=settings.SECRET_KEY)
+    site = salted_hmac(
+        "bugsink_ingest.ratelimit", "counters", secret=settings.SECRET_KEY, algorithm="sha256"
+    )
     return Path(tempfile.gettempdir()) / f"bugsink-ratelimits-{site.hexdigest()[:16]}.sqlite3"
 
 
