@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict
 
@@ -140,25 +141,55 @@ def check_backpressure() -> None:
         raise Backpressure()
 
 
-def accept(events: list[SpooledEvent], key: KeyInfo) -> ratelimit.Limited | None:
-    """Spool the events unless a rate limit says no. Returns the limit hit, if any."""
+@dataclass(frozen=True)
+class Accepted:
+    """What became of a request's events: the first `stored` were spooled; `limited` is the rate
+    limit that refused the others (None: all stored); `refused` names their categories."""
+
+    stored: int
+    limited: ratelimit.Limited | None = None
+    refused: tuple[str, ...] = ()
+
+
+def _categories(events: list[SpooledEvent]) -> tuple[str, ...]:
+    """Sentry's rate-limit categories of these items (what X-Sentry-Rate-Limits names)."""
+    kinds = {e.kind for e in events}
+    categories = ["error"] if "event" in kinds else []
+    if kinds & {"feedback", "user_report"}:
+        categories.append("feedback")
+    return tuple(categories)
+
+
+def accept(events: list[SpooledEvent], key: KeyInfo) -> Accepted:
+    """Spool as many of the events as the rate limits let through (each event, feedback and user
+    report is charged; the first ones are kept); say what became of them."""
     if not events:
-        return None
+        return Accepted(0)
     check_backpressure()
-    limited = ratelimit.check_and_count(key)
-    if limited:
-        return limited
-    spool = get_spool()
-    for event in events:
-        spool.write(event)
-    _backlog_checked[1] += len(events)
-    try:
-        wake_drain()
-    except Exception:
-        # The events are durable already: the SDK gets its 200, or it would send them twice. The
-        # next event's wake-up, or the sweep, starts the drain instead.
-        logger.exception("events spooled, but enqueueing the drain failed; the sweep drains them")
-        arm_sweep()
-    else:
-        arm_sweep_now_and_then()
-    return None
+    charge = ratelimit.check_and_count(key, len(events))
+    kept, refused = events[: charge.allowed], events[charge.allowed :]
+    if kept:
+        spool = get_spool()
+        for event in kept:
+            spool.write(event)
+        _backlog_checked[1] += len(kept)
+        try:
+            wake_drain()
+        except Exception:
+            # The events are durable already: the SDK gets its 200, or it would send them twice.
+            # The next event's wake-up, or the sweep, starts the drain instead.
+            logger.exception(
+                "events spooled, but enqueueing the drain failed; the sweep drains them"
+            )
+            arm_sweep()
+        else:
+            arm_sweep_now_and_then()
+    if refused:
+        logger.info(
+            "rate limit (%s) of project %s: %d of %d events dropped",
+            charge.limited.scope if charge.limited else "?",
+            key.project_id,
+            len(refused),
+            len(events),
+        )
+    return Accepted(len(kept), charge.limited, _categories(refused) if refused else ())

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bugsink_ingest import auth, intake, security
+from bugsink_ingest import auth, intake, ratelimit, security
 from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.decoding import decode_stream, read_wsgi_body
 from bugsink_ingest.envelope import ChunkReader, Envelope, Limits, read_header, read_items
@@ -122,18 +122,28 @@ def _answer(
     stage: Stage, key: auth.KeyInfo, events: list[SpooledEvent], event_id: str | None
 ) -> HttpResponse:
     stage.name = "spooling"
-    limited = intake.accept(events, key)
-    if limited:
+    accepted = intake.accept(events, key)
+    limited = accepted.limited
+    if limited and not accepted.stored:
         return _error(
             429,
             f"Rate limit for this {limited.scope} reached.",
             Retry_After=str(limited.retry_after),
-            X_Sentry_Rate_Limits=f"{limited.retry_after}:error:{limited.scope}",
+            X_Sentry_Rate_Limits=_rate_limits_header(limited, accepted.refused),
         )
     event_id = events[0].event_id if events else event_id
     # Ids are 32 hex digits (normalised), so this is valid JSON without a serialiser.
     body = b'{"id": "%s"}' % event_id.encode() if event_id else b"{}"
-    return HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, content_type="application/json")
+    if limited:
+        # Part of the envelope fit under the limit: stored, the rest dropped; the SDK is told to
+        # hold back what was refused (SDKs read this header on any status).
+        response["X-Sentry-Rate-Limits"] = _rate_limits_header(limited, accepted.refused)
+    return response
+
+
+def _rate_limits_header(limited: ratelimit.Limited, categories: tuple[str, ...]) -> str:
+    return f"{limited.retry_after}:{';'.join(categories)}:{limited.scope}"
 
 
 def _read_envelope(
