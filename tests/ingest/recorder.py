@@ -26,6 +26,7 @@ def record(events) -> None:
             "project_id": e.project_id,
             "event_id": e.event_id,
             "kind": e.kind,
+            "sentry_client": e.sentry_client,
             "received_at": e.received_at.isoformat(),
             "payload": base64.b64encode(e.payload).decode(),
             "attachments": [

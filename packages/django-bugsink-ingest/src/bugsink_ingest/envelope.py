@@ -1,6 +1,6 @@
 """A streaming parser for Sentry envelopes.
 
-Items we keep (event, attachment, feedback, user_report) are buffered up to their own limit; all
+Items we keep (event, attachment, feedback, user_report, raw_security) are buffered up to their own limit; all
 other items are skipped as they stream past, so a huge replay or log item costs no memory.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from bugsink_ingest.errors import BadRequest, TooLarge
 
-KEPT_TYPES = {"event", "attachment", "feedback", "user_report"}
+KEPT_TYPES = {"event", "attachment", "feedback", "user_report", "raw_security"}
 
 
 @dataclass

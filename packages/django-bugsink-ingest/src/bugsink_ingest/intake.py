@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict
 
-from bugsink_ingest import ratelimit
+from bugsink_ingest import ratelimit, security
 from bugsink_ingest.auth import KeyInfo
 from bugsink_ingest.conf import ingest_settings
-from bugsink_ingest.envelope import Envelope, parse_json_object
+from bugsink_ingest.envelope import Envelope, Item, parse_json_object
 from bugsink_ingest.errors import BadRequest, TooLarge
 from bugsink_ingest.handoff import wants_attachments
 from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool, new_spool_id
@@ -47,10 +47,15 @@ class _EventFields(TypedDict, total=False):
     payload: bytes
     kind: str
     attachments: tuple[SpooledAttachment, ...]
+    sentry_client: str
 
 
-def events_from_envelope(envelope: Envelope, project_id: int) -> list[SpooledEvent]:
-    """The events of an envelope; attachments ride with its event (if the consumer wants them)."""
+def events_from_envelope(
+    envelope: Envelope, project_id: int, sentry_client: str = "", query_string: str = ""
+) -> list[SpooledEvent]:
+    """The events of an envelope; attachments ride with its event (if the consumer wants them).
+    A raw_security item (a CSP report) becomes an event as a report to /security/ does, with
+    the release and environment the request's query string names."""
     header_id = normal_event_id(envelope.headers.get("event_id"))
     now = datetime.now(UTC)
     events: list[_EventFields] = []
@@ -69,6 +74,11 @@ def events_from_envelope(envelope: Envelope, project_id: int) -> list[SpooledEve
                 )
             )
             continue
+        if item.type == "raw_security":
+            payload = security.report_to_event(
+                item.payload, security.report_context(query_string), header_id
+            )
+            item = Item("event", item.headers, payload)
         if item.type == "event" and header_id:
             # The usual case: the id is known, so a cheap shape check instead of a full parse
             # (the consumer parses the payload anyway and copes with broken JSON).
@@ -84,6 +94,7 @@ def events_from_envelope(envelope: Envelope, project_id: int) -> list[SpooledEve
             "event_id": event_id,
             "payload": item.payload,
             "kind": item.type,
+            "sentry_client": sentry_client,
         }
         if item.type == "event" and main is None:
             main = event
@@ -109,9 +120,10 @@ def store_payload(raw: bytes) -> bytes:
     return data
 
 
-def event_from_store(payload: bytes, project_id: int) -> SpooledEvent:
+def event_from_store(payload: bytes, project_id: int, sentry_client: str = "") -> SpooledEvent:
     body = parse_json_object(payload, "event")
     return SpooledEvent(
+        sentry_client=sentry_client,
         spool_id=new_spool_id(),
         project_id=project_id,
         event_id=normal_event_id(body.get("event_id")) or uuid.uuid4().hex,

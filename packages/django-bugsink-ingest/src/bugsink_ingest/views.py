@@ -152,7 +152,8 @@ def _read_envelope(
     limits = _limits()
     reader = ChunkReader(_body(request, ingest_settings.MAX_ENVELOPE_SIZE))
     key = None
-    request_key = None if tunnel else auth.key_from_request(request)
+    credentials = None if tunnel else auth.credentials_from_request(request)
+    request_key = credentials.key if credentials else None
     if request_key and project_id is not None:  # refuse a bad key before reading the body
         key = auth.authenticate(request_key, project_id)
     envelope = Envelope(read_header(reader, limits))
@@ -169,7 +170,12 @@ def _read_envelope(
             raise BadRequest("The envelope's dsn names another project than the URL.")
         key = auth.authenticate(dsn_key, project_id)
     envelope.items = list(read_items(reader, limits))
-    events = intake.events_from_envelope(envelope, key.project_id)
+    events = intake.events_from_envelope(
+        envelope,
+        key.project_id,
+        sentry_client=credentials.client if credentials else "",
+        query_string=request.META.get("QUERY_STRING", ""),
+    )
     return key, events, intake.normal_event_id(envelope.headers.get("event_id"))
 
 
@@ -184,17 +190,21 @@ def _tunnel(request: HttpRequest, stage: Stage) -> HttpResponse:
 
 
 def _store(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
-    key = auth.authenticate(auth.key_from_request(request), int(project_id))
+    credentials = auth.credentials_from_request(request)
+    key = auth.authenticate(credentials.key, int(project_id))
     # base64 makes a body a third larger than the event it carries.
     raw = b"".join(_body(request, ingest_settings.MAX_EVENT_SIZE * 4 // 3 + 4))
-    event = intake.event_from_store(intake.store_payload(raw), key.project_id)
+    event = intake.event_from_store(
+        intake.store_payload(raw), key.project_id, sentry_client=credentials.client
+    )
     return _answer(stage, key, [event], event.event_id)
 
 
 def _security(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
     key = auth.authenticate(auth.key_from_request(request), int(project_id))
     raw = b"".join(_body(request, ingest_settings.MAX_EVENT_SIZE))
-    event = intake.event_from_store(security.report_to_event(raw), key.project_id)
+    context = security.report_context(request.META.get("QUERY_STRING", ""))
+    event = intake.event_from_store(security.report_to_event(raw, context), key.project_id)
     return _answer(stage, key, [event], event.event_id)
 
 

@@ -29,6 +29,9 @@ class SpooledEvent:
     payload: bytes  # the item's JSON bytes as sent, after the body's decompression; not parsed
     kind: str = "event"  # "event" | "feedback" | "user_report"
     attachments: tuple[SpooledAttachment, ...] = ()  # only for kind "event", only if wanted
+    # The request's sentry_client (X-Sentry-Auth, Authorization or the query string), e.g.
+    # "raven-js/3.27.2"; "" when it named none. Old SDKs name themselves only there.
+    sentry_client: str = ""
 
 
 _counter = 0
@@ -49,6 +52,7 @@ def dump(event: SpooledEvent) -> bytes:
         "received_at": event.received_at.isoformat(),
         "kind": event.kind,
         "payload": len(event.payload),
+        **({"client": event.sentry_client} if event.sentry_client else {}),
         "attachments": [
             [a.filename, a.content_type, a.attachment_type, len(a.data)] for a in event.attachments
         ],
@@ -81,6 +85,7 @@ def load(spool_id: str, blob: bytes) -> SpooledEvent:
         payload=payload,
         kind=meta["kind"],
         attachments=tuple(attachments),
+        sentry_client=meta.get("client", ""),
     )
 
 
