@@ -169,9 +169,9 @@ def _read_envelope(
         elif dsn_project != project_id:
             raise BadRequest("The envelope's dsn names another project than the URL.")
         key = auth.authenticate(dsn_key, project_id)
-    envelope.items = list(read_items(reader, limits))
     events = intake.events_from_envelope(
-        envelope,
+        envelope.headers,
+        read_items(reader, limits),
         key.project_id,
         sentry_client=credentials.client if credentials else "",
         query_string=request.META.get("QUERY_STRING", ""),
