@@ -5,6 +5,13 @@ GUNICORN_CMD_ARGS.
 """
 
 import os
+import sys
+
+# The worker class below lives in bugsink_site, beside this file: importable however Gunicorn was
+# started (serve runs it from here, a benchmark or a unit file may not).
+_here = os.path.dirname(os.path.abspath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
 
 
 def _usable_cpus() -> int:

@@ -128,7 +128,12 @@ def test_serve_keeps_web_and_digest_workers_bounded(tmp_path, body_and_id):
             ("core.bin", ATTACHMENT, ZEROS_SHA256, 95),
             ("heap.bin", ATTACHMENT, ZEROS_SHA256, 95),
         ]
-        assert not os.listdir(deployment.data_dir / "spool" / "attachments")
+        # The drain removes them once the consumer returned (just after the digest committed).
+        wait_for(
+            lambda: not os.listdir(deployment.data_dir / "spool" / "attachments"),
+            timeout=30,
+            what="the spool to let go of the attachments",
+        )
 
         # The admin's download streams the whole attachment back.
         client = deployment.browser()

@@ -135,3 +135,72 @@ def test_a_thousand_slow_connections_leave_the_server_answering(deployment):
         assert slow.still_open() == 1000
     finally:
         slow.close()
+
+
+def _responses(sock, count, timeout=10.0):
+    """`count` HTTP/1.1 responses read off a socket: [(status, body)]."""
+    sock.settimeout(timeout)
+    data, answers = b"", []
+    while len(answers) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"connection closed after {answers}"
+            data += chunk
+        head, data = data.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        fields = dict(line.partition(b":")[::2] for line in lines[1:])
+        fields = {k.strip().lower(): v.strip() for k, v in fields.items()}
+        assert b"content-length" in fields, head
+        length = int(fields[b"content-length"])
+        while len(data) < length:
+            data += sock.recv(65536)
+        answers.append((int(lines[0].split()[1]), data[:length]))
+        data = data[length:]
+    return answers
+
+
+def test_requests_read_ahead_of_the_threads_arrive_whole(deployment):
+    dsn = deployment.dsn
+    path = f"{dsn.envelope_path}?sentry_key={dsn.public_key}"
+    host = f"127.0.0.1:{deployment.port}"  # one the site allows
+    event_id = uuid.uuid4().hex
+    envelope = json.dumps({"event_id": event_id}).encode() + b'\n{"type":"event"}\n{"message":"m"}'
+    post = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(envelope)}\r\n\r\n".encode()
+        + envelope
+    )
+    live = f"GET /health/live HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", deployment.port)) as s:
+        # Pipelined: three requests in one write, answered in order on one connection.
+        s.sendall(live + post + live)
+        answers = _responses(s, 3)
+        assert [a[0] for a in answers] == [200, 200, 200]
+        assert json.loads(answers[1][1]) == {"id": event_id}
+        # Chunked, in pieces that arrive apart (as @sentry/node sends), split mid-chunk.
+        s.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        body = envelope.replace(event_id.encode(), (event_id := uuid.uuid4().hex).encode())
+        framed = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        for piece in (framed[:7], framed[7:30], framed[30:]):
+            s.sendall(piece)
+            time.sleep(0.2)
+        ((status, answer),) = _responses(s, 1)
+        assert status == 200 and json.loads(answer) == {"id": event_id}
+        # A body past what is kept in memory (the rest goes to a temporary file) arrives whole.
+        big_id = uuid.uuid4().hex
+        big = json.dumps({"event_id": big_id}).encode() + b'\n{"type":"event"}\n'
+        big += json.dumps({"message": "x" * 300_000}).encode()
+        s.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(big)}\r\n\r\n".encode()
+            + big
+        )
+        ((status, answer),) = _responses(s, 1)
+        assert status == 200 and json.loads(answer) == {"id": big_id}
+    # A body announced past the worker's limit is refused before it is sent.
+    with socket.create_connection(("127.0.0.1", deployment.port)) as s:
+        s.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {70 << 20}\r\n\r\n".encode()
+        )
+        ((status, _),) = _responses(s, 1)
+        assert status == 413

@@ -68,11 +68,13 @@ def events_from_envelope(
     events: list[_EventFields] = []
     attachments: list[SpooledAttachment] = []
     main: _EventFields | None = None
-    keep_attachments = wants_attachments()
+    keep_attachments: bool | None = None  # asked at the first attachment: most envelopes have none
     kept_bytes, cap = 0, ingest_settings.MAX_ENVELOPE_ITEMS_SIZE
     try:
         for item in items:
             if item.type == "attachment":
+                if keep_attachments is None:
+                    keep_attachments = wants_attachments()
                 if keep_attachments and item.body is not None:
                     attachments.append(_spool_attachment(item.headers, item.body))
                 continue
