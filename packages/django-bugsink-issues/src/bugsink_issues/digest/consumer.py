@@ -20,7 +20,7 @@ from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, 
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
 from bugsink_issues.digest.prepare import PreparedEvent, event_columns, prepare_event
-from bugsink_issues.digest.storage import compress_attachment
+from bugsink_issues.digest.storage import store_attachment
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
 from bugsink_issues.lifecycle.history import send_on_commit
@@ -29,7 +29,6 @@ from bugsink_issues.lifecycle.regressions import apply_event
 from bugsink_issues.lifecycle.releases import observe_releases
 from bugsink_issues.models import (
     Event,
-    EventAttachment,
     Grouping,
     Issue,
     IssueHistory,
@@ -39,8 +38,6 @@ from bugsink_issues.models.issues import HistoryKind
 from bugsink_issues.signals import issue_created
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
 def digest_batch(events):
@@ -307,20 +304,6 @@ def _adopt_older_keys(project_id, missing, older_versions, found):
 
 
 def _store_attachments(fresh, rows):
-    attachments = []
     for p, row in zip(fresh, rows, strict=True):
-        for item in getattr(p.spooled, "attachments", ()) or ():
-            data = bytes(item.data)[:MAX_ATTACHMENT_BYTES]
-            blob = compress_attachment(data)
-            attachments.append(
-                EventAttachment(
-                    event=row,
-                    filename=str(item.filename or "attachment")[:255],
-                    content_type=str(item.content_type or "")[:255],
-                    attachment_type=str(item.attachment_type or "")[:64],
-                    data=blob,
-                    size=len(item.data),
-                )
-            )
-    if attachments:
-        EventAttachment.objects.bulk_create(attachments)
+        for attachment in p.spooled.attachments:
+            store_attachment(row, attachment)

@@ -77,6 +77,7 @@ def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
             walk=needs_full_walk(spooled.payload),
         )
     data = normalized.data
+    _sdk_from_client(data, getattr(spooled, "sentry_client", ""))
     raw_json = storage.dump_json(data)
     blob, dict_id = storage.compress(raw_json)
     return PreparedEvent(
@@ -90,6 +91,15 @@ def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
         payload_size=len(raw_json),
         dict_id=dict_id,
     )
+
+
+def _sdk_from_client(data, sentry_client):
+    """Old SDKs (raven-js, raven-node, raven-go, Python's raven) send no `sdk` and name themselves
+    only in the request's sentry_client ("raven-js/3.27.2")."""
+    sdk = data.get("sdk") if isinstance(data.get("sdk"), dict) else {}
+    if sentry_client and not sdk.get("name"):
+        name, _, version = sentry_client.partition("/")
+        data["sdk"] = {**sdk, "name": name.strip()[:100], "version": version.strip()[:50]}
 
 
 def event_columns(prepared):

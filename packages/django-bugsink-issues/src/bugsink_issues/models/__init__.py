@@ -8,7 +8,7 @@ from bugsink_issues.models.access import (
     UserPreferences,
 )
 from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
-from bugsink_issues.models.events import Event, EventAttachment, UserFeedback
+from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
 from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
@@ -18,6 +18,7 @@ __all__ = [
     "AlertDelivery",
     "Event",
     "EventAttachment",
+    "EventAttachmentChunk",
     "Grouping",
     "Issue",
     "IssueHistory",
