@@ -55,6 +55,16 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     UI_SPARKLINE_DAYS = 14
     UI_CHART_DAYS = 30
 
+    # The web API (/api/0/, bugsink_issues.api). One organization per installation: Sentry's
+    # clients address everything through an organization slug.
+    ORGANIZATION_SLUG = "bugsink"
+    ORGANIZATION_NAME = "Bugsink"
+    # Requests per token (or per logged-in user) per minute; beyond it a 429 with Retry-After.
+    API_RATE_LIMIT_PER_MINUTE = 1200
+    # The Django cache the counters live in. A per-process cache (LocMemCache, Django's default)
+    # counts per worker process; a shared one (file, database, Redis) counts per installation.
+    API_RATE_LIMIT_CACHE = "default"
+
     class Meta:
         prefix = "BUGSINK_ISSUES"
 

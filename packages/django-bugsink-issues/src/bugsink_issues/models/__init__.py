@@ -8,6 +8,7 @@ from bugsink_issues.models.access import (
     UserPreferences,
 )
 from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
+from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.events import Event, EventAttachment, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
 from bugsink_issues.models.projects import ProjectSettings
@@ -16,6 +17,7 @@ from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 __all__ = [
     "AlertChannel",
     "AlertDelivery",
+    "ApiToken",
     "Event",
     "EventAttachment",
     "Grouping",
