@@ -160,6 +160,8 @@ BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0
 # Backpressure: ingest answers 429 once this many events wait in the spool.
 BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL
+# Source maps and debug files uploaded through the web API (sentry-cli, the bundler plugins).
+BUGSINK_ISSUES_ARTIFACT_DIR = DATA_DIR / "artifacts"
 # /health/ready (each app's readiness checks, bugsink_ingest.health) reports "not ready" when
 # this many events wait in the spool (by default: when ingest would start refusing them),
 BUGSINK_INGEST_READY_MAX_BACKLOG = env.env_int(

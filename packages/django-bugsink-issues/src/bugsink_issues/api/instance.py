@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 
 from bugsink_issues import __version__
 from bugsink_issues.api.errors import install_handlers
-from bugsink_issues.api.routers import index, organizations, projects
+from bugsink_issues.api.routers import index, organizations, projects, releases, uploads
 
 __all__ = ["ROUTERS", "api"]
 
@@ -16,7 +16,11 @@ __all__ = ["ROUTERS", "api"]
 ROUTERS = [
     ("", index.router),
     ("organizations/", organizations.router),
+    ("organizations/", releases.organization_router),
+    ("organizations/", uploads.organization_router),
     ("projects/", projects.router),
+    ("projects/", releases.project_router),
+    ("projects/", uploads.project_router),
 ]
 
 api = NinjaAPI(
