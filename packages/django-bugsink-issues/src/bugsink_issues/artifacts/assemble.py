@@ -29,6 +29,7 @@ __all__ = [
     "assemble_debug_file",
     "delete_bundle",
     "delete_release_file",
+    "remove_bundle_from_project",
 ]
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,16 @@ def _bind(bundle, projects, version, dist):
                 )
                 for f in template
             )
+
+
+def remove_bundle_from_project(store, bundle, project):
+    """The bundle no longer serves `project`; deleted with its unused blobs once it serves none."""
+    with transaction.atomic():
+        ArtifactFile.objects.filter(bundle=bundle, project=project).delete()
+        bundle.projects.remove(project)
+        if bundle.projects.exists():
+            return
+    delete_bundle(store, bundle)
 
 
 def delete_bundle(store, bundle):
