@@ -105,11 +105,15 @@ class _TTLCache:
 
 _maps = _LRU()
 _lookups = _TTLCache()
+_positions = _LRU()
+# Resolved positions remembered per process (a few KB each, with their context lines).
+MAX_POSITIONS = 20_000
 
 
 def clear_caches():
     _maps.clear()
     _lookups.clear()
+    _positions.clear()
 
 
 # --- what an event asks for -----------------------------------------------------------------------
@@ -303,7 +307,7 @@ class _Resolver:
             _maps.put(
                 key, cache, len(map_bytes) + len(source_bytes), app_settings.SOURCEMAP_CACHE_BYTES
             )
-        return cache, source_map[1], how
+        return _Source(cache, key), source_map[1], how
 
     def _load_inline(self, data_url, minified):
         header, _, payload = data_url.partition(",")
@@ -317,7 +321,9 @@ class _Resolver:
             return None, "unreadable", "release"
         source_bytes = self.store.read_blob(minified[3], app_settings.SOURCEMAP_MAX_BYTES) or b""
         cache = _build(raw, source_bytes)
-        return (cache, minified[1], "release") if cache else (None, "unreadable", "release")
+        if cache is None:
+            return None, "unreadable", "release"
+        return _Source(cache, ("inline", minified[3])), minified[1], "release"
 
 
 def _build(map_bytes, source_bytes):
@@ -350,31 +356,60 @@ def _line(text):
     return text.rstrip("\r\n")[:MAX_CONTEXT_LINE]
 
 
-def _mapped_frame(frame, cache, map_url, how):
-    token = cache.lookup(frame["lineno"], frame["colno"], CONTEXT_LINES)
-    if token is None or not token.src:
+class _Source:
+    """A parsed map (symbolic's SourceMapCache) and its key in the map cache."""
+
+    __slots__ = ("cache", "key")
+
+    def __init__(self, cache, key):
+        self.cache, self.key = cache, key
+
+
+def _resolved(source, line, column, map_url):
+    """What a source map says of one minified position (the frame fields to set), or None.
+    Remembered per map and position: the same crash site comes back event after event."""
+    key = (source.key, line, column, map_url)
+    hit = _positions.get(key)
+    if hit is not None:
+        return hit or None
+    token = source.cache.lookup(line, column, CONTEXT_LINES)
+    fields = {}
+    if token is not None and token.src:
+        original = token.src
+        # Sources are relative to the map; one uploaded under "~/…" has no real base to join.
+        joinable = "://" in map_url and "://" not in original
+        fields = {
+            "abs_path": urljoin(map_url, original) if joinable else original,
+            "filename": clean_source_path(original),
+            "lineno": token.line,
+            "colno": token.col,
+        }
+        function = token.function_name
+        if function in (None, "", "<unknown>"):
+            function = token.name
+        if function:
+            fields["function"] = function
+        if token.context_line is not None:
+            fields["pre_context"] = [_line(x) for x in token.pre_context]
+            fields["context_line"] = _line(token.context_line)
+            fields["post_context"] = [_line(x) for x in token.post_context]
+        if "node_modules/" in original:
+            fields["in_app"] = False
+    _positions.put(key, fields, 1, MAX_POSITIONS)
+    return fields or None
+
+
+def _mapped_frame(frame, source, map_url, how):
+    fields = _resolved(source, frame["lineno"], frame["colno"], map_url)
+    if fields is None:
         return None
     mapped = {
         k: v
         for k, v in frame.items()
         if k not in ("module", "pre_context", "context_line", "post_context")
     }
-    source = token.src
-    # Sources are relative to the map; a map uploaded under "~/…" has no real base to join with.
-    joinable = "://" in map_url and "://" not in source
-    mapped["abs_path"] = urljoin(map_url, source) if joinable else source
-    mapped["filename"] = clean_source_path(source)
-    mapped["lineno"] = token.line
-    mapped["colno"] = token.col
-    function = token.function_name if token.function_name not in (None, "", "<unknown>") else None
-    if function or token.name:
-        mapped["function"] = function or token.name
-    if token.context_line is not None:
-        mapped["pre_context"] = [_line(x) for x in token.pre_context]
-        mapped["context_line"] = _line(token.context_line)
-        mapped["post_context"] = [_line(x) for x in token.post_context]
-    if "node_modules/" in source:
-        mapped["in_app"] = False
+    # Lists are copied: the remembered fields must not change with one event.
+    mapped.update({k: list(v) if isinstance(v, list) else v for k, v in fields.items()})
     data = frame.get("data") if isinstance(frame.get("data"), dict) else {}
     mapped["data"] = {**data, "sourcemap": map_url, "resolved_with": how}
     return mapped
@@ -403,8 +438,8 @@ def apply_source_maps(data, project_id):
                 new_frames.append(frame)
                 continue
             location = _location(frame)
-            cache, where, how = resolver.source_for(location)
-            mapped = _mapped_frame(frame, cache, where, how) if cache is not None else None
+            source, where, how = resolver.source_for(location)
+            mapped = _mapped_frame(frame, source, where, how) if source is not None else None
             if mapped is None:
                 if where == "missing" and location not in missing:
                     missing.append(location)
