@@ -37,12 +37,13 @@ def _overview(project):
         "-last_seen"
     ):
         new_issues[issue.first_release].append(issue)
-    deploys = defaultdict(dict)  # version -> environment -> the latest deploy there
+    # version -> environment -> the latest deploy there
+    deploys: dict[str, dict[str, Deploy]] = defaultdict(dict)
     for deploy in Deploy.objects.filter(version__in=versions, projects=project).order_by(
         "-date_finished", "-pk"
     ):
         deploys[deploy.version].setdefault(deploy.environment, deploy)
-    commit_counts = defaultdict(int)
+    commit_counts: dict[str, int] = defaultdict(int)
     for version in ReleaseCommit.objects.filter(version__in=versions).values_list(
         "version", flat=True
     ):
