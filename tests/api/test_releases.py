@@ -168,3 +168,21 @@ def test_session_needs_csrf_for_writes(world):
         f"{ORG}/releases/", body, content_type="application/json", headers={"X-CSRFToken": token}
     )
     assert response.status_code == 201, response.content
+
+
+def test_release_list_pages_filters_and_names_its_projects(world, call):
+    root = ApiToken.objects.create_user_token(world["root"])[1]
+    for n in range(5):
+        call("POST", f"{ORG}/releases/", root, {"version": f"5.{n}", "projects": ["alpha"]}, 201)
+    call("POST", f"{ORG}/releases/", root, {"version": "5.0", "projects": ["beta"]}, 201)
+    first = call("GET", f"{ORG}/releases/?per_page=2", root, status=200)
+    assert [r["version"] for r in first.json()] == ["5.4", "5.3"]
+    assert 'rel="next"; results="true"; cursor="2:1:0"' in first["Link"]
+    shared = call("GET", f"{ORG}/releases/5.0/", root, status=200).json()
+    assert sorted(p["slug"] for p in shared["projects"]) == ["alpha", "beta"]
+    only_beta = call("GET", f"{ORG}/releases/?project={world['beta'].pk}", root, status=200)
+    assert [r["version"] for r in only_beta.json()] == ["5.0"]
+    assert [r["version"] for r in call("GET", f"{ORG}/releases/?query=5.2", root).json()] == ["5.2"]
+    # The project path sees that project's row alone.
+    beta = call("GET", "/api/0/projects/bugsink/beta/releases/5.0/", root, status=200).json()
+    assert [p["slug"] for p in beta["projects"]] == ["beta"]

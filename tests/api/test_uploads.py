@@ -266,3 +266,28 @@ def test_sweep_removes_old_chunks_only(artifact_dir):
     os.utime(store.chunk_path(sha1(old)), (past, past))
     assert store.sweep_chunks(5_000) == 1
     assert store.missing_chunks([sha1(old), sha1(new)]) == [sha1(old)]
+
+
+def test_release_bundle_of_older_clients_is_bound_to_the_release(client, alice, tmp_path):
+    """sentry-cli 2.x without artifact_bundles in the options: the same zip, assembled on the
+    release's own path."""
+    client.post(
+        "/api/0/organizations/bugsink/releases/", {"version": "old-1", "projects": ["alpha"]},
+        content_type="application/json", headers=auth(alice),
+    )  # fmt: skip
+    files = source_map_files(tmp_path)
+    data = cli_bundle(files, bundle_id=False)
+    chunks = chunks_of(data, 2048)
+    path = "/api/0/organizations/bugsink/releases/old-1/assemble/"
+    body = {"checksum": sha1(data), "chunks": [sha1(c) for c in chunks]}
+    first = client.post(path, body, content_type="application/json", headers=auth(alice)).json()
+    assert first["state"] == "not_found"
+    upload_chunks(client, alice, chunks)
+    done = client.post(path, body, content_type="application/json", headers=auth(alice)).json()
+    assert done["state"] == "ok"
+    assert set(ArtifactFile.objects.values_list("version", flat=True)) == {"old-1"}
+    missing = client.post(
+        "/api/0/organizations/bugsink/releases/nope/assemble/", body,
+        content_type="application/json", headers=auth(alice),
+    )  # fmt: skip
+    assert missing.status_code == 404
