@@ -231,3 +231,32 @@ def test_the_issue_page_says_which_map_is_missing(world, tmp_path, digest, clien
     client.force_login(world["alice"])
     page = client.get(f"/issues/{Issue.objects.get().pk}/").content.decode()
     assert f'Source map missing for <span class="mono">{URL}</span>' in page
+
+
+def test_a_failure_in_the_mapping_keeps_the_event_as_sent(world, tmp_path, digest, monkeypatch):
+    minified, _ = build(tmp_path)
+
+    def broken(self, location):
+        raise RuntimeError("a bug in the resolver")
+
+    monkeypatch.setattr(sourcemaps._Resolver, "_find", broken)
+    digest([spooled(world["alpha"], browser_event(minified, debug_id=DEBUG_ID))])
+    data, frames, _ = stored_frames()
+    assert "_unparseable" not in data and frames[-1]["function"] == "e"
+
+
+def test_node_internals_and_library_frames_are_not_noted_missing(
+    world, tmp_path, digest, client, root
+):
+    minified, source_map = build(tmp_path)
+    upload_bundle(client, root, cli_bundle(files(minified, source_map)), version="n1")
+    event = browser_event(minified, url="/srv/app/dist/other.js", release="n1")
+    event["platform"] = "node"
+    frames = event["exception"]["values"][0]["stacktrace"]["frames"]
+    frames.insert(0, {"filename": "node:internal/modules/cjs/loader", "lineno": 1, "colno": 2,
+                      "in_app": False, "function": "Module._load"})  # fmt: skip
+    frames.insert(0, {"filename": "/srv/app/node_modules/lib/index.js", "lineno": 3, "colno": 4,
+                      "in_app": False, "function": "lib"})  # fmt: skip
+    digest([spooled(world["alpha"], event)])
+    data, _, _ = stored_frames()
+    assert data["_sourcemaps"]["missing"] == ["/srv/app/dist/other.js"]

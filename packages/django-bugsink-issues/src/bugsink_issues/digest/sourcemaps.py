@@ -163,7 +163,8 @@ def _mappable(frame):
     path, line, column = _location(frame), frame.get("lineno"), frame.get("colno")
     return (
         isinstance(path, str)
-        and path not in ("", "<anonymous>", "native", "[native code]")
+        and path not in ("", "native", "[native code]")
+        and not path.startswith(("<", "node:"))  # <anonymous>, Node's own modules
         and isinstance(line, int)
         and isinstance(column, int)
         and line > 0
@@ -416,9 +417,19 @@ def _mapped_frame(frame, source, map_url, how):
 
 
 def apply_source_maps(data, project_id):
-    """Map the JavaScript frames of `data` (a normalised event, changed in place)."""
+    """Map the JavaScript frames of `data` (a normalised event, changed in place). Never raises:
+    an event whose maps cannot be applied is stored with the frames it came with."""
     if not _is_javascript(data):
         return
+    try:
+        _apply(data, project_id)
+    except Exception:  # a bug here, or a database hiccup, must not cost the event its parsing
+        logger.exception(
+            "bugsink_issues: source maps not applied to event %s", data.get("event_id")
+        )
+
+
+def _apply(data, project_id):
     stacks = list(_stacktraces(data))
     if not stacks or not any(_mappable(f) for _, st in stacks for f in st["frames"]):
         return
@@ -441,7 +452,9 @@ def apply_source_maps(data, project_id):
             source, where, how = resolver.source_for(location)
             mapped = _mapped_frame(frame, source, where, how) if source is not None else None
             if mapped is None:
-                if where == "missing" and location not in missing:
+                # Library frames without a debug id are often served unminified: no note.
+                expected = frame.get("in_app") is not False or location in resolver.debug_ids
+                if where == "missing" and expected and location not in missing:
                     missing.append(location)
                 new_frames.append(frame)
                 continue
