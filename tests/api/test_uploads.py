@@ -291,3 +291,19 @@ def test_release_bundle_of_older_clients_is_bound_to_the_release(client, alice, 
         content_type="application/json", headers=auth(alice),
     )  # fmt: skip
     assert missing.status_code == 404
+
+
+def test_orphans_of_a_deleted_project_are_swept(client, world, tmp_path, artifact_dir):
+    from bugsink_issues.artifacts.assemble import sweep_orphans
+
+    root = ApiToken.objects.create_user_token(world["root"])[1]
+    upload_bundle(client, root, cli_bundle(source_map_files(tmp_path)), projects=["beta"])
+    store = BlobStore(artifact_dir)
+    blobs = set(ArtifactFile.objects.values_list("checksum", flat=True))
+    assert len(blobs) == 2 and all(store.has_blob(b) for b in blobs)
+    assert sweep_orphans(store, min_age_seconds=0) == 0  # in use: kept
+    world["beta"].delete()
+    assert not ArtifactFile.objects.exists()
+    sweep_orphans(store, min_age_seconds=0)
+    assert not ArtifactBundle.objects.exists()
+    assert not any(store.has_blob(b) for b in blobs)

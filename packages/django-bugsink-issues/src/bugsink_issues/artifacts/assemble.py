@@ -30,6 +30,7 @@ __all__ = [
     "delete_bundle",
     "delete_release_file",
     "remove_bundle_from_project",
+    "sweep_orphans",
 ]
 
 logger = logging.getLogger(__name__)
@@ -193,12 +194,30 @@ def delete_bundle(store, bundle):
     _delete_unused_blobs(store, checksums)
 
 
+def sweep_orphans(store, min_age_seconds=3600):
+    """Delete what no project uses any more (bundles of deleted projects, their files' blobs, the
+    blobs of deleted projects' release and debug files). Blobs younger than `min_age_seconds`
+    stay: an assembly writes its blobs before its rows. Returns the number of blobs deleted."""
+    for bundle in ArtifactBundle.objects.filter(projects__isnull=True):
+        delete_bundle(store, bundle)
+    deleted, batch = 0, []
+    for sha1 in store.blobs_older_than(min_age_seconds):
+        batch.append(sha1)
+        if len(batch) == 500:
+            deleted += _delete_unused_blobs(store, set(batch))
+            batch = []
+    if batch:
+        deleted += _delete_unused_blobs(store, set(batch))
+    return deleted
+
+
 def _delete_unused_blobs(store, checksums):
     used = set(
         ArtifactFile.objects.filter(checksum__in=checksums).values_list("checksum", flat=True)
     ) | set(DebugFile.objects.filter(checksum__in=checksums).values_list("checksum", flat=True))
     for sha1 in checksums - used:
         store.delete_blob(sha1)
+    return len(checksums - used)
 
 
 def _kind_of_release_file(name, headers):

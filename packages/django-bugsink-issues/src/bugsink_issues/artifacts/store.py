@@ -172,6 +172,16 @@ class BlobStore:
     def delete_blob(self, sha1):
         self.blob_path(sha1).unlink(missing_ok=True)
 
+    def blobs_older_than(self, max_age_seconds, now=None):
+        """The sha1s of stored blobs last written more than max_age_seconds ago."""
+        now = time.time() if now is None else now
+        for path in (self.root / "blobs").glob("*/*"):
+            try:
+                if now - path.stat().st_mtime > max_age_seconds and is_sha1(path.name):
+                    yield path.name
+            except FileNotFoundError:
+                pass
+
     def sweep_chunks(self, max_age_seconds, now=None):
         """Delete chunks (and temporary files) older than max_age_seconds; returns how many."""
         now = time.time() if now is None else now

@@ -74,6 +74,7 @@ def chunk_upload_options(request, org: str):
     if now - _last_sweep[0] > SWEEP_EVERY_SECONDS:
         _last_sweep[0] = now
         store.sweep_chunks(app_settings.UPLOAD_CHUNK_MAX_AGE_SECONDS)
+        assemble.sweep_orphans(store)
     return ChunkOptionsOut(
         url=f"{public_base_url(request)}/api/0/organizations/{org}/chunk-upload/",
         chunkSize=app_settings.UPLOAD_CHUNK_SIZE,
