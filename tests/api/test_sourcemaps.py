@@ -4,7 +4,7 @@ events are shaped as @sentry/browser sends them (tests/e2e and tests/browser sen
 
 import pytest
 
-from bugsink_issues.digest import sourcemaps
+from bugsink_issues.digest import sourcemap_files
 from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.models import ApiToken, Event, Issue
 from tests.api.bundles import (
@@ -148,7 +148,7 @@ def test_release_file_found_through_its_source_mapping_url(client, world, root, 
 def test_a_missing_map_is_noted_and_the_event_stored_as_is(
     client, world, root, tmp_path, digest, monkeypatch
 ):
-    monkeypatch.setattr(sourcemaps, "NOT_FOUND_TTL", 0.0)
+    monkeypatch.setattr(sourcemap_files, "NOT_FOUND_TTL", 0.0)
     minified, source_map = build(tmp_path)
     digest([spooled(world["alpha"], browser_event(minified, debug_id=DEBUG_ID))])
     data, frames, raw = stored_frames()
@@ -202,7 +202,7 @@ def test_a_malformed_map_leaves_the_frames_alone(client, world, root, tmp_path, 
 
 
 def test_the_map_cache_is_bounded_by_bytes():
-    cache = sourcemaps._LRU()
+    cache = sourcemap_files.LRU()
     for n in range(10):
         cache.put(n, f"map {n}", cost=100, limit=350)
     assert [n for n in range(10) if cache.get(n) is not None] == [7, 8, 9]
@@ -239,7 +239,7 @@ def test_a_failure_in_the_mapping_keeps_the_event_as_sent(world, tmp_path, diges
     def broken(self, location):
         raise RuntimeError("a bug in the resolver")
 
-    monkeypatch.setattr(sourcemaps._Resolver, "_find", broken)
+    monkeypatch.setattr(sourcemap_files.MapResolver, "_find", broken)
     digest([spooled(world["alpha"], browser_event(minified, debug_id=DEBUG_ID))])
     data, frames, _ = stored_frames()
     assert "_unparseable" not in data and frames[-1]["function"] == "e"
