@@ -5,7 +5,12 @@ insert of the same payloads (the ceiling), in the same run.
 
 Payloads are the real sentry-sdk's (harness.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
-"50 KB locals" replays the large event (deep frames with local variables). The spool is pre-filled
+"50 KB locals" replays the large event (deep frames with local variables); "source-mapped" sends
+@sentry/browser-shaped events whose five frames point into a minified bundle with a ~1 MB source
+map (esbuild output, uploaded as an artifact bundle with debug ids), so every event is mapped in
+the digest (digest/sourcemaps.py; the first parse of the map is in the warm-up); "same, no maps"
+is the control: the same events for a project without uploads (their debug ids name no map, so
+each is noted as missing). The spool is pre-filled
 in memory with SpooledEvent objects (reading the ingest spool from disk is ingest's cost, measured
 in its own benchmark). Each mix runs in a fresh SQLite file (WAL, synchronous=NORMAL, BEGIN
 IMMEDIATE) with the real migrations, in a driver subprocess so Django is configured once.
@@ -33,7 +38,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MIXES = [("one issue", "small"), ("1,000 issues", "distinct"), ("50 KB locals", "large")]
+MIXES = [
+    ("one issue", "small"),
+    ("1,000 issues", "distinct"),
+    ("50 KB locals", "large"),
+    ("source-mapped", "sourcemapped"),
+    ("same, no maps", "unmapped"),
+]
+# The source-mapped mix: a generated TypeScript-like module of this many functions, bundled and
+# minified by esbuild (the project's JS toolchain, tests/js), makes a map of about 1 MB.
+SOURCEMAP_FUNCTIONS = 2600
+SOURCEMAP_ISSUES = 50
+ESBUILD = ROOT / "tests" / "js" / "node_modules" / ".bin" / "esbuild"
 
 
 def _arg(argv, name, default):
@@ -78,6 +94,7 @@ def _configure(data_dir):
                 )
             },
             "BUGSINK_ISSUES_RETENTION_MAX_EVENTS": 10_000_000,
+            "BUGSINK_ISSUES_ARTIFACT_DIR": str(data_dir / "artifacts"),
         }
     )
     django.setup()
@@ -127,6 +144,105 @@ def _payloads(factory, kind, count):
         event_id, raw = factory.raw(kind, index % 1000)
         out.append((event_id, _event_json(raw)))
     return out
+
+
+def _generated_module():
+    """A large module whose functions throw: its minified build has a ~1 MB map."""
+    parts = []
+    for n in range(SOURCEMAP_FUNCTIONS):
+        parts.append(
+            f"export function handler{n}(input: {{ id: number; name: string }}): string {{\n"
+            f"  const label = 'handler {n} got ' + input.name;\n"
+            f"  if (input.id < 0) {{\n"
+            f"    throw new TypeError('bad input for handler{n}: ' + label);\n"
+            f"  }}\n"
+            f"  return label.toUpperCase() + {n};\n"
+            f"}}\n"
+        )
+    return "".join(parts)
+
+
+def _sourcemapped_setup(data_dir, project, count, upload=True):
+    """Build the bundle, upload it for `project` (the assemble code path; `upload=False`: the
+    control, the same events without maps), and make `count` browser-shaped events with frames
+    at real throw sites of the minified file."""
+    import hashlib
+    import io
+    import zipfile
+
+    from bugsink_issues.artifacts.assemble import assemble_artifact_bundle
+    from bugsink_issues.artifacts.store import blob_store
+
+    work = data_dir / "sourcemapped"
+    (work / "src").mkdir(parents=True, exist_ok=True)
+    (work / "src" / "app.ts").write_text(_generated_module())
+    subprocess.run(
+        [str(ESBUILD), str(work / "src" / "app.ts"), "--bundle", "--minify", "--sourcemap",
+         "--format=esm", f"--outfile={work / 'app.js'}", "--log-level=warning"],
+        check=True, timeout=300,
+    )  # fmt: skip
+    minified, source_map = (work / "app.js").read_bytes(), (work / "app.js.map").read_bytes()
+    debug_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "bench-sourcemapped"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("files/_/_/app.js", minified)
+        archive.writestr("files/_/_/app.js.map", source_map)
+        archive.writestr(
+            "manifest.json",
+            json.dumps(
+                {
+                    "files": {
+                        "files/_/_/app.js": {"type": "minified_source", "url": "~/app.js",
+                                             "headers": {"debug-id": debug_id}},
+                        "files/_/_/app.js.map": {"type": "source_map", "url": "~/app.js.map",
+                                                 "headers": {"debug-id": debug_id}},
+                    }
+                }
+            ),
+        )  # fmt: skip
+    bundle = buffer.getvalue()
+    store = blob_store()
+    chunk = 8 * 1024 * 1024
+    names = []
+    for i in range(0, len(bundle), chunk):
+        piece = bundle[i : i + chunk]
+        names.append(hashlib.sha1(piece).hexdigest())
+        store.save_chunk(names[-1], io.BytesIO(piece), gzipped=False, max_bytes=chunk)
+    if upload:
+        result = assemble_artifact_bundle(
+            store, projects=[project], checksum=hashlib.sha1(bundle).hexdigest(), chunks=names
+        )
+        assert result.state == "ok", result.detail
+    line = minified.decode()
+    throws = []
+    start = 0
+    while len(throws) < SOURCEMAP_FUNCTIONS and (at := line.find("throw ", start)) >= 0:
+        # One line per statement in esbuild's minified ESM? Count lines and columns as a browser.
+        before = line[:at]
+        throws.append((before.count("\n") + 1, at - (before.rfind("\n") + 1) + 1))
+        start = at + 1
+    url = "https://shop.example.com/assets/app.js"
+    payloads = []
+    for index in range(count):
+        group = index % SOURCEMAP_ISSUES  # the frames decide the issue: 50 of them
+        sites = [throws[(group * 37 + k * 131) % len(throws)] for k in range(5)]
+        frames = [
+            {"filename": url, "abs_path": url, "function": "x", "in_app": True,
+             "lineno": ln, "colno": col}
+            for ln, col in reversed(sites)
+        ]  # fmt: skip
+        event = {
+            "platform": "javascript",
+            "level": "error",
+            "release": "bench@1.0.0",
+            "exception": {"values": [{"type": "TypeError", "value": f"bad input {index}",
+                                      "stacktrace": {"frames": frames}}]},
+            "debug_meta": {"images": [{"type": "sourcemap", "code_file": url,
+                                       "debug_id": debug_id}]},
+            "sdk": {"name": "sentry.javascript.browser", "version": "11.12.0"},
+        }  # fmt: skip
+        payloads.append((uuid.uuid4().hex, json.dumps(event).encode()))
+    return payloads, len(source_map)
 
 
 def _db_size(path):
@@ -199,9 +315,16 @@ def _driver(data_dir, argv):
 
     spooled_class = _spooled_class()
     rows = []
+    map_bytes = 0
     for label, kind in MIXES:
-        payloads = _payloads(factory, kind, large_events if kind == "large" else events)
         project = Project.objects.create(name=label)
+        if kind in ("sourcemapped", "unmapped"):
+            payloads, size = _sourcemapped_setup(
+                data_dir, project, events, upload=kind == "sourcemapped"
+            )
+            map_bytes = map_bytes or size
+        else:
+            payloads = _payloads(factory, kind, large_events if kind == "large" else events)
         now = datetime.now(UTC)
         spool = [
             spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
@@ -243,6 +366,16 @@ def _driver(data_dir, argv):
             }
         )
     _print(rows, batch)
+    if map_bytes:
+        mapped = Event.objects.filter(project__name="source-mapped").order_by("-pk").first()
+        from bugsink_issues.digest.storage import load_payload
+
+        frame = load_payload(mapped)["exception"]["values"][-1]["stacktrace"]["frames"][-1]
+        print(
+            f"source-mapped: a {map_bytes / 1e6:.2f} MB map; a stored top frame: "
+            f"{frame.get('filename')}:{frame.get('lineno')} in {frame.get('function')} "
+            "(target: >= 500 ev/s with the map applied to every event)"
+        )
     if tables:
         _print_tables(rows)
 

@@ -174,6 +174,8 @@ BUGSINK_ISSUES_BASE_URL = BASE_URL
 BUGSINK_ISSUES_ALERT_ALLOWED_NETWORKS = env.env_networks("BUGSINK_ALERT_ALLOW_PRIVATE")
 # One webhook send, DNS to the last byte of the answer, within this many seconds.
 BUGSINK_ISSUES_ALERT_TIMEOUT_SECONDS = env.env_float("BUGSINK_ALERT_TIMEOUT", 5.0)
+# Source maps and debug files uploaded through the web API (sentry-cli, the bundler plugins).
+BUGSINK_ISSUES_ARTIFACT_DIR = DATA_DIR / "artifacts"
 # /health/ready (each app's readiness checks, bugsink_ingest.health) reports "not ready" when
 # this many events wait in the spool (by default: when ingest would start refusing them),
 BUGSINK_INGEST_READY_MAX_BACKLOG = env.env_int(

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("bugsink_ingest.urls")),
+    path("api/0/", include("bugsink_issues.api.urls")),
     path("", include("bugsink_issues.urls")),
 ]

@@ -9,6 +9,7 @@ def static(request, path):
 
 urlpatterns = [
     path("", include("bugsink_ingest.urls")),
+    path("api/0/", include("bugsink_issues.api.urls")),
     path("", include("bugsink_issues.urls")),
     re_path(r"^static/(?P<path>.*)$", static),
 ]

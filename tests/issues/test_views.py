@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from bugsink_ingest.models import Project, ProjectKey
-from bugsink_issues.models import AlertChannel, Event, Issue, IssueHistory
+from bugsink_issues.models import AlertChannel, ApiToken, Event, Issue, IssueHistory
 from bugsink_issues.models.access import Invitation, Team, TeamMembership
 from tests.factories import make_project, make_team, make_user, python_exception, spooled
 
@@ -480,7 +480,26 @@ ID_ARGS = {
     "membership_id": lambda w: w["membership"].pk,
     "event_id": lambda w: w["event"].event_id,
     "fmt": lambda w: "json",
+    # The Releases page's and the API tokens' rows (made here: the world has none of them).
+    "release_id": lambda w: w["project"].releases.first().pk,
+    "bundle_id": lambda w: _bundle_of(w["project"]).pk,
+    "file_id": lambda w: _bundle_of(w["project"]).files.first().pk,
+    "token_id": lambda w: ApiToken.objects.create_user_token(w["alice"])[0].pk,
 }
+
+
+def _bundle_of(project):
+    from bugsink_issues.models import ArtifactBundle, ArtifactFile
+
+    bundle, created = ArtifactBundle.objects.get_or_create(checksum="0" * 40)
+    if created:
+        bundle.projects.add(project)
+        ArtifactFile.objects.create(
+            project=project, bundle=bundle, kind="source_map", url="~/a.js.map", checksum="1" * 40
+        )
+    return bundle
+
+
 # Reachable by anyone logged in by design: the token is the secret (an unguessable invitation).
 PUBLIC_BY_TOKEN = {"invitation"}
 

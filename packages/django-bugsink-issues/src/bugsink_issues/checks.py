@@ -24,6 +24,15 @@ def check_settings(app_configs=None, **kwargs):
         "MAX_BREADCRUMBS",
         "MAX_DEPTH",
         "MAX_LIST_ITEMS",
+        "UPLOAD_CHUNK_SIZE",
+        "UPLOAD_CHUNKS_PER_REQUEST",
+        "UPLOAD_MAX_REQUEST_SIZE",
+        "UPLOAD_MAX_FILE_SIZE",
+        "UPLOAD_CONCURRENCY",
+        "UPLOAD_MAX_BUNDLE_FILES",
+        "UPLOAD_CHUNK_MAX_AGE_SECONDS",
+        "SOURCEMAP_MAX_BYTES",
+        "SOURCEMAP_CACHE_BYTES",
     ):
         value = getattr(app_settings, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -72,6 +72,37 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     UI_SPARKLINE_DAYS = 14
     UI_CHART_DAYS = 30
 
+    # The web API (/api/0/, bugsink_issues.api). One organization per installation: Sentry's
+    # clients address everything through an organization slug.
+    ORGANIZATION_SLUG = "bugsink"
+    ORGANIZATION_NAME = "Bugsink"
+    # Requests per token (or per logged-in user) per minute; beyond it a 429 with Retry-After.
+    API_RATE_LIMIT_PER_MINUTE = 1200
+    # The Django cache the counters live in. A per-process cache (LocMemCache, Django's default)
+    # counts per worker process; a shared one (file, database, Redis) counts per installation.
+    API_RATE_LIMIT_CACHE = "default"
+
+    # Uploads (sentry-cli, the bundler plugins): chunks and file contents are kept on disk here,
+    # named by their sha1. None: uploads are refused with a message that names this setting.
+    ARTIFACT_DIR = None
+    # What the chunk-upload options announce, and enforce.
+    UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024
+    UPLOAD_CHUNKS_PER_REQUEST = 64
+    # Below the 20 MB body limit of the README's reverse-proxy examples: clients split their POSTs.
+    UPLOAD_MAX_REQUEST_SIZE = 16 * 1024 * 1024
+    UPLOAD_MAX_FILE_SIZE = 512 * 1024 * 1024
+    UPLOAD_CONCURRENCY = 4
+    # At most this many files in one artifact bundle.
+    UPLOAD_MAX_BUNDLE_FILES = 20_000
+    # Chunks not assembled into a file within this many seconds are deleted.
+    UPLOAD_CHUNK_MAX_AGE_SECONDS = 24 * 3600
+
+    # Source maps in the digest (digest/sourcemaps.py): a map larger than this is not applied
+    # (the frame keeps its minified position, with a note).
+    SOURCEMAP_MAX_BYTES = 64 * 1024 * 1024
+    # Parsed maps kept per process, by the bytes of map and minified source they were built from.
+    SOURCEMAP_CACHE_BYTES = 256 * 1024 * 1024
+
     class Meta:
         prefix = "BUGSINK_ISSUES"
 

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from bugsink_issues.ui.csp import with_content_security_policy
-from bugsink_issues.ui.views import auth, detail, issues, projects, teams
+from bugsink_issues.ui.views import auth, detail, issues, projects, releases, teams, tokens
 
 app_name = "bugsink_issues"
 
@@ -23,6 +23,22 @@ urlpatterns = [
         name="project_key_deactivate",
     ),
     path("projects/<int:project_id>/settings/", projects.project_settings, name="project_settings"),
+    path("projects/<int:project_id>/releases/", releases.project_releases, name="project_releases"),
+    path(
+        "projects/<int:project_id>/releases/<int:release_id>/delete/",
+        releases.release_delete,
+        name="release_delete",
+    ),
+    path(
+        "projects/<int:project_id>/bundles/<int:bundle_id>/delete/",
+        releases.bundle_delete,
+        name="bundle_delete",
+    ),
+    path(
+        "projects/<int:project_id>/files/<int:file_id>/delete/",
+        releases.release_file_delete,
+        name="release_file_delete",
+    ),
     path("projects/<int:project_id>/channels/new/", projects.channel_create, name="channel_create"),
     path(
         "projects/<int:project_id>/channels/<int:channel_id>/test/",
@@ -56,6 +72,8 @@ urlpatterns = [
     path("teams/<int:team_id>/invitations/", teams.invitation_create, name="invitation_create"),
     path("invitations/<str:token>/", teams.invitation_accept, name="invitation"),
     path("preferences/", teams.preferences, name="preferences"),
+    path("preferences/tokens/", tokens.token_list, name="tokens"),
+    path("preferences/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
     # For standalone use; an embedding host keeps its own login (LOGIN_URL is respected).
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

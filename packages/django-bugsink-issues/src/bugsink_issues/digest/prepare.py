@@ -14,6 +14,7 @@ from bugsink_issues.digest.normalize import (
     normalize_event,
     parse_payload,
 )
+from bugsink_issues.digest.sourcemaps import apply_source_maps
 from bugsink_issues.digest.summary import culprit_for, title_for, user_label
 from bugsink_issues.digest.tags import derive_tags
 
@@ -76,6 +77,8 @@ def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
             received_at=spooled.received_at,
             walk=needs_full_walk(spooled.payload),
         )
+        # Before grouping: issues group by the original frames, not by one build's.
+        apply_source_maps(normalized.data, spooled.project_id)
     data = normalized.data
     _sdk_from_client(data, getattr(spooled, "sentry_client", ""))
     raw_json = storage.dump_json(data)

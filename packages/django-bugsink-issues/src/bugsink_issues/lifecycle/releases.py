@@ -1,5 +1,5 @@
-"""Releases: created the first time an event names them, ordered by semver when every release of
-the project is semver, else by first sight."""
+"""Releases: created the first time an event names them (or through the web API), ordered by
+semver when every release of the project is semver, else by creation."""
 
 import re
 
@@ -45,14 +45,17 @@ def observe_releases(project_id, seen):
             version=version,
             first_seen=first,
             last_seen=last,
+            date_created=first,
             semver_sort_key=_sort_key_text(semver_key(version)),
         )
         for version, (first, last) in seen.items()
         if version not in existing
     ]
     for version, release in existing.items():
-        last = seen[version][1]
-        if last > release.last_seen:
+        first, last = seen[version]
+        if release.first_seen is None:  # made through the web API before its first event
+            Release.objects.filter(pk=release.pk).update(first_seen=first, last_seen=last)
+        elif last > release.last_seen:
             Release.objects.filter(pk=release.pk).update(last_seen=last)
     if new:
         Release.objects.bulk_create(new, ignore_conflicts=True)
@@ -64,9 +67,9 @@ def reorder_releases(project_id):
     releases = list(Release.objects.filter(project_id=project_id))
     keys = {r.pk: semver_key(r.version) for r in releases}
     if all(key is not None for key in keys.values()):
-        releases.sort(key=lambda r: (keys[r.pk], r.first_seen, r.pk))
+        releases.sort(key=lambda r: (keys[r.pk], r.date_created, r.pk))
     else:
-        releases.sort(key=lambda r: (r.first_seen, r.pk))
+        releases.sort(key=lambda r: (r.date_created, r.pk))
     changed = []
     for position, release in enumerate(releases, start=1):
         if release.sort_order != position:
@@ -90,3 +93,24 @@ def latest_release(project_id):
         .values_list("version", flat=True)
         .first()
     )
+
+
+def ensure_release(project_id, version, **fields):
+    """The project's release `version`, made (and the project's order recomputed) if it has none.
+    `fields` (dates, ref, url) are set on a new row only. Returns (release, created)."""
+    release = Release.objects.filter(project_id=project_id, version=version).first()
+    if release is not None:
+        return release, False
+    Release.objects.bulk_create(
+        [
+            Release(
+                project_id=project_id,
+                version=version,
+                semver_sort_key=_sort_key_text(semver_key(version)),
+                **fields,
+            )
+        ],
+        ignore_conflicts=True,  # an event of the same release, digested meanwhile
+    )
+    reorder_releases(project_id)
+    return Release.objects.get(project_id=project_id, version=version), True

@@ -8,14 +8,22 @@ from bugsink_issues.models.access import (
     UserPreferences,
 )
 from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
+from bugsink_issues.models.api import ApiToken
+from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
 from bugsink_issues.models.projects import ProjectSettings
+from bugsink_issues.models.releases import Deploy, ReleaseCommit
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 
 __all__ = [
     "AlertChannel",
     "AlertDelivery",
+    "ApiToken",
+    "ArtifactBundle",
+    "ArtifactFile",
+    "DebugFile",
+    "Deploy",
     "Event",
     "EventAttachment",
     "EventAttachmentChunk",
@@ -27,6 +35,7 @@ __all__ = [
     "ProjectSettings",
     "ProjectTeam",
     "Release",
+    "ReleaseCommit",
     "TagValue",
     "Team",
     "TeamMembership",

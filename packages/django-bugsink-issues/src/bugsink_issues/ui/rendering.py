@@ -73,6 +73,8 @@ def frame_view(frame, platform, highlight=True):
         "source": source,
         "vars": pairs(variables) if isinstance(variables, dict) else [],
         "package": as_text(frame.get("package") or "", 300),
+        # Resolved through a source map in the digest (digest/sourcemaps.py).
+        "mapped": isinstance(frame.get("data"), dict) and bool(frame["data"].get("sourcemap")),
     }
 
 
@@ -94,8 +96,9 @@ def stack_view(stacktrace, platform, all_frames=True):
     return {"frames": frames, "has_app": any(f["in_app"] for f in frames)}
 
 
-def exceptions_view(data, all_frames=True):
-    """Exceptions, the main (last sent) one first; chained causes and group members follow."""
+def exceptions_view(data, all_frames=True, minified=False):
+    """Exceptions, the main (last sent) one first; chained causes and group members follow.
+    `minified`: the frames as the SDK sent them, before source maps (`raw_stacktrace`)."""
     platform = data.get("platform") if isinstance(data.get("platform"), str) else ""
     out = []
     for exc in reversed(_list(data.get("exception"))):
@@ -113,10 +116,26 @@ def exceptions_view(data, all_frames=True):
                 "exception_id": mech.get("exception_id"),
                 "parent_id": mech.get("parent_id"),
                 "source": as_text(mech.get("source") or "", 200),
-                "stack": stack_view(exc.get("stacktrace"), platform, all_frames),
+                "stack": stack_view(_stacktrace_of(exc, minified), platform, all_frames),
             }
         )
     return out
+
+
+def _stacktrace_of(owner, minified):
+    raw = owner.get("raw_stacktrace")
+    return raw if minified and isinstance(raw, dict) else owner.get("stacktrace")
+
+
+def sourcemaps_view(data):
+    """What the digest's source maps did: frames mapped, maps missing, minified frames kept."""
+    noted = data.get("_sourcemaps") if isinstance(data.get("_sourcemaps"), dict) else {}
+    missing = [as_text(url, 500) for url in _list(noted.get("missing")) if isinstance(url, str)]
+    values = _list(data.get("exception"))
+    return {
+        "missing": missing,
+        "has_minified": any(isinstance(v, dict) and "raw_stacktrace" in v for v in values),
+    }
 
 
 def threads_view(data, all_frames=True):
@@ -220,10 +239,11 @@ def details_view(data):
     return [{"title": title, "rows": rows} for title, rows in sections if rows]
 
 
-def event_view(data, all_frames=True):
+def event_view(data, all_frames=True, minified=False):
     return {
         "message": message_of(data),
-        "exceptions": exceptions_view(data, all_frames),
+        "exceptions": exceptions_view(data, all_frames, minified),
+        "sourcemaps": sourcemaps_view(data),
         "threads": threads_view(data, all_frames),
         "breadcrumbs": breadcrumbs_view(data),
         "details": details_view(data),

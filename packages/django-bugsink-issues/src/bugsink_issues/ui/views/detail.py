@@ -112,7 +112,10 @@ def issue_detail(request, issue_id, event_pk=None):
         context["nav"] = _navigation(issue, event)
         if tab in EVENT_TABS:
             data = load_payload(event)
-            context["view"] = event_view(data, all_frames=request.GET.get("frames") == "all")
+            frames = request.GET.get("frames")
+            context["view"] = event_view(
+                data, all_frames=frames in ("all", "minified"), minified=frames == "minified"
+            )
             context["problems"] = event.problems
     if tab == "stacktrace" and event is not None:
         view = context["view"]
@@ -128,7 +131,8 @@ def issue_detail(request, issue_id, event_pk=None):
         ]
     elif tab == "grouping":
         context["groupings"] = issue.groupings.order_by("created_at")
-    context["show_all_frames"] = request.GET.get("frames") == "all"
+    context["show_all_frames"] = request.GET.get("frames") in ("all", "minified")
+    context["show_minified"] = request.GET.get("frames") == "minified"
     return page(request, "bugsink_issues/issues/detail.html", context)
 
 
