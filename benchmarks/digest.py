@@ -1,7 +1,8 @@
 """The digest: events/s from a pre-filled spool, and stored bytes per event, against a raw SQLite
 insert of the same payloads (the ceiling), in the same run.
 
-`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]`
+`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]
+ [--scrubbing=compare]`
 
 Payloads are the real sentry-sdk's (harness.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
@@ -19,6 +20,12 @@ IMMEDIATE) with the real migrations, in a driver subprocess so Django is configu
 
 --tables adds where each mix's bytes went: growth per event of every table and its indexes
 (SQLite's dbstat: whole pages, so page slack counts where it falls; "free pages" is the freelist).
+
+--scrubbing=compare runs each mix twice in the same database, side by side: one project with
+server-side scrubbing off, one with it on (the default), their batches interleaved (off-on, then
+on-off) so that drift of the machine and growth of the database fall on both alike. It prints
+both digest rates, and the CPU phase alone (prepare_event: parse, normalise, scrub, group,
+compress) in microseconds per event, best of three passes over the mix's payloads.
 """
 
 import json
@@ -198,6 +205,8 @@ def _driver(data_dir, argv):
     from bugsink_issues.models import Event, Issue
 
     spooled_class = _spooled_class()
+    if "--scrubbing=compare" in argv:
+        return _compare_scrubbing(factory, events, large_events, batch, spooled_class)
     rows = []
     for label, kind in MIXES:
         payloads = _payloads(factory, kind, large_events if kind == "large" else events)
@@ -245,6 +254,83 @@ def _driver(data_dir, argv):
     _print(rows, batch)
     if tables:
         _print_tables(rows)
+
+
+def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
+    from django.db import connection
+
+    from bugsink_ingest.models import Project
+    from bugsink_issues.digest import digest_batch
+    from bugsink_issues.digest.prepare import prepare_event
+    from bugsink_issues.digest.storage import load_payload
+    from bugsink_issues.models import Event, ProjectSettings
+
+    rows = []
+    for label, kind in MIXES:
+        payloads = _payloads(factory, kind, large_events if kind == "large" else events)
+        now = datetime.now(UTC)
+        spools, settings = {}, {}
+        for scrub in (False, True):
+            project = Project.objects.create(name=f"{label}, scrubbing {scrub}")
+            settings[scrub] = ProjectSettings.objects.for_project(project.pk)
+            ProjectSettings.objects.filter(pk=settings[scrub].pk).update(scrub_data=scrub)
+            settings[scrub].refresh_from_db()
+            spools[scrub] = [
+                spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
+                for event_id, payload in payloads
+            ]
+            digest_batch(spools[scrub][:batch])  # warm-up outside the timing
+        connection.close()
+        elapsed = {False: 0.0, True: 0.0}
+        for n, i in enumerate(range(batch, len(payloads), batch)):
+            for scrub in (False, True) if n % 2 == 0 else (True, False):
+                started = time.perf_counter()
+                digest_batch(spools[scrub][i : i + batch])
+                elapsed[scrub] += time.perf_counter() - started
+        connection.close()
+        cpu = {}
+        for scrub in (False, True):
+            options = settings[scrub].digest_options()
+            passes = []
+            for _ in range(3):
+                started = time.perf_counter()
+                for spooled in spools[scrub]:
+                    prepare_event(spooled, *options)
+                passes.append(time.perf_counter() - started)
+            cpu[scrub] = 1e6 * min(passes) / len(payloads)
+        on_events = Event.objects.filter(project_id=spools[True][0].project_id)
+        filtered = sum(
+            load_payload(e).get("_scrubbed", {}).get("count", 0) for e in on_events[:200]
+        ) / max(1, min(200, on_events.count()))
+        n = len(payloads) - batch
+        rows.append(
+            {
+                "mix": label,
+                "events": n,
+                "off_eps": n / elapsed[False],
+                "on_eps": n / elapsed[True],
+                "cpu_off": cpu[False],
+                "cpu_on": cpu[True],
+                "filtered": filtered,
+            }
+        )
+    print(
+        f"digest benchmark, scrubbing off vs on side by side: batches of {batch}, "
+        f"Python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'mix':<14}{'events':>8}{'off ev/s':>10}{'on ev/s':>10}{'on/off':>8}"
+        f"{'CPU us/ev off':>15}{'on':>8}{'+us/ev':>8}{'+%':>7}{'filtered/ev':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['mix']:<14}{r['events']:>8}{r['off_eps']:>10.0f}{r['on_eps']:>10.0f}"
+            f"{r['on_eps'] / r['off_eps']:>8.3f}{r['cpu_off']:>15.0f}{r['cpu_on']:>8.0f}"
+            f"{r['cpu_on'] - r['cpu_off']:>8.0f}"
+            f"{100 * (r['cpu_on'] - r['cpu_off']) / r['cpu_off']:>6.1f}%{r['filtered']:>13.1f}"
+        )
 
 
 def _print(rows, batch):
