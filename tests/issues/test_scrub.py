@@ -363,8 +363,7 @@ def full_look(data, config=ON):
     """Scrub without the gate: every piece walked, every string looked at."""
 
     def everything(self, pieces):
-        self.digit_runs.add("")
-        self.urls = True
+        self.everything = True
         return pieces
 
     original = _Walk.gate

@@ -11,7 +11,7 @@ passwords in URLs only; the rest stays readable (a title must still say what bro
 
 Cookies are replaced whatever their name. Safe fields are left as sent, with all under them. The
 structural fields (ids, timestamps, levels, release, SDK, modules, frame locations and source
-context, fingerprints) are not looked at.
+context, fingerprints, the SDK's own `_meta` notes) are not looked at.
 
 How, fast: the event is cut into pieces (each part; each frame's variables), each piece is dumped
 to JSON and the rules' gate runs once over all of them. Only the pieces it hits are walked, and
@@ -20,7 +20,6 @@ filtered by the SDK already) in one or two pieces, and nothing else to do.
 """
 
 import re
-from bisect import bisect_right
 from collections.abc import Callable
 
 import orjson
@@ -61,7 +60,7 @@ def scrub_event(data: dict, config: ScrubbingConfig) -> int:
 
 
 class _Walk:
-    __slots__ = ("count", "digit_runs", "names", "rules", "urls", "words")
+    __slots__ = ("count", "digit_runs", "everything", "names", "rules", "urls", "words")
 
     def __init__(self, rules: Rules):
         self.rules = rules
@@ -71,6 +70,7 @@ class _Walk:
         self.words: set[str] = set()
         self.digit_runs: set[str] = set()
         self.urls = False
+        self.everything = False
 
     def hit(self, name, n=1):
         self.count += n
@@ -78,50 +78,26 @@ class _Walk:
             self.names.add(str(name)[:64])
 
     def gate(self, pieces):
-        """The pieces the rules' gate finds anything in (all of them, when scrubbing IP addresses
-        or when a piece cannot be dumped)."""
+        """The pieces the rules' gate finds anything in (all of them, when scrubbing IP addresses:
+        the gate does not look for addresses)."""
         if self.rules.config.scrub_ip_addresses:
-            self.words.update(w.lower() for w in self.rules.config.extra_fields)
-            self.urls = True
-            self.digit_runs.add("")  # every string gets the full look
+            self.everything = True
             return pieces
-        dumps, undumpable = [], []
-        for i, (_, value) in enumerate(pieces):
+        dumps = []
+        for _, value in pieces:
             try:
                 dumps.append(orjson.dumps(value))
-            except TypeError:  # beyond 64-bit integers, lone surrogates: look at all of it
-                dumps.append(b"")
-                undumpable.append(i)
-        if undumpable:
-            self.digit_runs.add("")
-            self.urls = True
-        text = b"\0".join(dumps)  # NUL is escaped inside JSON: no match spans two pieces
-        starts, offset = [], 0
-        for dumped in dumps:
-            starts.append(offset)
-            offset += len(dumped) + 1
-        hit = set(undumpable)
-        for match in self.rules.gate.finditer(text):
-            hit.add(bisect_right(starts, match.start()) - 1)
-            # k: keys, which the walk's key verdicts cover; the others name what the walk must
-            # look for in strings.
-            # (A bytes pattern's group names are bytes.)
-            kind = match.lastgroup
-            if kind == b"p":
-                self.words.add(match.group(b"pw").decode().lower())
-            elif kind == b"b":
-                self.words.add("bearer")
-            elif kind == b"x":
-                self.words.add(match.group().decode().lower())
-            elif kind == b"c":
-                self.digit_runs.add(match.group(b"cd").decode())
-            elif kind == b"u":
-                self.urls = True
-        for match in self.rules.gate_pairs.finditer(text):
-            hit.add(bisect_right(starts, match.start()) - 1)
+            except TypeError:  # beyond 64-bit integers, lone surrogates: a full look at all
+                self.everything = True
+                return pieces
+        hit, found = self.rules.gate.find(dumps)
+        self.words, self.digit_runs, self.urls = found.words, found.digit_runs, found.urls
+        self.everything = found.everything
         return [pieces[i] for i in sorted(hit)]
 
     def needs_look(self, text):
+        if self.everything:
+            return True
         if self.words:
             lowered = text.lower()
             if any(word in lowered for word in self.words):
@@ -141,7 +117,11 @@ class _Walk:
             self.mapping(value)
         elif kind is list:
             self.sequence(value)
-        elif kind is int and self.digit_runs and not -_CARD_SIZED < value < _CARD_SIZED:
+        elif (
+            kind is int
+            and (self.digit_runs or self.everything)
+            and not -_CARD_SIZED < value < _CARD_SIZED
+        ):
             text, n = replace_cards(str(value))
             if n:
                 self.hit("card number", n)
@@ -447,6 +427,8 @@ _PARTS = {
             "type",
             "version",
             "_scrubbed",
+            # The SDK's notes on what it trimmed or filtered itself: paths and rules, no values.
+            "_meta",
         )
     ),
 }

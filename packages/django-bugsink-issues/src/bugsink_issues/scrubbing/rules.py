@@ -2,17 +2,14 @@
 
 A `Rules` object is compiled once per distinct ScrubbingConfig (rules_for is cached) and is then
 only read (but for a cache of key verdicts, whose races are harmless), so the digest's threads can
-share it. Its `gate` is the one look at all of an event's scrubbable text (event.py): an RE2
-pattern, because RE2 matches every alternative in one linear pass, where Python's re tries each
-alternative at each position and costs twenty to fifty times more on event-sized text.
+share it. Its gate (gate.py) finds where in an event these rules could replace anything.
 """
 
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-import re2  # type: ignore[import-untyped, unused-ignore]
+from bugsink_issues.scrubbing.gate import Gate
 
 FILTERED = "[Filtered]"
 
@@ -61,7 +58,6 @@ _DIGITS = re.compile(r"[0-9]+")
 _BEARER = re.compile(r"(?ai)(\bbearer\s+)([a-z0-9\-._~+/]{8,}=*)")
 # scheme://user:password@host: the password.
 _URL_PASSWORD = re.compile(r"(?a)(://[^/\s:@\"'<>]*:)([^/\s@\"'<>]+)(@)")
-_URL_PASSWORD_LOOK = r"://[^/\s:@\"'<>]*:[^/\s@\"'<>]+@"
 # The value of a key=value pair in text; not one filtered already, nor a bearer token's keyword.
 _PAIR_VALUE = r"(?!\[Filtered\]|bearer\s)([^\s\"'\\&,;}<>\]#]+)"
 
@@ -111,9 +107,8 @@ class Rules:
     # Extra words of the project: a value containing one is scrubbed whole, as Sentry does.
     extra_value: re.Pattern | None
     safe: frozenset[str]
-    # Over JSON text (bytes), see _gate_patterns.
-    gate: Any  # re2 patterns (untyped)
-    gate_pairs: Any
+    # Where in an event's JSON text anything of the above can be (gate.py).
+    gate: Gate
     # key -> verdict (KEEP, SENSITIVE, SAFE); keys repeat across events, matching them is not free.
     key_verdicts: dict[str, int] = field(default_factory=dict)
 
@@ -176,52 +171,14 @@ def rules_for(config: ScrubbingConfig) -> Rules:
         if config.extra_fields
         else None
     )
-    options = re2.Options()
-    options.max_mem = 16 << 20
-    gate, gate_pairs = (
-        re2.compile(pattern.encode(), options)
-        for pattern in _gate_patterns(words, config.extra_fields)
-    )
     return Rules(
         config=config,
         sensitive_key=re.compile(words, re.ASCII),
         sensitive_pair=pair,
         extra_value=extra,
         safe=frozenset(config.safe_fields),
-        gate=gate,
-        gate_pairs=gate_pairs,
+        gate=Gate(words, config.extra_fields),
     )
-
-
-# JSON text holds a string's control characters as escapes (\n, \u000b): the gate's whitespace
-# takes those too.
-_JSON_SPACE = r"(?:\s|\\[a-z]|\\u[0-9a-f]{4})"
-_JSON_STRING_CHAR = r"(?:[^\"\\]|\\.)"
-
-
-def _gate_patterns(words, extra_fields):
-    """Two patterns over JSON text (the dump of a piece) that find everything a Rules object
-    would replace. The first: a sensitive word in a key (k), whose value the walk replaces by the
-    key verdict; one followed by = or : inside a string (p, the word: pw); a bearer token (b); an
-    extra field word anywhere (x); a run of digits long enough for a card number (c, the run:
-    cd); a password in a URL (u). A sensitive word anywhere else (prose) is nothing. The second:
-    a sensitive word in the name of a [name, value] pair (headers, cookies, query strings as
-    lists). Apart, because a match hides what it spans from the other alternatives, and this one
-    spans a whole string; and its literal start makes its pass cheap."""
-    any_chars = _JSON_STRING_CHAR + "*"
-    alternatives = [
-        rf"(?P<k>(?:{words}){any_chars}\":)",
-        rf"(?P<p>(?P<pw>{words})[\w.\-\[\]]*[\\\"']*{_JSON_SPACE}*[:=])",
-        rf"(?P<b>bearer{_JSON_SPACE}+[a-z0-9\-._~+/]{{8,}})",
-        # RE2 has no look-behind: the character before the run is part of the match (the run:
-        # cd); not a dot, so the decimals of a number are no run.
-        r"(?P<c>(?:^|[^0-9.])(?P<cd>[0-9](?:[ -]?[0-9]){12,}))",
-        rf"(?P<u>{_URL_PASSWORD_LOOK})",
-    ]
-    if extra_fields:
-        alternatives.append("(?P<x>" + "|".join(re.escape(w) for w in extra_fields) + ")")
-    pairs = rf"\[\"{any_chars}(?:{words}){any_chars}\","
-    return "(?i)" + "|".join(alternatives), "(?i)" + pairs
 
 
 def luhn_valid(digits):
