@@ -381,16 +381,30 @@ TRICKY = [
     {"request": {"data": "bearer\nabcdefghijkl and https://u:p%40ss@h/x"}},
     {"extra": {"n": 5555555555554444, "f": 0.4111111111111111, "s": "5555-5555-5555-4444"}},
     {"breadcrumbs": [{"message": "csrf=abc", "data": {"x": ["card[number]", "1"]}}]},
+    {
+        "user": {"ip_address": "203.0.113.9", "id": "7"},
+        "request": {"headers": [["X-Forwarded-For", "203.0.113.9"]], "env": {"REMOTE_ADDR": "::1"}},
+        "extra": {"note": "plain"},
+    },
+    {"extra": {"big": 2**70, "api_key": "k"}},
 ]
 
 
+def test_what_json_cannot_hold_gets_a_full_look():
+    # Small payloads are normalised without the capping walk: integers beyond 64 bits stay.
+    data = {"extra": {"big": 2**70, "api_key": "k", "note": f"card {VISA}"}, "message": "x"}
+    scrub_event(data, ON)
+    assert data["extra"] == {"big": 2**70, "api_key": FILTERED, "note": f"card {FILTERED}"}
+
+
+@pytest.mark.parametrize("config", [ON, WITH_IPS], ids=["on", "with-ips"])
 @pytest.mark.parametrize("payload", TRICKY, ids=range(len(TRICKY)))
-def test_the_gate_misses_nothing_on_tricky_payloads(payload):
+def test_the_gate_misses_nothing_on_tricky_payloads(payload, config):
     gated, ungated = (
-        scrubbed(payload),
+        scrubbed(payload, config),
         normalize_event(copy.deepcopy(payload), event_id="a" * 32, received_at=NOW).data,
     )
-    full_look(ungated)
+    full_look(ungated, config)
     assert gated == ungated
 
 

@@ -21,6 +21,7 @@ filtered by the SDK already) in one or two pieces, and nothing else to do.
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 import orjson
 
@@ -47,16 +48,25 @@ def scrub_event(data: dict, config: ScrubbingConfig) -> int:
     if not config.enabled:
         return 0
     walk = _Walk(rules_for(config))
-    pieces: list[tuple[Callable[[_Walk], None], object]] = []
+    pieces: list[_Piece] = []
     for key, value in data.items():
         part = _PARTS.get(key, _unknown_part)
         if part is not None:
             part(pieces, data, key, value)
-    for scrub, _ in walk.gate(pieces):
-        scrub(walk)
+    for piece in walk.gate(pieces):
+        piece.scrub(walk)
     if walk.count:
         data["_scrubbed"] = {"count": walk.count, "fields": sorted(walk.names)}
     return walk.count
+
+
+class _Piece(NamedTuple):
+    scrub: Callable[["_Walk"], None]
+    # What the gate looks at: the JSON value that `scrub` may change.
+    value: object
+    # Walked whatever the gate finds when IP addresses are scrubbed (the gate does not look for
+    # addresses): the request and the user.
+    holds_addresses: bool = False
 
 
 class _Walk:
@@ -78,21 +88,20 @@ class _Walk:
             self.names.add(str(name)[:64])
 
     def gate(self, pieces):
-        """The pieces the rules' gate finds anything in (all of them, when scrubbing IP addresses:
-        the gate does not look for addresses)."""
-        if self.rules.config.scrub_ip_addresses:
-            self.everything = True
-            return pieces
+        """The pieces the rules' gate finds anything in, and with scrub_ip_addresses those that
+        hold addresses."""
         dumps = []
-        for _, value in pieces:
+        for piece in pieces:
             try:
-                dumps.append(orjson.dumps(value))
+                dumps.append(orjson.dumps(piece.value))
             except TypeError:  # beyond 64-bit integers, lone surrogates: a full look at all
                 self.everything = True
                 return pieces
         hit, found = self.rules.gate.find(dumps)
         self.words, self.digit_runs, self.urls = found.words, found.digit_runs, found.urls
         self.everything = found.everything
+        if self.rules.config.scrub_ip_addresses:
+            hit.update(i for i, piece in enumerate(pieces) if piece.holds_addresses)
         return [pieces[i] for i in sorted(hit)]
 
     def needs_look(self, text):
@@ -211,13 +220,13 @@ class _Walk:
 # --- the parts of an event: each adds (scrub(walk), the value the gate looks at) pieces ------------
 
 
-def _unknown_part(pieces, data, key, value):
+def _unknown_part(pieces: list[_Piece], data, key, value):
     def scrub(walk):
         kind = walk.rules.verdict(key)
         if kind != SAFE:
             data[key] = walk.sensitive(key, value) if kind == SENSITIVE else walk.value(value)
 
-    pieces.append((scrub, [key, value]))
+    pieces.append(_Piece(scrub, [key, value]))
 
 
 def _structured_part(pieces, data, key, value):
@@ -225,7 +234,7 @@ def _structured_part(pieces, data, key, value):
         if walk.rules.verdict(key) != SAFE:
             data[key] = walk.value(value)
 
-    pieces.append((scrub, value))
+    pieces.append(_Piece(scrub, value))
 
 
 def _request(pieces, data, key, request):
@@ -262,7 +271,7 @@ def _request(pieces, data, key, request):
             else:
                 request[name] = walk.value(value)
 
-    pieces.append((scrub, request))
+    pieces.append(_Piece(scrub, request, holds_addresses=True))
 
 
 def _user(pieces, data, key, user):
@@ -280,7 +289,7 @@ def _user(pieces, data, key, user):
             walk.hit("ip_address")
         walk.mapping(user)
 
-    pieces.append((scrub, user))
+    pieces.append(_Piece(scrub, user, holds_addresses=True))
 
 
 def _breadcrumbs(pieces, data, key, breadcrumbs):
@@ -297,7 +306,7 @@ def _breadcrumbs(pieces, data, key, breadcrumbs):
             if "data" in crumb:
                 crumb["data"] = walk.value(crumb["data"])
 
-    pieces.append((scrub, values))
+    pieces.append(_Piece(scrub, values))
 
 
 def _exception(pieces, data, key, exception):
@@ -316,7 +325,7 @@ def _exception(pieces, data, key, exception):
             if mechanism_data is not None:
                 mechanism["data"] = walk.value(mechanism_data)
 
-        pieces.append((scrub, [value.get("value"), mechanism_data]))
+        pieces.append(_Piece(scrub, [value.get("value"), mechanism_data]))
         _frames(pieces, value)
 
 
@@ -344,7 +353,7 @@ def _frames(pieces, owner):
             def scrub(walk, frame=frame):
                 frame["vars"] = walk.value(frame["vars"])
 
-            pieces.append((scrub, frame["vars"]))
+            pieces.append(_Piece(scrub, frame["vars"]))
 
 
 def _logentry(pieces, data, key, logentry):
@@ -358,14 +367,14 @@ def _logentry(pieces, data, key, logentry):
         if "params" in logentry:
             logentry["params"] = walk.value(logentry["params"])
 
-    pieces.append((scrub, logentry))
+    pieces.append(_Piece(scrub, logentry))
 
 
 def _message(pieces, data, key, message):
     def scrub(walk):
         data[key] = walk.free_text(message)
 
-    pieces.append((scrub, message))
+    pieces.append(_Piece(scrub, message))
 
 
 def _problems(pieces, data, key, problems):
@@ -378,7 +387,7 @@ def _problems(pieces, data, key, problems):
             if type(problem) is dict and type(problem.get("raw")) is str:
                 problem["raw"] = walk.string(problem["raw"])
 
-    pieces.append((scrub, problems))
+    pieces.append(_Piece(scrub, problems))
 
 
 def _unparseable(pieces, data, key, text):
@@ -386,7 +395,7 @@ def _unparseable(pieces, data, key, text):
         if type(text) is str:
             data[key] = walk.string(text)
 
-    pieces.append((scrub, text))
+    pieces.append(_Piece(scrub, text))
 
 
 # What each top-level key is; None: structural, not looked at.
