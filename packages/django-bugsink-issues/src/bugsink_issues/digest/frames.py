@@ -17,7 +17,7 @@ _FILENAME_HASH = re.compile(r"(?<=[.\-_])(?=[0-9a-z]*\d)[0-9a-z]{6,}(?=\.)", re.
 _ADDRESS = re.compile(r"0x[0-9a-f]+", re.I)
 
 # The SDK's own frames (see is_sdk_frame).
-_SDK_MODULE = re.compile(r"^(?:sentry_sdk|raven)(?:\.|$)|^@sentry(?:-internal)?[./]")
+_SDK_MODULE = re.compile(r"^(?:sentry_sdk|raven)(?:\.|$)|^@sentry(?:-internal)?[./]|^io\.sentry\.")
 _SDK_PATH = re.compile(
     r"(?:^|[/\\])(?:@sentry(?:-internal)?[/\\]|sentry_sdk[/\\]|raven-js[/\\])|"
     r"(?:^|[/\\.])(?:sentry-cdn|ravenjs)\.com/"
@@ -46,12 +46,13 @@ def frames_of(value):
 
 
 def is_sdk_frame(frame):
-    """A frame of a Sentry SDK itself, never of the application: its module is `sentry_sdk`, `raven`
-    or an `@sentry/...` package (the Node SDK writes `@sentry.core.build...`); or its filename or
-    abs_path lies in an `@sentry/` or `@sentry-internal/` package directory, a `sentry_sdk/` or
-    `raven-js/` directory, or on the SDK's CDN; or its function is the browser SDK's wrapper
-    `sentryWrapped` (as V8 names it: `EventTarget.sentryWrapped`, `sentryWrapped [as x]`), the
-    one SDK frame whose name survives when the SDK is bundled into the application's own file."""
+    """A frame of a Sentry SDK itself, never of the application: its module is `sentry_sdk`, `raven`,
+    an `@sentry/...` package (the Node SDK writes `@sentry.core.build...`) or `io.sentry.` (Java
+    and Android); or its filename or abs_path lies in an `@sentry/` or `@sentry-internal/` package
+    directory, a `sentry_sdk/` or `raven-js/` directory, or on the SDK's CDN; or its function is
+    the browser SDK's wrapper `sentryWrapped` (as V8 names it: `EventTarget.sentryWrapped`,
+    `sentryWrapped [as x]`), the one SDK frame whose name survives when the SDK is bundled into
+    the application's own file."""
     module = frame.get("module")
     if isinstance(module, str) and _SDK_MODULE.search(module):
         return True
