@@ -1,7 +1,8 @@
 """The digest: events/s from a pre-filled spool, and stored bytes per event, against a raw SQLite
 insert of the same payloads (the ceiling), in the same run.
 
-`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]`
+`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]
+ [--scrubbing=compare]`
 
 Payloads are the real sentry-sdk's (harness.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
@@ -24,6 +25,13 @@ IMMEDIATE) with the real migrations, in a driver subprocess so Django is configu
 
 --tables adds where each mix's bytes went: growth per event of every table and its indexes
 (SQLite's dbstat: whole pages, so page slack counts where it falls; "free pages" is the freelist).
+
+--scrubbing=compare runs each mix twice in the same database, side by side: one project with
+server-side scrubbing off, one with it on (the default), their batches interleaved (off-on, then
+on-off) so that drift of the machine and growth of the database fall on both alike. It prints
+both digest rates (wall time) and CPU time per event (this process's: other load on a shared
+machine counts less), and the CPU phase alone (prepare_event: parse, normalise, scrub, group,
+compress) in CPU microseconds per event, best of three interleaved passes over the payloads.
 """
 
 import json
@@ -314,6 +322,8 @@ def _driver(data_dir, argv):
     from bugsink_issues.models import Event, Issue
 
     spooled_class = _spooled_class()
+    if "--scrubbing=compare" in argv:
+        return _compare_scrubbing(factory, events, large_events, batch, spooled_class)
     rows = []
     map_bytes = 0
     for label, kind in MIXES:
@@ -378,6 +388,89 @@ def _driver(data_dir, argv):
         )
     if tables:
         _print_tables(rows)
+
+
+def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
+    from django.db import connection
+
+    from bugsink_ingest.models import Project
+    from bugsink_issues.digest import digest_batch
+    from bugsink_issues.digest.prepare import prepare_event
+    from bugsink_issues.digest.storage import load_payload
+    from bugsink_issues.models import Event, ProjectSettings
+
+    rows = []
+    for label, kind in MIXES:
+        payloads = _payloads(factory, kind, large_events if kind == "large" else events)
+        now = datetime.now(UTC)
+        spools, settings = {}, {}
+        for scrub in (False, True):
+            project = Project.objects.create(name=f"{label}, scrubbing {scrub}")
+            settings[scrub] = ProjectSettings.objects.for_project(project.pk)
+            ProjectSettings.objects.filter(pk=settings[scrub].pk).update(scrub_data=scrub)
+            settings[scrub].refresh_from_db()
+            spools[scrub] = [
+                spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
+                for event_id, payload in payloads
+            ]
+            digest_batch(spools[scrub][:batch])  # warm-up outside the timing
+        connection.close()
+        elapsed, cpu_digest = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
+        for n, i in enumerate(range(batch, len(payloads), batch)):
+            for scrub in (False, True) if n % 2 == 0 else (True, False):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                digest_batch(spools[scrub][i : i + batch])
+                elapsed[scrub] += time.perf_counter() - started
+                cpu_digest[scrub] += time.process_time() - cpu_started
+        connection.close()
+        # The CPU phase alone, in CPU time (this process's, so that other load on the machine
+        # counts less), passes interleaved, the best of three for each.
+        options = {scrub: settings[scrub].digest_options() for scrub in (False, True)}
+        cpu = {False: float("inf"), True: float("inf")}
+        for _ in range(3):
+            for scrub in (False, True):
+                started = time.process_time()
+                for spooled in spools[scrub]:
+                    prepare_event(spooled, *options[scrub])
+                cpu[scrub] = min(cpu[scrub], time.process_time() - started)
+        cpu = {scrub: 1e6 * cpu[scrub] / len(payloads) for scrub in cpu}
+        on_events = Event.objects.filter(project_id=spools[True][0].project_id)
+        filtered = sum(
+            load_payload(e).get("_scrubbed", {}).get("count", 0) for e in on_events[:200]
+        ) / max(1, min(200, on_events.count()))
+        n = len(payloads) - batch
+        rows.append(
+            {
+                "mix": label,
+                "events": n,
+                "off_eps": n / elapsed[False],
+                "on_eps": n / elapsed[True],
+                "digest_cpu_off": 1e6 * cpu_digest[False] / n,
+                "digest_cpu_on": 1e6 * cpu_digest[True] / n,
+                "cpu_off": cpu[False],
+                "cpu_on": cpu[True],
+                "filtered": filtered,
+            }
+        )
+    print(
+        f"digest benchmark, scrubbing off vs on side by side: batches of {batch}, "
+        f"Python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'mix':<14}{'events':>7}{'off ev/s':>9}{'on ev/s':>8}{'on/off':>7}"
+        f"{'digest CPU us/ev off':>21}{'on':>6}{'+%':>7}"
+        f"{'prepare us/ev off':>18}{'on':>6}{'+us':>5}{'filtered/ev':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        off, on = r["digest_cpu_off"], r["digest_cpu_on"]
+        print(
+            f"{r['mix']:<14}{r['events']:>7}{r['off_eps']:>9.0f}{r['on_eps']:>8.0f}"
+            f"{r['on_eps'] / r['off_eps']:>7.3f}{off:>21.0f}{on:>6.0f}"
+            f"{100 * (on - off) / off:>6.1f}%{r['cpu_off']:>18.0f}{r['cpu_on']:>6.0f}"
+            f"{r['cpu_on'] - r['cpu_off']:>5.0f}{r['filtered']:>12.1f}"
+        )
 
 
 def _print(rows, batch):

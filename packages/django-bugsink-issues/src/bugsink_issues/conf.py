@@ -24,8 +24,9 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # How often the max-age sweep runs per project, in seconds.
     RETENTION_AGE_SWEEP_SECONDS = 300
 
-    # Grouping version new projects start with (see digest/grouping.py VERSIONS).
-    GROUPING_VERSION = 1
+    # Grouping version new projects start with (see digest/grouping.py VERSIONS). Existing projects
+    # keep the version their settings row holds until moved on their settings page.
+    GROUPING_VERSION = 2
 
     # Field caps applied by digest/normalize.py.
     MAX_STRING_LENGTH = 16_384

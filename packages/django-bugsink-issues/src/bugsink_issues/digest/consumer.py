@@ -48,10 +48,10 @@ def digest_batch(events):
     by_project = defaultdict(list)
     for spooled in events:
         by_project[spooled.project_id].append(spooled)
-    versions = ProjectSettings.objects.grouping_versions(by_project)
+    options = ProjectSettings.objects.digest_options(by_project)
     prepared = {
         project_id: [
-            prepare_event(s, versions[project_id])
+            prepare_event(s, *options[project_id])
             for s in batch
             if s.kind not in ("feedback", "user_report")
         ]

@@ -29,6 +29,13 @@ class ProjectForm(forms.ModelForm):
 
 
 class ProjectSettingsForm(forms.ModelForm):
+    SCRUBBING_FIELDS = (
+        "scrub_data",
+        "scrub_ip_addresses",
+        "scrub_extra_fields",
+        "scrub_safe_fields",
+    )
+
     class Meta:
         model = ProjectSettings
         fields = [
@@ -37,6 +44,22 @@ class ProjectSettingsForm(forms.ModelForm):
             "grouping_version",
             "alerts_enabled",
             "alert_rate_per_hour",
+            "scrub_data",
+            "scrub_ip_addresses",
+            "scrub_extra_fields",
+            "scrub_safe_fields",
+        ]
+        widgets = {
+            "scrub_extra_fields": forms.Textarea(attrs={"rows": 3}),
+            "scrub_safe_fields": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def fieldsets(self):
+        """(legend, bound fields) for the settings page."""
+        general = [self[name] for name in self.fields if name not in self.SCRUBBING_FIELDS]
+        return [
+            ("Retention, grouping, alerts", general),
+            ("Data scrubbing", [self[name] for name in self.SCRUBBING_FIELDS]),
         ]
 
     def save(self, commit=True):
