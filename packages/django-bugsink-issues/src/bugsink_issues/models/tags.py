@@ -4,24 +4,30 @@ from bugsink_issues.models.fields import MicrosecondsField
 
 
 class Release(models.Model):
-    """A release as first seen in an event. Ordered by semver when it parses, else first seen."""
+    """A release as first seen in an event, ordered within its package (lifecycle/releases.py):
+    by semver when every release of the package parses, else by first sight."""
 
     project = models.ForeignKey(
         "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="releases"
     )
     version = models.CharField(max_length=250)
+    # "myshop" of "myshop@1.2.0"; "" for a version without a package. Only releases of one package
+    # compare.
+    package = models.CharField(max_length=250, blank=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     # Zero-padded semver for ordering, empty when the version is not semver (see releases.py).
     semver_sort_key = models.CharField(max_length=200, blank=True)
-    # Monotonic per project: the position in the project's release order (recomputed on insert).
+    # The position in the package's release order, 1 = oldest (recomputed on insert).
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "version"], name="bi_release_unique")
         ]
-        indexes = [models.Index(fields=["project", "sort_order"], name="bi_release_order")]
+        indexes = [
+            models.Index(fields=["project", "package", "sort_order"], name="bi_release_pkg_order")
+        ]
 
     def __str__(self):
         return self.version
