@@ -28,6 +28,12 @@ UNKNOWN = "Caused by, or raised while handling (the SDK does not say which)"
 _RAISE = re.compile(r"^\s*raise\b")
 _FROM = re.compile(r"\sfrom\s+\S")
 _STRING = re.compile(r"""(["'])(?:\\.|(?!\1).)*\1""")
+_COMMENT = re.compile(r"#.*$")
+
+
+def _code(line):
+    """A line of Python with its string literals blanked and its comment cut."""
+    return _COMMENT.sub("", _STRING.sub("''", line))
 
 
 @dataclass
@@ -57,7 +63,7 @@ def _open_brackets(code):
 
 
 def _raising_statement(value):
-    """The code (string literals blanked) of the statement that raised `value`: its last frame's
+    """The code (see _code) of the statement that raised `value`: its last frame's
     line, continued over the lines after it until its brackets close; None without source."""
     stack = value.get("stacktrace")
     frames = stack.get("frames") if isinstance(stack, dict) else None
@@ -69,11 +75,11 @@ def _raising_statement(value):
         return None
     post = frame.get("post_context")
     post = post if isinstance(post, list) else []
-    statement = _STRING.sub("''", line)
+    statement = _code(line)
     for more in post[:10]:
         if _open_brackets(statement) <= 0:
             break
-        statement += " " + _STRING.sub("''", str(more).strip())
+        statement += " " + _code(str(more).strip())
     return statement
 
 
