@@ -14,7 +14,8 @@ The digest writes the documents in its own transaction (`index_events`). Trigger
 table delete an event's document with it, whatever deletes it (retention, an issue's deletion, a
 project's cascade, a flush), so no code path can leave a document behind. SQLite drops a table's
 triggers when a migration rebuilds the table; `ensure_triggers` (run after every `migrate`)
-puts them back. Migration 0006 creates the structures and indexes the events stored before it.
+puts them back. The migration `..._ui_workflow` creates the structures and indexes the events
+stored before it.
 """
 
 import re
@@ -142,7 +143,7 @@ _POSTGRES_TRIGGERS = [
 
 
 def create_index(schema_editor):
-    """The table (or FTS5 table), its index and the delete triggers (migration 0006)."""
+    """The table (or FTS5 table), its index and the delete triggers (the ui_workflow migration)."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
         schema_editor.execute(
