@@ -79,12 +79,28 @@ def ensure_demo_project() -> str | None:
         if not Project.objects.exists():
             project = Project.objects.create(name="Demo", slug=DEMO_PROJECT_SLUG)
             ProjectKey.objects.create(project=project, label="demo")
+        give_demo_a_team()
     key = (
         ProjectKey.objects.filter(project__slug=DEMO_PROJECT_SLUG, is_active=True)
         .select_related("project")
         .first()
     )
     return dsn_for(key) if key else None
+
+
+def give_demo_a_team() -> None:
+    """The Demo project belongs to a team its admins are in (admins there), so that the members
+    they add see it; a project without a team is for superusers only."""
+    from bugsink_ingest.models import Project
+    from bugsink_issues.models import ProjectTeam, Team, TeamMembership
+
+    demo = Project.objects.filter(slug=DEMO_PROJECT_SLUG, team_link__isnull=True).first()
+    if demo is None:
+        return
+    team, _ = Team.objects.get_or_create(name="Demo team")
+    for admin in get_user_model().objects.filter(is_superuser=True):
+        TeamMembership.objects.get_or_create(team=team, user=admin, defaults={"role": "admin"})
+    ProjectTeam.objects.assign(demo, team)
 
 
 def dsn_for(key) -> str:

@@ -386,15 +386,15 @@ def test_teams_members_invitations_preferences(client, world):
     login(client, world["alice"])
     team = world["team"]
     client.post(
-        reverse("bugsink_issues:member_add", args=[team.pk]), {"username": "dave", "role": "member"}
+        reverse("bugsink_issues:member_add", args=[team.pk]), {"user": "dave", "role": "member"}
     )
     assert TeamMembership.objects.filter(team=team, user=dave).exists()
     body = client.post(
         reverse("bugsink_issues:member_add", args=[team.pk]),
-        {"username": "nobody", "role": "member"},
+        {"user": "nobody", "role": "member"},
         follow=True,
     ).content.decode()
-    assert "No user with that name" in body
+    assert "No user with that username" in body
     m = TeamMembership.objects.get(team=team, user=dave)
     client.post(reverse("bugsink_issues:member_change", args=[team.pk, m.pk]), {"action": "admin"})
     m.refresh_from_db()
@@ -431,7 +431,7 @@ def test_teams_members_invitations_preferences(client, world):
     assert (
         client.post(
             reverse("bugsink_issues:member_add", args=[team.pk]),
-            {"username": "dave", "role": "admin"},
+            {"user": "dave", "role": "admin"},
         ).status_code
         == 403
     )
@@ -520,7 +520,8 @@ def test_every_url_with_an_id_is_closed_to_another_team(client, world):
         )
         for method in (client.get, client.post):
             status = method(
-                url, {"action": "delete", "username": "bob", "role": "admin"}
+                url,
+                {"action": "delete", "user": "bob", "role": "admin", "team": world["team_b"].pk},
             ).status_code
             assert status in (404, 405), f"{pattern.name} {method.__name__} {url}: {status}"
         checked.append(pattern.name)

@@ -69,6 +69,10 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     }
+    # Where the header's "Log out" posts: None = the UI's own logout when it uses its own login,
+    # else the host's URL named "logout" or "account_logout"; "" = no "Log out" (the host's
+    # layout has one). A URL or a URL name otherwise (see ui/login.py).
+    UI_LOGOUT_URL = None
     # Days shown in sparklines and the issue volume chart.
     UI_SPARKLINE_DAYS = 14
     UI_CHART_DAYS = 30

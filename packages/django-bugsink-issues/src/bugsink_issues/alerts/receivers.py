@@ -18,10 +18,12 @@ CHANNEL_CACHE_SECONDS = 5
 _has_channels: dict[int, tuple[float, bool]] = {}  # project id -> (monotonic time, has channels)
 
 
-def _enqueue(trigger):
-    def handler(sender, issue, **kwargs):
+def _enqueue(trigger, *, system_only=False):
+    def handler(sender, issue, user=None, **kwargs):
         if not app_settings.ALERTS_ENABLED or issue is None:
             return
+        if system_only and user is not None:
+            return  # a person did it by hand (a manual unmute): they know already
         cached = _has_channels.get(issue.project_id)
         if cached is None or time.monotonic() - cached[0] > CHANNEL_CACHE_SECONDS:
             exists = AlertChannel.objects.filter(
@@ -42,7 +44,7 @@ _on_regressed = receiver(signals.issue_regressed, dispatch_uid="bugsink_issues_a
     _enqueue("regression")
 )
 _on_unmuted = receiver(signals.issue_unmuted, dispatch_uid="bugsink_issues_alert_unmute")(
-    _enqueue("unmute")
+    _enqueue("unmute", system_only=True)
 )
 
 

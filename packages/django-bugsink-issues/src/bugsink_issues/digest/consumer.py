@@ -34,6 +34,7 @@ from bugsink_issues.models import (
     IssueHistory,
     ProjectSettings,
 )
+from bugsink_issues.models.fulltext import index_events
 from bugsink_issues.models.issues import HistoryKind
 from bugsink_issues.signals import issue_created
 
@@ -165,6 +166,7 @@ def _digest_project(project_settings, prepared):
                 entry[1], entry[2] = min(entry[1], timestamp), max(entry[2], timestamp)
 
     insert_returning_pks(rows, batch_size=200)
+    index_events(rows, [p.data for p in fresh])  # in this transaction: never out of step
     _store_attachments(fresh, rows)
     _save_issues([issues[pk] for pk in changed], state_changed_issues)
     record_issue_tags(project_id, tag_counts)

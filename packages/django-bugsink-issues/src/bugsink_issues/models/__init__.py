@@ -1,5 +1,7 @@
 """The core domain models. Import from here: `from bugsink_issues.models import Issue, Event`."""
 
+# fulltext is not a model (the full-text index's tables); importing it connects its post_migrate hook.
+from bugsink_issues.models import fulltext  # noqa: F401
 from bugsink_issues.models.access import (
     Invitation,
     ProjectTeam,

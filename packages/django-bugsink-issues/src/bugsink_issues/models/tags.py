@@ -6,13 +6,17 @@ from bugsink_issues.models.fields import MicrosecondsField
 
 class Release(models.Model):
     """A release of a project: made by the first event that names it, or through the web API
-    (sentry-cli `releases new`) before any event. Ordered by semver when every version of the
-    project parses, else by creation."""
+    (sentry-cli `releases new`) before any event. Ordered within its package
+    (lifecycle/releases.py): by semver when every release of the package parses, else by
+    creation."""
 
     project = models.ForeignKey(
         "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="releases"
     )
     version = models.CharField(max_length=250)
+    # "myshop" of "myshop@1.2.0"; "" for a version without a package. Only releases of one package
+    # compare.
+    package = models.CharField(max_length=250, blank=True)
     # The first and last event of the release; null until an event names it.
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
@@ -25,14 +29,16 @@ class Release(models.Model):
     url = models.URLField(max_length=500, blank=True)
     # Zero-padded semver for ordering, empty when the version is not semver (see releases.py).
     semver_sort_key = models.CharField(max_length=200, blank=True)
-    # Monotonic per project: the position in the project's release order (recomputed on insert).
+    # The position in the package's release order, 1 = oldest (recomputed on insert).
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "version"], name="bi_release_unique")
         ]
-        indexes = [models.Index(fields=["project", "sort_order"], name="bi_release_order")]
+        indexes = [
+            models.Index(fields=["project", "package", "sort_order"], name="bi_release_pkg_order")
+        ]
 
     def __str__(self):
         return self.version

@@ -23,6 +23,7 @@ __all__ = [
     "issue_or_404",
     "project_or_404",
     "team_or_404",
+    "teams_for_projects",
 ]
 
 
@@ -39,6 +40,12 @@ def can_manage_project(user, project):
 
 def can_create_project(user):
     return user.is_superuser or Team.objects.administered_by(user).exists()
+
+
+def teams_for_projects(user):
+    """The teams `user` may give a project to (or create one in): those they administer; every
+    team for a superuser."""
+    return Team.objects.administered_by(user)
 
 
 def can_create_team(user):

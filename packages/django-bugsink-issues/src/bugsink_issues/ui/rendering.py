@@ -5,7 +5,9 @@ the highlighted source lines, which come from highlight.py.
 """
 
 import json
+from datetime import UTC, datetime
 
+from bugsink_issues.ui.chains import chain_links
 from bugsink_issues.ui.highlight import highlight_lines
 
 MAX_VAR_REPR = 2_000
@@ -97,13 +99,14 @@ def stack_view(stacktrace, platform, all_frames=True):
 
 
 def exceptions_view(data, all_frames=True, minified=False):
-    """Exceptions, the main (last sent) one first; chained causes and group members follow.
-    `minified`: the frames as the SDK sent them, before source maps (`raw_stacktrace`)."""
+    """Exceptions, the main (last sent) one first; chained causes and group members follow, each
+    with its `relation` to the exception it belongs to (see chains.py). `minified`: the frames as
+    the SDK sent them, before source maps (`raw_stacktrace`)."""
     platform = data.get("platform") if isinstance(data.get("platform"), str) else ""
+    values = [v for v in _list(data.get("exception")) if isinstance(v, dict)]
+    links = chain_links(values, platform)
     out = []
-    for exc in reversed(_list(data.get("exception"))):
-        if not isinstance(exc, dict):
-            continue
+    for exc, link in reversed(list(zip(values, links, strict=True))):
         mech = exc["mechanism"] if isinstance(exc.get("mechanism"), dict) else {}
         out.append(
             {
@@ -113,9 +116,8 @@ def exceptions_view(data, all_frames=True, minified=False):
                 "mechanism": as_text(mech.get("type") or "", 100),
                 "handled": mech.get("handled"),
                 "is_group": mech.get("is_exception_group") is True,
-                "exception_id": mech.get("exception_id"),
-                "parent_id": mech.get("parent_id"),
-                "source": as_text(mech.get("source") or "", 200),
+                "relation": link.relation,
+                "depth": min(link.depth, 3),
                 "stack": stack_view(_stacktrace_of(exc, minified), platform, all_frames),
             }
         )
@@ -162,6 +164,26 @@ def message_of(data):
     return as_text(logentry) if logentry else ""
 
 
+def parse_timestamp(value):
+    """An aware datetime from what SDKs send as a time: Unix seconds (a number or a numeric
+    string, as the JavaScript SDKs send) or ISO 8601 (as sentry-python sends; naive is UTC)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            try:
+                return datetime.fromtimestamp(float(text), tz=UTC)
+            except ValueError:
+                moment = datetime.fromisoformat(text)
+                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
 def breadcrumbs_view(data):
     rows = []
     for crumb in _list(data.get("breadcrumbs")):
@@ -169,6 +191,7 @@ def breadcrumbs_view(data):
             continue
         rows.append(
             {
+                "time": parse_timestamp(crumb.get("timestamp")),
                 "timestamp": as_text(crumb.get("timestamp") or "", 40),
                 "category": as_text(crumb.get("category") or crumb.get("type") or "", 100),
                 "level": as_text(crumb.get("level") or "info", 20),

@@ -101,6 +101,20 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", updateBulk);
-  document.addEventListener("DOMContentLoaded", sizeBars);
+  // The mute form's event count matters only for the "until N events" choices.
+  function updateMuteForms() {
+    document.querySelectorAll("form[data-mute-form]").forEach(function (form) {
+      var period = form.querySelector('select[name="period"]');
+      var count = form.querySelector('input[name="event_count"]');
+      if (!period || !count) return;
+      var needed = period.value.indexOf("events") === 0;
+      count.hidden = !needed;
+      count.required = needed;
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches('form[data-mute-form] select[name="period"]')) updateMuteForms();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { updateBulk(); updateMuteForms(); sizeBars(); });
 })();

@@ -1,16 +1,18 @@
 from itertools import groupby
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 
 from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.storage import load_payload
+from bugsink_issues.lifecycle.mutes import describe_condition
 from bugsink_issues.models import IssueTagValue
 from bugsink_issues.ui import access, export
+from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.rendering import event_view
+from bugsink_issues.ui.search import search_term
 from bugsink_issues.ui.views.common import page
-from bugsink_issues.ui.views.issues import MUTE_PERIODS, text_response
+from bugsink_issues.ui.views.issues import MUTE_CHOICES, text_response
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 
 TABS = [
@@ -64,7 +66,12 @@ def _tag_distribution(issue):
             {
                 "key": key,
                 "values": [
-                    (v.tag_value.value, v.count, round(100 * v.count / max(issue.event_count, 1)))
+                    (
+                        v.tag_value.value,
+                        v.count,
+                        round(100 * v.count / max(issue.event_count, 1)),
+                        search_term(key, v.tag_value.value),
+                    )
                     for v in shown
                 ],
                 "more": len(values) - len(shown),
@@ -100,7 +107,8 @@ def issue_detail(request, issue_id, event_pk=None):
         "event": event,
         "tab": tab,
         "tabs": TABS,
-        "mute_periods": list(MUTE_PERIODS),
+        "mute_choices": MUTE_CHOICES,
+        "mute_condition": describe_condition(issue),
         "chart": sparkline_svg(
             daily_counts("issue_id", [issue.pk], app_settings.UI_CHART_DAYS)[issue.pk],
             width=300,

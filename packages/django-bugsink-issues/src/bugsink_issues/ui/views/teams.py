@@ -1,22 +1,30 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from bugsink_issues.models.access import (
     Invitation,
+    LastAdminError,
     Team,
     TeamMembership,
     TeamRole,
     UserPreferences,
 )
 from bugsink_issues.ui import access
-from bugsink_issues.ui.forms import AddMemberForm, InvitationForm, PreferencesForm, TeamForm
+from bugsink_issues.ui.forms import (
+    AddMemberForm,
+    InvitationForm,
+    PreferencesForm,
+    TeamForm,
+    username_field,
+)
+from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.views.common import page
 
 
@@ -55,6 +63,7 @@ def team_detail(request, team_id):
             "projects": [link.project for link in team.project_links.select_related("project")],
             "invitations": team.invitations.filter(accepted_at__isnull=True) if is_admin else [],
             "member_form": AddMemberForm(),
+            "login_label": capfirst(username_field().verbose_name),
             "invitation_form": InvitationForm(),
         },
     )
@@ -66,12 +75,13 @@ def member_add(request, team_id):
     team = access.team_or_404(request.user, team_id, manage=True)
     form = AddMemberForm(request.POST)
     if form.is_valid():
-        TeamMembership.objects.update_or_create(
-            team=team,
-            user=form.cleaned_data["username"],
-            defaults={"role": form.cleaned_data["role"]},
-        )
-        messages.success(request, "Member added.")
+        try:
+            TeamMembership.objects.set_role(
+                team, form.cleaned_data["user"], form.cleaned_data["role"]
+            )
+            messages.success(request, "Member added.")
+        except LastAdminError as exc:
+            messages.error(request, str(exc))
     else:
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("bugsink_issues:team", team_id=team.pk)
@@ -83,21 +93,17 @@ def member_change(request, team_id, membership_id):
     team = access.team_or_404(request.user, team_id, manage=True)
     membership = get_object_or_404(TeamMembership, team=team, pk=membership_id)
     action = request.POST.get("action")
-    admins = team.memberships.filter(role=TeamRole.ADMIN)
-    last_admin = membership.is_admin and admins.count() == 1
-    if action == "remove":
-        if last_admin:
-            messages.error(request, "A team keeps at least one admin.")
-        else:
-            membership.delete()
+    try:
+        if action == "remove":
+            TeamMembership.objects.remove(membership)
             messages.success(request, "Member removed.")
-    elif action in TeamRole.values:
-        if last_admin and action != TeamRole.ADMIN:
-            messages.error(request, "A team keeps at least one admin.")
-        else:
-            membership.role = action
-            membership.save(update_fields=["role"])
+        elif action in TeamRole.values:
+            TeamMembership.objects.set_role(team, membership.user, action)
             messages.success(request, "Role changed.")
+        else:
+            messages.error(request, "Unknown action.")
+    except LastAdminError as exc:
+        messages.error(request, str(exc))
     return redirect("bugsink_issues:team", team_id=team.pk)
 
 
