@@ -8,7 +8,7 @@ import os
 import pytest
 from django.urls import reverse
 
-from bugsink_issues.digest.storage import (
+from bugsink_issues.digest.attachments import (
     ATTACHMENT_CHUNK,
     attachment_chunks,
     compress_attachment,

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from bugsink_issues.digest.storage import load_attachment, load_payload
+from bugsink_issues.digest.attachments import load_attachment
+from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.models import (
     Event,
     EventAttachment,

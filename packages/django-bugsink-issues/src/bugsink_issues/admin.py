@@ -227,7 +227,7 @@ class EventAttachmentAdmin(admin.ModelAdmin):
     def download(self, request, pk):
         from django.http import Http404, StreamingHttpResponse
 
-        from bugsink_issues.digest.storage import attachment_chunks
+        from bugsink_issues.digest.attachments import attachment_chunks
 
         attachment = self.get_object(request, str(pk))
         if attachment is None or not self.has_view_permission(request, attachment):

@@ -16,11 +16,11 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
+from bugsink_issues.digest.attachments import store_attachment
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
 from bugsink_issues.digest.prepare import PreparedEvent, event_columns, prepare_event
-from bugsink_issues.digest.storage import store_attachment
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
 from bugsink_issues.lifecycle.history import send_on_commit
