@@ -3,14 +3,13 @@ a real sentry-sdk error were, and none of them."""
 
 import pytest
 
-from tests.browser.test_browser_ui import page, server  # noqa: F401  (the fixtures)
 from tests.security.leaky_app import make_secrets, send_leaky_error
 
 pytestmark = pytest.mark.browser
 FILTERED = "[Filtered]"
 
 
-def test_the_event_page_shows_filtered_not_the_secrets(page, server, artifacts_dir):  # noqa: F811
+def test_the_event_page_shows_filtered_not_the_secrets(page, server, artifacts_dir):
     leaked = make_secrets()
     secret_values = [*leaked.values(), leaked["card_number"].replace(" ", "")]
     send_leaky_error(server["dsn"], leaked)
