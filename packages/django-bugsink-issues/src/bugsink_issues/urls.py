@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bugsink_issues.ui.views import auth, detail, issues, projects, teams
+from bugsink_issues.ui.views import auth, detail, issues, notifications, projects, teams
 
 app_name = "bugsink_issues"
 
@@ -53,8 +53,14 @@ urlpatterns = [
         name="member_change",
     ),
     path("teams/<int:team_id>/invitations/", teams.invitation_create, name="invitation_create"),
+    path(
+        "teams/<int:team_id>/invitations/<int:invitation_id>/revoke/",
+        teams.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("invitations/<str:token>/", teams.invitation_accept, name="invitation"),
     path("preferences/", teams.preferences, name="preferences"),
+    path("preferences/notifications/", notifications.notification_settings, name="notifications"),
     # For standalone use; an embedding host keeps its own login (LOGIN_URL is respected).
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

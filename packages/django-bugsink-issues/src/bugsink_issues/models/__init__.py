@@ -10,12 +10,14 @@ from bugsink_issues.models.access import (
 from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
 from bugsink_issues.models.events import Event, EventAttachment, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
+from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 
 __all__ = [
     "AlertChannel",
     "AlertDelivery",
+    "AlertSubscription",
     "Event",
     "EventAttachment",
     "Grouping",
@@ -26,6 +28,7 @@ __all__ = [
     "ProjectSettings",
     "ProjectTeam",
     "Release",
+    "SubscriptionDelivery",
     "TagValue",
     "Team",
     "TeamMembership",
