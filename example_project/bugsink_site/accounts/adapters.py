@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import user_email, user_username
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from bugsink_issues import invitations
 from bugsink_site.accounts.emails import trust_admin_set_address
@@ -23,6 +24,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if invitation is not None and invitation.email == email.strip().lower():
             return True
         return super().is_email_verified(request, email)
+
+    def get_signup_redirect_url(self, request):
+        team_id = getattr(request, "bugsink_joined_team_id", None)  # signals.join_invited_team
+        if team_id is not None:
+            return reverse("bugsink_issues:team", args=[team_id])
+        return super().get_signup_redirect_url(request)
 
     def populate_username(self, request, user):
         email = (user_email(user) or "").lower()

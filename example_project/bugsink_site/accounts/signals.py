@@ -15,4 +15,5 @@ def join_invited_team(sender, request, user, **kwargs):
     except invitations.InvitationRefused:
         return  # signed up with another address (open sign-up): the invitation stays
     invitations.forget(request)
+    request.bugsink_joined_team_id = invitation.team_id  # AccountAdapter.get_signup_redirect_url
     messages.success(request, f"You joined {invitation.team}.")

@@ -169,8 +169,9 @@ def invitation_accept(request, token):
     if request.method == "POST":
         try:
             invitations.accept(invitation, user)
-        except invitations.InvitationRefused as refused:
-            return _invitation_page(request, context, refused, status=403)
+        except invitations.InvitationRefused as refused:  # e.g. used since the page was read
+            status = 403 if refused.reason == "address" else 410
+            return _invitation_page(request, context, refused, status=status)
         invitations.forget(request)
         messages.success(request, f"You joined {invitation.team}.")
         return redirect("bugsink_issues:team", team_id=invitation.team_id)
