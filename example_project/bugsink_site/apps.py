@@ -1,6 +1,7 @@
 from django.apps import AppConfig, apps
 from django.conf import settings
-from django.db.models.signals import post_migrate
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_migrate, post_save
 
 
 class BugsinkSiteConfig(AppConfig):
@@ -29,9 +30,12 @@ class BugsinkSiteConfig(AppConfig):
         from allauth.account.signals import user_logged_in, user_signed_up
 
         from bugsink_site import checks  # noqa: F401  (registers the system checks)
-        from bugsink_site.accounts import signals
+        from bugsink_site.accounts import emails, signals
 
         user_signed_up.connect(signals.join_invited_team, dispatch_uid="bugsink_site_invited")
+        post_save.connect(
+            emails.on_user_saved, sender=get_user_model(), dispatch_uid="bugsink_site_user_email"
+        )
         if settings.OIDC:
             from bugsink_site.accounts import sso
 

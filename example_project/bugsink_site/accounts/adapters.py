@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from bugsink_issues import invitations
-from bugsink_site.accounts.emails import trust_admin_set_address
+from bugsink_site.accounts.emails import SELF_SIGNUP_MARK, trust_admin_set_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,6 +30,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if team_id is not None:
             return reverse("bugsink_issues:team", args=[team_id])
         return super().get_signup_redirect_url(request)
+
+    def save_user(self, request, user, form, commit=True):
+        setattr(user, SELF_SIGNUP_MARK, True)  # its address is verified by allauth, not trusted
+        return super().save_user(request, user, form, commit=commit)
 
     def populate_username(self, request, user):
         email = (user_email(user) or "").lower()

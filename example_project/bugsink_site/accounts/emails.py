@@ -14,13 +14,17 @@ def verified_addresses(user) -> list[str]:
     return [email for email, verified in rows if verified]
 
 
+SELF_SIGNUP_MARK = "_bugsink_self_signup"  # set on the user by the adapters' save_user
+
+
 def trust_admin_set_address(user) -> None:
     """Record the address an administrator set as verified, when allauth has none for the user.
 
-    Before a login: with mandatory verification allauth would otherwise hold the first login of such
-    a user until a link is clicked, and the first SSO login matching the address would wipe the
-    user's password (it takes an address without a record for one an attacker signed up with).
-    A user who signed up through allauth always has records, so this trusts administrators only.
+    Users made outside allauth's sign-up (BUGSINK_ADMIN, the Django admin, createsuperuser) have
+    their address from an administrator. Without a verified record, mandatory verification would
+    hold their first login until a link is clicked, MFA could not be set up, and the first SSO
+    login matching the address would wipe their password (allauth takes an address without a
+    verified record for one an attacker may have signed up with).
     """
     from allauth.account.models import EmailAddress
 
@@ -33,3 +37,9 @@ def trust_admin_set_address(user) -> None:
             )
     except IntegrityError:
         pass  # another account has this address verified: leave both as they are
+
+
+def on_user_saved(sender, instance, created, raw=False, **kwargs):
+    """post_save of the user model: a user created outside allauth's sign-up is admin-made."""
+    if created and not raw and not getattr(instance, SELF_SIGNUP_MARK, False):
+        trust_admin_set_address(instance)

@@ -8,12 +8,16 @@ domains in BUGSINK_OIDC_TEAM_DOMAINS join that domain's team.
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
-from bugsink_site.accounts.emails import trust_admin_set_address
+from bugsink_site.accounts.emails import SELF_SIGNUP_MARK, trust_admin_set_address
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin):
         return True
+
+    def save_user(self, request, sociallogin, form=None):
+        setattr(sociallogin.user, SELF_SIGNUP_MARK, True)  # the provider says what is verified
+        return super().save_user(request, sociallogin, form=form)
 
     def authenticate_by_email(self, sociallogin):
         found = super().authenticate_by_email(sociallogin)
