@@ -151,6 +151,7 @@ OIDC = accounts_config.oidc_from_env()  # None unless BUGSINK_OIDC_ISSUER is set
 SSO_ONLY = accounts_config.sso_only(OIDC, REQUIRE_MFA)
 SSO_TEAM_DOMAINS = accounts_config.team_domains(os.environ.get("BUGSINK_OIDC_TEAM_DOMAINS", ""))
 INSTALLED_APPS += [
+    "django.contrib.humanize",  # the sessions page's times
     "allauth",
     "allauth.account",
     *([] if SSO_ONLY else ["allauth.mfa"]),  # with SSO only, second factors are the IdP's

@@ -2,15 +2,20 @@
 back from its log, a client that can speak from any loopback address, and a real OpenID Connect
 provider (npm's oidc-provider, tests/js/oidc_provider.mjs)."""
 
+import base64
 import email
 import email.policy
 import functools
+import hashlib
+import hmac
 import html
 import http.client
 import http.cookiejar
 import json
 import re
 import shutil
+import struct
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,9 +38,11 @@ WRONG_PASSWORD = "The email address and/or password you specified are not correc
 TOO_MANY_FAILURES = "Too many failed login attempts. Try again later."
 
 
-def start_site(directory: Path, **env) -> Deployment:
+def start_site(directory: Path, web_concurrency: int | None = 2, **env) -> Deployment:
     """The reference deployment on a free port; mail goes to its log (the console backend)."""
-    site = Deployment(directory / "data", env={"EMAIL_HOST": "", **env})
+    site = Deployment(
+        directory / "data", env={"EMAIL_HOST": "", **env}, web_concurrency=web_concurrency
+    )
     return site.start()
 
 
@@ -222,3 +229,13 @@ def oidc_provider(directory: Path, clients: list[dict]):
 def run_json(site: Deployment, code: str):
     """`code` (printing one JSON document last) run against the deployment's data."""
     return json.loads(shell(site, code).strip().splitlines()[-1])
+
+
+def totp(secret: str, at: float | None = None, step: int = 30) -> str:
+    """RFC 6238 (SHA-1, 6 digits), independent of the server's implementation."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"

@@ -6,11 +6,7 @@ including a refused login with a wrong client secret.
 E-mail is read from the deployment's log (its console backend), as a laptop install prints it.
 """
 
-import base64
-import hashlib
-import hmac
 import re
-import struct
 import time
 
 import pytest
@@ -24,6 +20,7 @@ from tests.accounts.site import (
     run_json,
     shell,
     start_site,
+    totp,
     wait_for_mail,
 )
 
@@ -62,16 +59,6 @@ def log_in(page, base, email, password):
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.click("form.bsk-form button[type=submit]")
-
-
-def totp(secret: str, at: float | None = None, step: int = 30) -> str:
-    """RFC 6238 (SHA-1, 6 digits), independent of the server's implementation."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    counter = int((time.time() if at is None else at) // step)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 1_000_000:06d}"
 
 
 def test_an_invitation_email_leads_to_signup_and_into_the_team(site, new_page, artifacts_dir):
