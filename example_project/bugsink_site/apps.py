@@ -36,7 +36,7 @@ class BugsinkSiteConfig(AppConfig):
         post_save.connect(
             emails.on_user_saved, sender=get_user_model(), dispatch_uid="bugsink_site_user_email"
         )
-        if settings.OIDC:
+        if apps.is_installed("allauth.socialaccount"):
             from bugsink_site.accounts import sso
 
             user_logged_in.connect(sso.join_teams_of_domain, dispatch_uid="bugsink_site_domain")
@@ -46,7 +46,10 @@ class BugsinkSiteConfig(AppConfig):
         )
 
 
-def create_cache_table(sender, using, verbosity=1, **kwargs):
+def create_cache_table(sender, verbosity=1, **kwargs):
+    """After any migrate: the cache table in whichever database the routers put it (a migrate of
+    the main database alone must not leave logins failing on a missing table)."""
     from django.core.management import call_command
 
-    call_command("createcachetable", database=using, verbosity=max(verbosity - 1, 0))
+    for alias in settings.DATABASES:
+        call_command("createcachetable", database=alias, verbosity=max(verbosity - 1, 0))

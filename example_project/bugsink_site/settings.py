@@ -127,6 +127,10 @@ if TASKS_BACKEND_NAME == "snappea":
     # The queue in a SQLite file of its own: an enqueue never waits for the main DB's write lock.
     DATABASES["snappea"] = env.sqlite_database(DATA_DIR / "snappea.sqlite3")
     DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
+if _default_db["ENGINE"].endswith("sqlite3"):
+    # Accounts (below): the cache of the login throttling and used TOTP codes, in a file of its own.
+    DATABASES["cache"] = env.sqlite_database(DATA_DIR / "cache.sqlite3")
+    DATABASE_ROUTERS = [*DATABASE_ROUTERS, "bugsink_site.accounts.routers.CacheRouter"]
 # A WAL file keeps the largest size it ever reached (a burst of writes while readers held old
 # snapshots) until the last connection closes; journal_size_limit truncates it back to 1 MiB each
 # time a checkpoint lets it start over. SQLite files only: PostgreSQL has no such PRAGMA.
@@ -155,8 +159,13 @@ INSTALLED_APPS += [
     "allauth",
     "allauth.account",
     *([] if SSO_ONLY else ["allauth.mfa"]),  # with SSO only, second factors are the IdP's
-    # Only with a provider configured: it costs each process some 4 MiB (requests, its JWT code).
-    *(["allauth.socialaccount", "allauth.socialaccount.providers.openid_connect"] if OIDC else []),
+    # Only with a provider configured, and not in the background worker (manage.py runworker),
+    # which serves no login: its provider module imports requests, some 5 MiB a process.
+    *(
+        ["allauth.socialaccount", "allauth.socialaccount.providers.openid_connect"]
+        if OIDC and os.environ.get("BUGSINK_PROCESS") != "worker"
+        else []
+    ),
     "allauth.usersessions",
 ]
 MIDDLEWARE += [
@@ -210,7 +219,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
 # The rate limits and the used-TOTP-code markers must be shared by every Gunicorn worker, and their
 # check-and-set atomic: Django's database cache, in an SQLite file of its own (failed logins must
-# not contend with the digest for the main database's write lock) or in PostgreSQL's database.
+# not contend with the digest for the main database's write lock: DATABASES["cache"] above) or in
+# PostgreSQL's database.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -219,9 +229,6 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["cache"] = env.sqlite_database(DATA_DIR / "cache.sqlite3")
-    DATABASE_ROUTERS = [*DATABASE_ROUTERS, "bugsink_site.accounts.routers.CacheRouter"]
 # The issues app: invitations lead to this sign-up page and count only verified addresses; the
 # preferences page links to the account pages.
 BUGSINK_ISSUES_SIGNUP_URL = None if SSO_ONLY else "account_signup"

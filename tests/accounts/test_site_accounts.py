@@ -108,6 +108,8 @@ def test_sso_and_its_variants_in_settings(tmp_path):
     )
     assert s["MFA_SUPPORTED_TYPES"] == ["totp", "recovery_codes", "webauthn"]
     assert s["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
+    worker = load_site_settings(tmp_path, **oidc, BUGSINK_PROCESS="worker")
+    assert not [app for app in worker["INSTALLED_APPS"] if "socialaccount" in app]
     only = load_site_settings(tmp_path, **oidc, BUGSINK_SSO_ONLY="1")
     assert only["SOCIALACCOUNT_ONLY"] is True and "allauth.mfa" not in only["INSTALLED_APPS"]
     assert only["ACCOUNT_EMAIL_VERIFICATION"] == "none"
@@ -142,7 +144,10 @@ def test_every_variable_the_deployment_reads_is_in_the_readme():
         names |= set(re.findall(r"env(?:iron)?\.?\w*\(\s*\"([A-Z][A-Z0-9_]+)\"", text))
         names |= set(re.findall(r"env_(?:bool|int|float|list)\(\s*\"([A-Z][A-Z0-9_]+)\"", text))
     # Set by the deployment for its own children, or Django's and Python's own.
-    names -= {"DJANGO_SETTINGS_MODULE", "BUGSINK_BIND", "PYTHONUNBUFFERED", "PYTHONPATH"}
+    names -= {
+        *("DJANGO_SETTINGS_MODULE", "BUGSINK_BIND", "BUGSINK_PROCESS"),
+        *("PYTHONUNBUFFERED", "PYTHONPATH"),
+    }
     assert len(names) > 30, names
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert not missing, f"not named in README.md: {missing}"

@@ -14,6 +14,7 @@ import pytest
 from harness.deployment import ADMIN_EMAIL, ADMIN_PASSWORD, Deployment
 from tests.accounts.site import (
     SSO_CALLBACK_PATH,
+    AddressedClient,
     create_user,
     mails,
     oidc_provider,
@@ -254,6 +255,25 @@ def test_sso_through_a_real_openid_connect_provider(tmp_path, new_page, artifact
             )
             assert count == 0
             assert "grant.error invalid_client" in provider.log()  # refused by the provider
+
+            # SSO only: no password form, a password posted anyway logs nobody in.
+            site.stop()
+            site.env.update(BUGSINK_OIDC_CLIENT_SECRET="the-right-secret", BUGSINK_SSO_ONLY="1")
+            site.start()
+            page = new_page()
+            page.goto(site.base_url + "/accounts/login/")
+            assert page.locator("input[name=password]").count() == 0
+            assert page.locator("text=Log in with Corp SSO").count() == 1
+            client = AddressedClient(site)
+            client.post_form(
+                "/accounts/login/",
+                {"login": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                form_path="/accounts/oidc/sso/login/",
+            )
+            assert not client.is_logged_in()
+            page = sso_login(new_page(), site, "carol@corp.example", artifacts_dir / "only")
+            page.wait_for_url(site.base_url + "/")
+            assert "carol@corp.example" in page.inner_text("header")
         finally:
             site.stop()
 
