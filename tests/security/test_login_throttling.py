@@ -6,6 +6,7 @@ history of its own; the limits are the deployment's defaults (5 failures per acc
 address, in 15 minutes) except where a test says otherwise.
 """
 
+import re
 import threading
 
 import pytest
@@ -17,6 +18,7 @@ from tests.accounts.site import (
     AddressedClient,
     create_user,
     start_site,
+    totp,
 )
 
 pytestmark = pytest.mark.e2e
@@ -130,6 +132,42 @@ def test_the_admin_and_the_ui_have_no_login_form_of_their_own(site):
     assert outcome(admin.login(ADMIN_EMAIL, ADMIN_PASSWORD)) == "logged in"
     answer = admin.get("/admin/")
     assert answer.status == 200 and answer.url == "/admin/" and "Log out" in answer.body
+
+
+def test_guessing_the_second_factor_meets_the_same_limit(site):
+    """A stolen password gets the attacker to the code prompt; 6 digits are not guessed there."""
+    create_user(site, "second.factor@example.com", PASSWORD)
+    owner = AddressedClient(site, "127.0.0.12")
+    owner.login("second.factor@example.com", PASSWORD)
+    owner.post_form(
+        "/accounts/reauthenticate/?next=/accounts/2fa/totp/activate/", {"password": PASSWORD}
+    )
+    page = owner.get("/accounts/2fa/totp/activate/")
+    secret = re.search(r'value="([A-Z2-7]{16,})"', page.body).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1)
+    enrolled = owner.request(
+        "/accounts/2fa/totp/activate/", {"csrfmiddlewaretoken": token, "code": totp(secret)}
+    )
+    assert enrolled.url.startswith("/accounts/2fa/recovery-codes/"), enrolled.text()[:1000]
+
+    attacker = AddressedClient(site, "127.0.0.13")
+    assert (
+        attacker.login("second.factor@example.com", PASSWORD).url == "/accounts/2fa/authenticate/"
+    )
+    right = totp(secret)
+    wrong = [f"{(int(right) + n) % 1_000_000:06d}" for n in range(1, 9)]
+    answers = [
+        attacker.post_form("/accounts/2fa/authenticate/", {"code": code}).text() for code in wrong
+    ]
+    outcomes = [
+        "refused" if TOO_MANY_FAILURES in a else "wrong" if "Incorrect code." in a else a[:300]
+        for a in answers
+    ]
+    assert outcomes == ["wrong"] * 5 + ["refused"] * 3, outcomes
+    # Meanwhile even the right code is refused, unchecked.
+    answer = attacker.post_form("/accounts/2fa/authenticate/", {"code": totp(secret)})
+    assert TOO_MANY_FAILURES in answer.text()
+    assert not attacker.is_logged_in()
 
 
 def test_the_lockout_ends(tmp_path):
