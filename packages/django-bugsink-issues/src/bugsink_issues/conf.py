@@ -53,6 +53,20 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 
+    # Team invitations: days an invitation stays valid; e-mail it to the invited address (the link
+    # is always shown to copy as well).
+    INVITATION_DAYS = 7
+    INVITATION_EMAIL = True
+    # The host's sign-up page (a URL name or path; None: none). An invitation for an address
+    # without an account links there with ?next= the invitation (invitations.pending(request)
+    # tells the host's sign-up which invitation is being followed).
+    SIGNUP_URL = None
+    # The addresses a user has proven, which an invitation is checked against: a dotted path to a
+    # callable(user) -> iterable of addresses. The default trusts the user's `email` field.
+    USER_EMAILS = "bugsink_issues.invitations.email_field"
+    # The host's account page (URL name or path) the preferences page links to; None: no link.
+    ACCOUNT_URL = None
+
     # The UI. The template bugsink_issues/base.html extends: a host site names its own layout
     # here; it must define the blocks `title`, `extra_head` and `content` (see the README).
     UI_OUTER_TEMPLATE = "bugsink_issues/standalone.html"

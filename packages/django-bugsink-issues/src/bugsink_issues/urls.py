@@ -1,7 +1,16 @@
 from django.urls import path
 
 from bugsink_issues.ui.csp import with_content_security_policy
-from bugsink_issues.ui.views import auth, detail, issues, projects, releases, teams, tokens
+from bugsink_issues.ui.views import (
+    auth,
+    detail,
+    issues,
+    notifications,
+    projects,
+    releases,
+    teams,
+    tokens,
+)
 from bugsink_issues.ui.views.common import styled_errors as ui
 
 app_name = "bugsink_issues"
@@ -70,11 +79,22 @@ urlpatterns = [
         name="member_change",
     ),
     path("teams/<int:team_id>/invitations/", ui(teams.invitation_create), name="invitation_create"),
+    path(
+        "teams/<int:team_id>/invitations/<int:invitation_id>/revoke/",
+        ui(teams.invitation_revoke),
+        name="invitation_revoke",
+    ),
     path("invitations/<str:token>/", ui(teams.invitation_accept), name="invitation"),
     path("preferences/", ui(teams.preferences), name="preferences"),
+    path(
+        "preferences/notifications/",
+        ui(notifications.notification_settings),
+        name="notifications",
+    ),
     path("preferences/tokens/", ui(tokens.token_list), name="tokens"),
     path("preferences/tokens/<int:token_id>/revoke/", ui(tokens.token_revoke), name="token_revoke"),
-    # Used only when the host has no login of its own (ui/login.py decides).
+    # For standalone use; an embedding host keeps its own login (ui/login.py decides, LOGIN_URL
+    # is respected).
     path("login/", ui(auth.LoginView.as_view()), name="login"),
     path("logout/", ui(auth.LogoutView.as_view()), name="logout"),
 ]

@@ -14,6 +14,7 @@ from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
+from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.releases import Deploy, ReleaseCommit
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
@@ -21,6 +22,7 @@ from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 __all__ = [
     "AlertChannel",
     "AlertDelivery",
+    "AlertSubscription",
     "ApiToken",
     "ArtifactBundle",
     "ArtifactFile",
@@ -38,6 +40,7 @@ __all__ = [
     "ProjectTeam",
     "Release",
     "ReleaseCommit",
+    "SubscriptionDelivery",
     "TagValue",
     "Team",
     "TeamMembership",

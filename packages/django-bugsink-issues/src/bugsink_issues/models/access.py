@@ -1,9 +1,11 @@
 """Who may see what: teams, their members (admins or not), invitations, and user preferences."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 __all__ = [
     "Invitation",
@@ -163,24 +165,55 @@ def new_invitation_token():
     return secrets.token_urlsafe(24)
 
 
+def invitation_expiry():
+    from bugsink_issues.conf import app_settings
+
+    return timezone.now() + timedelta(days=app_settings.INVITATION_DAYS)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Neither accepted nor expired: the ones a team admin still sees (and may revoke)."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
 class Invitation(models.Model):
-    """An invitation to join a team; whoever opens the link while logged in accepts it."""
+    """An invitation to join a team, for one address: only a user who has proven that address
+    accepts it (bugsink_issues.invitations), once, before it expires."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
+    email = models.EmailField()  # stored lower-case (invitations.create)
     role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
     token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=invitation_expiry)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.email} -> {self.team}"
+
+    @property
+    def is_used(self):
+        return self.accepted_at is not None
+
+    @property
+    def is_expired(self):
+        return self.expires_at <= timezone.now()
 
 
 class Theme(models.TextChoices):

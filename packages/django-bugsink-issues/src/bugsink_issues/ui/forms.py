@@ -140,6 +140,19 @@ class InvitationForm(forms.ModelForm):
         model = Invitation
         fields = ["email", "role"]
 
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if (
+            self.team is not None
+            and self.team.memberships.filter(user__email__iexact=email).exists()
+        ):
+            raise forms.ValidationError(f"{email} is a member of {self.team} already.")
+        return email
+
 
 class PreferencesForm(forms.ModelForm):
     class Meta:
