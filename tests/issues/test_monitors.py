@@ -196,3 +196,36 @@ def test_monitors_page_escapes_a_hostile_slug_and_is_404_for_other_teams(client,
     assert url in project_page.content.decode()  # linked from the project's tabs
     client.force_login(bob)
     assert client.get(url).status_code == 404
+
+
+def test_one_check_chain_while_monitors_have_a_schedule(project, digest):
+    """The periodic check: armed by check-ins, one chain at most, each link deferred; a stale
+    chain is replaced and its late link ends; no scheduled monitors, no chain."""
+    from bugsink_issues.models import MonitorCheckChain
+    from bugsink_issues.monitors import tasks
+    from harness.compat import TASKS_MODULE
+
+    dummy = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend"}}
+    with override_settings(TASKS=dummy):
+        backend = tasks.check_monitors.get_backend()
+        backend.clear()
+
+        def links():
+            return [r for r in backend.results if r.task.name == "check_monitors"]
+
+        assert tasks.arm_monitor_checks() is None  # nothing scheduled yet
+        digest([check_in(project, "hourly", "ok", at=datetime.now(UTC), config=HOURLY)])
+        (link,) = links()
+        assert link.task.run_after is not None
+        digest([check_in(project, "hourly", "ok", at=datetime.now(UTC))])
+        assert len(links()) == 1  # a chain lives: not another
+        token = link.args[0]
+        assert tasks.check_monitors.call(token) == "checked" and len(links()) == 2
+        # Gone stale (its task lost): replaced, and the old link ends when it runs after all.
+        MonitorCheckChain.objects.update(renewed_at=datetime.now(UTC) - timedelta(hours=1))
+        new_token = tasks.arm_monitor_checks()
+        assert new_token and new_token != token
+        assert tasks.check_monitors.call(token) == "superseded"
+        Monitor.objects.all().delete()
+        assert tasks.check_monitors.call(new_token) == "ended"
+        assert not MonitorCheckChain.objects.exists()
