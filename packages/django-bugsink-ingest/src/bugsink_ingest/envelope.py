@@ -1,6 +1,6 @@
 """A streaming parser for Sentry envelopes.
 
-Items we keep (event, feedback, user_report, raw_security) are buffered up to their own limit;
+Items we keep (event, feedback, user_report, raw_security, check_in) are buffered up to their own limit;
 attachments are handed on as a stream of chunks (`Item.body`), which the caller writes to the
 spool before asking for the next item; all other items are skipped as they stream past, so
 neither a huge attachment nor a huge replay or log item costs memory.
@@ -13,7 +13,7 @@ from typing import Any
 
 from bugsink_ingest.errors import BadRequest, TooLarge
 
-KEPT_TYPES = {"event", "attachment", "feedback", "user_report", "raw_security"}
+KEPT_TYPES = {"event", "attachment", "feedback", "user_report", "raw_security", "check_in"}
 
 
 @dataclass

@@ -11,7 +11,8 @@ batches of SpooledEvent, oldest first, up to BUGSINK_INGEST_SPOOL_BATCH_SIZE at 
   stands alone; see drain.py for when an event is quarantined and when the run stops.
 - What it receives: bugsink_ingest.spool.records.SpooledEvent documents every field. `payload` is
   the item's JSON bytes as the SDK sent them (after the request body's decompression), not parsed
-  and not validated beyond being a JSON object; `kind` is "event", "feedback" or "user_report";
+  and not validated beyond being a JSON object; `kind` is "event", "feedback", "user_report" or
+  "check_in" (a cron monitor's check-in);
   `attachments` are the envelope's attachment items (SpooledAttachment: metadata, the real
   `size`, and `open()`/`chunks()` to read it a chunk at a time, never whole), on its event item
   only, and always empty for a consumer registered with wants_attachments=False; `sentry_client` is what the request

@@ -208,6 +208,8 @@ def _categories(events: list[SpooledEvent]) -> tuple[str, ...]:
     categories = ["error"] if "event" in kinds else []
     if kinds & {"feedback", "user_report"}:
         categories.append("feedback")
+    if "check_in" in kinds:  # cron monitors' check-ins
+        categories.append("monitor")
     return tuple(categories)
 
 

@@ -53,6 +53,14 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 
+    # Cron monitors (monitors/): the margin and max runtime (minutes) of a monitor whose check-ins
+    # name none; how often the periodic check looks for misses and timeouts (seconds); how many
+    # check-ins are kept per monitor (the oldest go first).
+    MONITOR_DEFAULT_MARGIN_MINUTES = 1
+    MONITOR_DEFAULT_MAX_RUNTIME_MINUTES = 30
+    MONITOR_CHECK_SECONDS = 60
+    MONITOR_CHECKINS_KEPT = 100
+
     # Team invitations: days an invitation stays valid; e-mail it to the invited address (the link
     # is always shown to copy as well).
     INVITATION_DAYS = 7

@@ -14,6 +14,7 @@ from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
+from bugsink_issues.models.monitors import CheckIn, Monitor, MonitorCheckChain
 from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.releases import Deploy, ReleaseCommit
@@ -26,6 +27,7 @@ __all__ = [
     "ApiToken",
     "ArtifactBundle",
     "ArtifactFile",
+    "CheckIn",
     "DebugFile",
     "Deploy",
     "Event",
@@ -36,6 +38,8 @@ __all__ = [
     "IssueHistory",
     "IssueTagValue",
     "Invitation",
+    "Monitor",
+    "MonitorCheckChain",
     "ProjectSettings",
     "ProjectTeam",
     "Release",
