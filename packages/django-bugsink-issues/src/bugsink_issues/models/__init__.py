@@ -13,6 +13,13 @@ from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
 from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
+from bugsink_issues.models.health import (
+    ClientReportCount,
+    HealthItemReceipt,
+    ReleaseHealthBucket,
+    ReleaseHealthUser,
+    SessionState,
+)
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
 from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
@@ -26,12 +33,14 @@ __all__ = [
     "ApiToken",
     "ArtifactBundle",
     "ArtifactFile",
+    "ClientReportCount",
     "DebugFile",
     "Deploy",
     "Event",
     "EventAttachment",
     "EventAttachmentChunk",
     "Grouping",
+    "HealthItemReceipt",
     "Issue",
     "IssueHistory",
     "IssueTagValue",
@@ -40,6 +49,9 @@ __all__ = [
     "ProjectTeam",
     "Release",
     "ReleaseCommit",
+    "ReleaseHealthBucket",
+    "ReleaseHealthUser",
+    "SessionState",
     "SubscriptionDelivery",
     "TagValue",
     "Team",
