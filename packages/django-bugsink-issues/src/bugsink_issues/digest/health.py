@@ -138,7 +138,7 @@ class _Batch:
 
     def _write_users(self):
         cap = app_settings.RELEASE_HEALTH_MAX_USERS_PER_HOUR
-        by_bucket = {}
+        by_bucket: dict[int, dict[str, bool]] = {}
         for (bucket_id, user_hash), crashed in self.users.items():
             by_bucket.setdefault(bucket_id, {})[user_hash] = crashed
         for bucket_id, users in by_bucket.items():
@@ -307,7 +307,7 @@ def _client_report(project_id, spooled, body):
     entries = body.get("discarded_events")
     if not isinstance(entries, list):
         return
-    totals = {}
+    totals: dict[tuple[str, str], int] = {}
     for entry in entries[:MAX_ENTRIES]:
         if not isinstance(entry, dict):
             continue
