@@ -17,6 +17,7 @@ from bugsink_issues.models.health import (
     ClientReportCount,
     HealthItemReceipt,
     ReleaseHealthBucket,
+    ReleaseHealthFigures,
     ReleaseHealthUser,
     SessionState,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Release",
     "ReleaseCommit",
     "ReleaseHealthBucket",
+    "ReleaseHealthFigures",
     "ReleaseHealthUser",
     "SessionState",
     "SubscriptionDelivery",
