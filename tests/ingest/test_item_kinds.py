@@ -109,6 +109,13 @@ def test_health_items_reach_a_consumer_that_asks_and_are_not_charged(post, setti
     assert spooled_kinds() == ["session", "sessions"]
 
 
+def test_a_broken_session_item_is_dropped_not_its_envelope(post, settings):
+    settings.BUGSINK_INGEST_CONSUMER = "tests.ingest.test_item_kinds.consumer_of_everything"
+    broken = envelope(EVENT) + b'{"type":"session"}\n[not json\n'
+    assert post(broken).status_code == 200
+    assert spooled_kinds() == ["event"]
+
+
 @override_settings(BUGSINK_INGEST_CONSUMER="tests.ingest.test_item_kinds.consumer_of_events")
 def test_health_items_are_dropped_for_a_consumer_that_does_not_ask(post):
     assert post(envelope(EVENT, SESSION, REPORT)).status_code == 200

@@ -82,7 +82,9 @@ def events_from_envelope(
             if item.type in OPTIONAL_KINDS:
                 if optional_kinds is None:
                     optional_kinds = wanted_kinds()
-                if item.type not in optional_kinds:
+                # Not the SDK's own shape: dropped, as these items were before (never the
+                # envelope's events with them). The consumer parses what it is handed.
+                if item.type not in optional_kinds or not _looks_like_object(item.payload):
                     continue
             kept_bytes += len(item.payload)
             if kept_bytes > cap:
@@ -95,7 +97,9 @@ def events_from_envelope(
                     item.payload, security.report_context(query_string), header_id
                 )
                 item = Item("event", item.headers, payload)
-            if item.type == "event" and header_id:
+            if item.type in OPTIONAL_KINDS:
+                event_id = uuid.uuid4().hex  # no id of their own; the consumer dedupes by it
+            elif item.type == "event" and header_id:
                 # The usual case: the id is known, so a cheap shape check instead of a full
                 # parse (the consumer parses the payload anyway and copes with broken JSON).
                 if not _looks_like_object(item.payload):
