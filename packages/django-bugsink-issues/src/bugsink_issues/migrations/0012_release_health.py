@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bugsink_ingest', '0005_spoolattachmentchunk'),
-        ('bugsink_issues', '0010_invitations_notifications'),
+        ('bugsink_issues', '0011_monitors'),
     ]
 
     operations = [
