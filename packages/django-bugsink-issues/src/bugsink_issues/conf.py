@@ -130,6 +130,15 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # Parsed maps kept per process, by the bytes of map and minified source they were built from.
     SOURCEMAP_CACHE_BYTES = 256 * 1024 * 1024
 
+    # Release health (digest/health.py). Distinct users are counted exactly per hour bucket up to
+    # this many (beyond it the bucket is marked as capped and later users are not counted).
+    RELEASE_HEALTH_MAX_USERS_PER_HOUR = 10_000
+    # Hour buckets older than this are deleted.
+    RELEASE_HEALTH_RETENTION_DAYS = 90
+    # The Releases page's figures cover this many days; adoption is the share of the project's
+    # sessions in the same window.
+    RELEASE_HEALTH_WINDOW_DAYS = 14
+
     class Meta:
         prefix = "BUGSINK_ISSUES"
 

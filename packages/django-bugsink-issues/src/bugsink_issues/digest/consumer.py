@@ -20,6 +20,7 @@ from bugsink_issues.digest.attachments import store_attachment
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
+from bugsink_issues.digest.health import HEALTH_KINDS, record_health
 from bugsink_issues.digest.prepare import PreparedEvent, event_columns, prepare_event
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
@@ -56,8 +57,12 @@ def digest_batch(events):
         project_id: [
             prepare_event(s, *options[project_id])
             for s in batch
-            if s.kind not in ("feedback", "user_report", "check_in")
+            if s.kind not in ("feedback", "user_report", "check_in") and s.kind not in HEALTH_KINDS
         ]
+        for project_id, batch in by_project.items()
+    }
+    health = {
+        project_id: [s for s in batch if s.kind in HEALTH_KINDS]
         for project_id, batch in by_project.items()
     }
     feedback = {
@@ -83,6 +88,8 @@ def digest_batch(events):
                 store_feedback(project_id, feedback[project_id])
             if check_ins[project_id]:  # cron monitors (monitors/checkins.py)
                 record_check_ins(project_id, check_ins[project_id])
+            if health[project_id]:
+                record_health(project_id, health[project_id])
             unmute_expired(project_id)
             retention.enforce(project_settings)
     if any(check_ins.values()):

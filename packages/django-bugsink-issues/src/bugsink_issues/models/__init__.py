@@ -13,6 +13,14 @@ from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
 from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
+from bugsink_issues.models.health import (
+    ClientReportCount,
+    HealthItemReceipt,
+    ReleaseHealthBucket,
+    ReleaseHealthFigures,
+    ReleaseHealthUser,
+    SessionState,
+)
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
 from bugsink_issues.models.monitors import CheckIn, Monitor, MonitorCheckChain
 from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
@@ -28,12 +36,14 @@ __all__ = [
     "ArtifactBundle",
     "ArtifactFile",
     "CheckIn",
+    "ClientReportCount",
     "DebugFile",
     "Deploy",
     "Event",
     "EventAttachment",
     "EventAttachmentChunk",
     "Grouping",
+    "HealthItemReceipt",
     "Issue",
     "IssueHistory",
     "IssueTagValue",
@@ -44,6 +54,10 @@ __all__ = [
     "ProjectTeam",
     "Release",
     "ReleaseCommit",
+    "ReleaseHealthBucket",
+    "ReleaseHealthFigures",
+    "ReleaseHealthUser",
+    "SessionState",
     "SubscriptionDelivery",
     "TagValue",
     "Team",
