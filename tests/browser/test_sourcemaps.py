@@ -183,7 +183,7 @@ def test_browser_error_shows_the_original_typescript(
     page = context.new_page()
     try:
         page.goto(f"{site.base_url}/accounts/login/")
-        page.fill("input[name=username]", ADMIN_EMAIL)
+        page.fill("input[name=login]", ADMIN_EMAIL)
         page.fill("input[name=password]", ADMIN_PASSWORD)
         page.click("button[type=submit], input[type=submit]")
         page.goto(site.base_url + found["path"])
