@@ -123,13 +123,15 @@ def _build_and_install(session, work: Path):
         session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
         (wheels[name],) = dist.glob("*.whl")
     # Each wheel with its declared dependencies only; issues needs ingest, which is not on PyPI.
+    # The "-django5.2" installs hold Django 5.2 on this Python (3.13): the Tasks API must then come
+    # from the packages' own dependency on the django-tasks backport, whatever the Python.
+    issues_wheels = [wheels["django-bugsink-issues"], wheels["django-bugsink-ingest"]]
     installs = {
         "django-snappea": ("snappea", [wheels["django-snappea"]]),
+        "django-snappea-django5.2": ("snappea", [wheels["django-snappea"], DJANGO["5.2"][0]]),
         "django-bugsink-ingest": ("bugsink_ingest", [wheels["django-bugsink-ingest"]]),
-        "django-bugsink-issues": (
-            "bugsink_issues",
-            [wheels["django-bugsink-issues"], wheels["django-bugsink-ingest"]],
-        ),
+        "django-bugsink-issues": ("bugsink_issues", issues_wheels),
+        "django-bugsink-issues-django5.2": ("bugsink_issues", [*issues_wheels, DJANGO["5.2"][0]]),
     }
     for name, (module, to_install) in installs.items():
         venv = work / "venv" / name

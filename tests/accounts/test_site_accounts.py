@@ -13,6 +13,7 @@ from harness import procstats
 from harness.deployment import ADMIN_EMAIL, ADMIN_PASSWORD
 from harness.processes import ROOT
 from tests.accounts.site import (
+    WRONG_PASSWORD,
     AddressedClient,
     create_user,
     mails,
@@ -262,6 +263,32 @@ def test_sessions_are_listed_and_the_others_can_be_ended(strict_site):
     first.post_form("/accounts/sessions/", {})
     assert "127.0.0.22" not in first.get("/accounts/sessions/").body
     assert second.get("/accounts/sessions/", follow=False).status == 302  # logged out
+
+
+@pytest.mark.e2e
+def test_password_change_needs_the_old_password_and_the_new_one_logs_in(tmp_path):
+    site = start_site(tmp_path)
+    try:
+        create_user(site, "changes.it@example.com", PASSWORD, is_superuser=False)
+        client = AddressedClient(site)
+        client.login("changes.it@example.com", PASSWORD)
+        assert client.is_logged_in()
+        new_password = "another long password 17"
+        form = "/accounts/password/change/"
+        wrong = client.post_form(
+            form, {"oldpassword": "not it", "password1": new_password, "password2": new_password}
+        )
+        assert wrong.status == 200 and "errorlist" in wrong.body  # the form again, with an error
+        client.post_form(
+            form, {"oldpassword": PASSWORD, "password1": new_password, "password2": new_password}
+        )
+        fresh = AddressedClient(site, "127.0.0.31")
+        assert WRONG_PASSWORD in fresh.login("changes.it@example.com", PASSWORD).body
+        assert not fresh.is_logged_in()
+        fresh.login("changes.it@example.com", new_password)
+        assert fresh.is_logged_in()
+    finally:
+        site.stop()
 
 
 # --- memory -------------------------------------------------------------------------------------
