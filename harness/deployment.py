@@ -311,7 +311,10 @@ class UIClient:
                 "next": next,
             },
         )
-        assert status == 200 and final_path != login_path, f"login failed: {status} {page[:500]}"
+        # A refused login, or one posted to a page that only redirects to the real form, ends on a
+        # login page again.
+        logged_in = status == 200 and "login" not in final_path
+        assert logged_in, f"login failed: {status} {final_path} {page[:500]}"
         return self
 
 

@@ -36,7 +36,7 @@ def bodies(site):
     capture = CaptureServer()
     try:
         project_id, dsn = new_project(site, "Shop")
-        client = site.browser().login(login_path="/login/")
+        client = site.browser().login()
         for kind in ("slack", "discord", "mattermost", "teams"):
             page = add_channel(client, project_id, kind, f"{capture.url}/{kind}")
             assert "Alert channel added" in page, page[-2000:]

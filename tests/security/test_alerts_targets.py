@@ -38,7 +38,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(site):
-    return site.browser().login(login_path="/login/")
+    return site.browser().login()
 
 
 REFUSED_AT_SAVE = {

@@ -108,9 +108,7 @@ def test_a_generated_password_goes_to_a_private_file_not_to_the_log(careless_sit
     assert password not in log
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     # It is the admin's password.
-    client = careless_site.browser().login(
-        email=GENERATED_ADMIN, password=password, login_path="/login/"
-    )
+    client = careless_site.browser().login(email=GENERATED_ADMIN, password=password)
     status, path, page = client.get("/")
     assert status == 200 and path == "/" and "Demo" in page
 
