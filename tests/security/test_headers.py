@@ -159,7 +159,7 @@ def cookies_of(response) -> dict[str, str]:
 @pytest.mark.e2e
 def test_reference_deployment_over_http(make_deployment_here):
     site = make_deployment_here("plain").start()
-    response = raw_get(site, "/login/")
+    response = raw_get(site, "/accounts/login/")
     assert response.status == 200
     assert_strict_policy(response.headers["Content-Security-Policy"])
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -178,32 +178,32 @@ def test_reference_deployment_with_an_https_base_url(make_deployment_here):
     site.start()
     via_proxy = {"X-Forwarded-Proto": "https"}
 
-    response = raw_get(site, "/login/", via_proxy)
+    response = raw_get(site, "/accounts/login/", via_proxy)
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert_strict_policy(response.headers["Content-Security-Policy"])
     csrf_cookie = cookies_of(response)["csrftoken"]
     assert "Secure" in csrf_cookie
     # A plain HTTP request gets no HSTS (browsers ignore it there anyway).
-    assert "Strict-Transport-Security" not in raw_get(site, "/login/").headers
+    assert "Strict-Transport-Security" not in raw_get(site, "/accounts/login/").headers
 
     # Logging in over "HTTPS": the session cookie is Secure too.
-    page = raw_get(site, "/login/", via_proxy)
+    page = raw_get(site, "/accounts/login/", via_proxy)
     token_cookie = cookies_of(page)["csrftoken"].split(";", 1)[0]
     conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
-    conn.request("GET", "/login/", headers={**via_proxy, "Cookie": token_cookie})
+    conn.request("GET", "/accounts/login/", headers={**via_proxy, "Cookie": token_cookie})
     form = conn.getresponse().read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     body = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token, "username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        {"csrfmiddlewaretoken": token, "login": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     )
     conn.request(
         "POST",
-        "/login/",
+        "/accounts/login/",
         body=body,
         headers={
             **via_proxy,
             "Cookie": token_cookie,
-            "Referer": f"{origin}/login/",
+            "Referer": f"{origin}/accounts/login/",
             "Content-Type": "application/x-www-form-urlencoded",
         },
     )
@@ -302,8 +302,8 @@ def test_pages_work_under_the_policy_and_injected_script_is_blocked(
     page.on("console", lambda m: console.append((page.url, m.type, m.text)))
     page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
     try:
-        page.goto(site.base_url + "/login/")
-        page.fill("input[name=username]", ADMIN_EMAIL)
+        page.goto(site.base_url + "/accounts/login/")
+        page.fill("input[name=login]", ADMIN_EMAIL)
         page.fill("input[name=password]", ADMIN_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(site.base_url + "/")

@@ -22,8 +22,9 @@ HEADER = "Content-Security-Policy"
 __all__ = ["HEADER", "content_security_policy", "policy", "with_content_security_policy"]
 
 
-def policy() -> str | None:
-    """The header's value from the setting (None: no header)."""
+def policy(extra: dict[str, list[str]] | None = None) -> str | None:
+    """The header's value from the setting (None: no header); `extra` adds sources per directive
+    (a host's pages beside the UI's, say allauth's TOTP QR code, a data: image)."""
     directives = app_settings.UI_CONTENT_SECURITY_POLICY
     if not directives:
         return None
@@ -31,20 +32,22 @@ def policy() -> str | None:
         raise ImproperlyConfigured(
             "BUGSINK_ISSUES_UI_CONTENT_SECURITY_POLICY must be a dict of directive -> sources"
         )
-    parts = []
-    for name, sources in directives.items():
-        values = [sources] if isinstance(sources, str) else list(sources)
-        parts.append(" ".join([name, *values]))
-    return "; ".join(parts)
+    merged = {
+        name: [sources] if isinstance(sources, str) else list(sources)
+        for name, sources in directives.items()
+    }
+    for name, sources in (extra or {}).items():
+        merged.setdefault(name, []).extend(s for s in sources if s not in merged[name])
+    return "; ".join(" ".join([name, *values]) for name, values in merged.items())
 
 
-def content_security_policy(view):
+def content_security_policy(view, extra: dict[str, list[str]] | None = None):
     """Decorate a view: its responses carry the UI's policy (unless they have one already)."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        value = policy()
+        value = policy(extra)
         if value and HEADER not in response:
             response[HEADER] = value
         return response
@@ -52,11 +55,11 @@ def content_security_policy(view):
     return wrapped
 
 
-def with_content_security_policy(patterns):
+def with_content_security_policy(patterns, extra: dict[str, list[str]] | None = None):
     """Every view of `patterns` (and of included URLconfs) decorated; the list is returned."""
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
-            pattern.callback = content_security_policy(pattern.callback)
+            pattern.callback = content_security_policy(pattern.callback, extra)
         elif isinstance(pattern, URLResolver):
-            with_content_security_policy(pattern.url_patterns)
+            with_content_security_policy(pattern.url_patterns, extra)
     return patterns
