@@ -94,6 +94,8 @@ def test_serve_keeps_web_and_digest_workers_bounded(tmp_path, body_and_id):
     try:
         dsn = deployment.dsn
         pids = deployment.pids()
+        # Ready answers from the first worker up; the second may still be forking.
+        wait_for(lambda: len(children_of(pids["web"])) == 2, what="both web workers")
         web = {pid: status_kib(pid, "VmRSS") for pid in children_of(pids["web"])}
         worker = {pids["worker"]: status_kib(pids["worker"], "VmRSS")}
         assert web and len(web) == 2
