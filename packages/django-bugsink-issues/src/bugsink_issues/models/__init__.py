@@ -12,6 +12,7 @@ from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.events import Event, EventAttachment, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
 from bugsink_issues.models.projects import ProjectSettings
+from bugsink_issues.models.seen import IssueSeen
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Grouping",
     "Issue",
     "IssueHistory",
+    "IssueSeen",
     "IssueTagValue",
     "Invitation",
     "ProjectSettings",
