@@ -8,7 +8,19 @@ from ninja import NinjaAPI
 
 from bugsink_issues import __version__
 from bugsink_issues.api.errors import install_handlers
-from bugsink_issues.api.routers import index, organizations, projects
+from bugsink_issues.api.routers import (
+    attachments,
+    events,
+    feedback,
+    index,
+    issue_notes,
+    issue_tags,
+    issues,
+    keys,
+    organizations,
+    projects,
+    teams,
+)
 
 __all__ = ["ROUTERS", "api"]
 
@@ -17,6 +29,16 @@ ROUTERS = [
     ("", index.router),
     ("organizations/", organizations.router),
     ("projects/", projects.router),
+    # Issues and what hangs off them; their paths are spelt out in full (they span
+    # /projects/, /organizations/ and /issues/).
+    ("", issues.router),
+    ("", events.router),
+    ("", issue_tags.router),
+    ("", issue_notes.router),
+    ("", attachments.router),
+    ("", feedback.router),
+    ("", keys.router),
+    ("", teams.router),
 ]
 
 api = NinjaAPI(

@@ -1,0 +1,77 @@
+"""An issue's comments (Sentry calls them notes): listed with the newest first, and added.
+
+    GET|POST /organizations/{org}/issues/{issue_id}/comments/   (and /issues/{issue_id}/comments/)
+
+Reading needs event:read, commenting event:write. A comment is an entry of the issue's history, the
+same the issue page shows.
+"""
+
+from django.http import HttpResponse
+from ninja import Field, Router, Schema, Status
+
+from bugsink_issues import lifecycle
+from bugsink_issues.api.auth import scoped
+from bugsink_issues.api.errors import ApiError
+from bugsink_issues.api.issue_lookups import issue_or_404
+from bugsink_issues.api.pagination import paginate
+from bugsink_issues.api.schemas.issues import ActivityOut, activity_out
+from bugsink_issues.models.issues import HistoryKind
+
+router = Router(tags=["issues"])
+
+READ = scoped("event:read")
+WRITE = scoped("event:write")
+MAX_COMMENT = 10_000
+
+
+class NoteIn(Schema):
+    text: str = Field(description="The comment (Markdown is shown as text).")
+
+
+def _list(request, response, issue):
+    notes = issue.history.filter(kind=HistoryKind.COMMENT).select_related("user")
+    return [
+        activity_out(n) for n in paginate(request, response, notes.order_by("-created_at", "-id"))
+    ]
+
+
+def _add(request, issue, payload):
+    text = payload.text.strip()
+    if not text:
+        raise ApiError(400, "The comment is empty.")
+    if len(text) > MAX_COMMENT:
+        raise ApiError(400, f"A comment has at most {MAX_COMMENT} characters.")
+    if request.auth.user is None:
+        raise ApiError(400, "Comments need a user token (an organization token has no user).")
+    entry = lifecycle.comment(issue, text, user=request.auth.user)
+    return Status(201, activity_out(entry))
+
+
+@router.get(
+    "/organizations/{org}/issues/{issue_id}/comments/",
+    response=list[ActivityOut],
+    auth=READ,
+    summary="List an issue's comments",
+)
+def issue_comments(request, response: HttpResponse, org: str, issue_id: str):
+    return _list(request, response, issue_or_404(request.auth, issue_id, org))
+
+
+@router.post(
+    "/organizations/{org}/issues/{issue_id}/comments/",
+    response={201: ActivityOut},
+    auth=WRITE,
+    summary="Add a comment to an issue",
+)
+def issue_comment_add(request, org: str, issue_id: str, payload: NoteIn):
+    return _add(request, issue_or_404(request.auth, issue_id, org), payload)
+
+
+@router.get("/issues/{issue_id}/comments/", response=list[ActivityOut], auth=READ)
+def issue_comments_legacy(request, response: HttpResponse, issue_id: str):
+    return _list(request, response, issue_or_404(request.auth, issue_id))
+
+
+@router.post("/issues/{issue_id}/comments/", response={201: ActivityOut}, auth=WRITE)
+def issue_comment_add_legacy(request, issue_id: str, payload: NoteIn):
+    return _add(request, issue_or_404(request.auth, issue_id), payload)
