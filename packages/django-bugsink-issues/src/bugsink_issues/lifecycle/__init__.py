@@ -1,7 +1,7 @@
 """Issue states and their changes.
 
 actions.py: what users do (resolve, reopen, mute, unmute, delete, comment, and bulk variants).
-assignment.py: who works on an issue (a user or a team). merge.py: several issues become one.
+assignment.py: who works on an issue (a user or a team). merging.py: several issues become one.
 regressions.py and mutes.py: what each new event does to its issue (the digest asks them).
 releases.py: release order. retention.py and tasks.py: the per-project caps on stored events.
 history.py: the IssueHistory row and the after-commit signal every change writes.
@@ -21,7 +21,7 @@ from bugsink_issues.lifecycle.actions import (
     unmute,
 )
 from bugsink_issues.lifecycle.assignment import AssignmentError, assign
-from bugsink_issues.lifecycle.merge import MergeError, merge
+from bugsink_issues.lifecycle.merging import MergeError, merge
 
 __all__ = [
     "AssignmentError",

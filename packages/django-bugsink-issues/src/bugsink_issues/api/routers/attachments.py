@@ -4,8 +4,9 @@
     GET /projects/{org}/{project}/events/{event_id}/attachments/{attachment_id}/   ?download=1
     GET /organizations/{org}/issues/{issue_id}/attachments/
 
-event:read. A download is always `application/octet-stream` as an attachment, sandboxed: its bytes
-come from whoever sent the event, and the API shares its origin with the UI's session.
+project:read or event:read (Sentry's reference names project:read). A download is always
+`application/octet-stream` as an attachment, sandboxed: its bytes come from whoever sent the event,
+and the API shares its origin with the UI's session.
 """
 
 from datetime import datetime
@@ -22,7 +23,7 @@ from bugsink_issues.models import Event, EventAttachment
 
 router = Router(tags=["events"])
 
-READ = scoped("event:read")
+READ = scoped("event:read", "project:read")
 
 
 class AttachmentOut(Schema):

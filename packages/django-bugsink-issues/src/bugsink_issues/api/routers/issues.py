@@ -179,6 +179,7 @@ def project_issues(
     "/projects/{org}/{project}/issues/",
     response={200: IssueUpdateOut, 204: None},
     auth=WRITE,
+    exclude_unset=True,
     summary="Bulk mutate a list of issues",
 )
 def project_issues_update(
@@ -256,6 +257,7 @@ def organization_issues(
     "/organizations/{org}/issues/",
     response={200: IssueUpdateOut, 204: None},
     auth=WRITE,
+    exclude_unset=True,
     summary="Bulk mutate an organization's issues",
 )
 def organization_issues_update(

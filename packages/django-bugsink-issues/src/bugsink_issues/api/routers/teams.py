@@ -29,7 +29,7 @@ from bugsink_issues.models.access import TeamRole
 router = Router(tags=["teams"])
 
 TEAM_READ = scoped("team:read", "org:read")
-MEMBER_READ = scoped("member:read", "org:read")
+MEMBER_READ = scoped("member:read")
 # What a member may do, in Sentry's scope words (a team admin also manages the team's projects).
 TEAM_ACCESS = {
     TeamRole.ADMIN: ["event:read", "event:write", "project:read", "project:write", "team:read",
