@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from bugsink_issues import __version__
 from bugsink_issues.api.errors import install_handlers
+from bugsink_issues.api.renderers import JsonRenderer
 from bugsink_issues.api.routers import (
     attachments,
     events,
@@ -50,6 +51,7 @@ api = NinjaAPI(
         "tokens with Sentry's scopes; one organization per installation."
     ),
     urls_namespace="bugsink_api",
+    renderer=JsonRenderer(),
     openapi_url="/openapi.json",
     # The interactive docs page loads its scripts from a CDN (no CSP would allow it): the
     # document alone is served; any OpenAPI viewer reads it.

@@ -373,10 +373,10 @@ def issue_delete_legacy(request, issue_id: str):
 def resolve_short_id(request, org: str, short_id: str):
     issue = issue_or_404(request.auth, short_id, org)
     page = IssuePage([issue], principal=request.auth, base_url=public_base_url(request))
-    return ShortIdOut(
-        organizationSlug=org,
-        projectSlug=issue.project.slug,
-        groupId=str(issue.pk),
-        shortId=issue.short_id,
-        group=page.out(issue),
-    )
+    return {
+        "organizationSlug": org,
+        "projectSlug": issue.project.slug,
+        "groupId": str(issue.pk),
+        "shortId": issue.short_id,
+        "group": page.out(issue),
+    }

@@ -4,9 +4,9 @@ message, breadcrumbs, request), each entry typed by its `type`."""
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from ninja import Field, Schema
-from pydantic import ConfigDict
+from ninja import Field
 
+from bugsink_issues.api.schemas.answers import Answer
 from bugsink_issues.api.schemas.issues import ReleaseSummaryOut
 
 __all__ = [
@@ -21,12 +21,12 @@ __all__ = [
 ]
 
 
-class EventTagOut(Schema):
+class EventTagOut(Answer):
     key: str
     value: str
 
 
-class EventUserOut(Schema):
+class EventUserOut(Answer):
     id: str | None
     email: str | None
     username: str | None
@@ -35,7 +35,7 @@ class EventUserOut(Schema):
     data: dict[str, Any] | None
 
 
-class FrameOut(Schema):
+class FrameOut(Answer):
     filename: str | None
     absPath: str | None
     module: str | None
@@ -55,14 +55,14 @@ class FrameOut(Schema):
     errors: list[Any] | None
 
 
-class StacktraceOut(Schema):
+class StacktraceOut(Answer):
     frames: list[FrameOut] = Field(description="Oldest call first, as the SDK sent them.")
     framesOmitted: list[int] | None
     registers: dict[str, Any] | None
     hasSystemFrames: bool
 
 
-class ExceptionValueOut(Schema):
+class ExceptionValueOut(Answer):
     type: str | None
     value: str | None
     module: str | None
@@ -72,23 +72,23 @@ class ExceptionValueOut(Schema):
     rawStacktrace: StacktraceOut | None
 
 
-class ExceptionData(Schema):
+class ExceptionData(Answer):
     values: list[ExceptionValueOut] = Field(description="The cause first, the raised one last.")
     excOmitted: list[int] | None
     hasSystemFrames: bool
 
 
-class ExceptionEntry(Schema):
+class ExceptionEntry(Answer):
     type: Literal["exception"]
     data: ExceptionData
 
 
-class StacktraceEntry(Schema):
+class StacktraceEntry(Answer):
     type: Literal["stacktrace"]
     data: StacktraceOut
 
 
-class ThreadOut(Schema):
+class ThreadOut(Answer):
     id: int | str | None
     name: str | None
     crashed: bool
@@ -97,27 +97,27 @@ class ThreadOut(Schema):
     rawStacktrace: StacktraceOut | None
 
 
-class ThreadsData(Schema):
+class ThreadsData(Answer):
     values: list[ThreadOut]
 
 
-class ThreadsEntry(Schema):
+class ThreadsEntry(Answer):
     type: Literal["threads"]
     data: ThreadsData
 
 
-class MessageData(Schema):
+class MessageData(Answer):
     formatted: str
     message: str | None
     params: list[Any] | dict[str, Any] | None
 
 
-class MessageEntry(Schema):
+class MessageEntry(Answer):
     type: Literal["message"]
     data: MessageData
 
 
-class BreadcrumbOut(Schema):
+class BreadcrumbOut(Answer):
     type: str
     category: str | None
     level: str
@@ -127,16 +127,16 @@ class BreadcrumbOut(Schema):
     event_id: str | None
 
 
-class BreadcrumbsData(Schema):
+class BreadcrumbsData(Answer):
     values: list[BreadcrumbOut]
 
 
-class BreadcrumbsEntry(Schema):
+class BreadcrumbsEntry(Answer):
     type: Literal["breadcrumbs"]
     data: BreadcrumbsData
 
 
-class RequestData(Schema):
+class RequestData(Answer):
     url: str | None
     method: str | None
     query: list[tuple[str, str]]
@@ -149,7 +149,7 @@ class RequestData(Schema):
     apiTarget: str | None
 
 
-class RequestEntry(Schema):
+class RequestEntry(Answer):
     type: Literal["request"]
     data: RequestData
 
@@ -165,10 +165,8 @@ EventEntry = Annotated[
 ]
 
 
-class EventListItemOut(Schema):
+class EventListItemOut(Answer):
     """An event as the event lists show it."""
-
-    model_config = ConfigDict(populate_by_name=True)
 
     id: str
     eventID: str = Field(description="The SDK's event id, 32 hex digits.")
@@ -186,21 +184,19 @@ class EventListItemOut(Schema):
     crashFile: str | None
 
 
-class EventErrorOut(Schema):
+class EventErrorOut(Answer):
     type: str
     message: str
     data: dict[str, Any]
 
 
-class SdkOut(Schema):
+class SdkOut(Answer):
     name: str | None
     version: str | None
 
 
-class EventDetailOut(Schema):
+class EventDetailOut(Answer):
     """One event with its entries, as Sentry's event pages read it."""
-
-    model_config = ConfigDict(populate_by_name=True)
 
     id: str
     eventID: str

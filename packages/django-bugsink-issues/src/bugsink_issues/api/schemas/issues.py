@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from ninja import Field, Schema
 
+from bugsink_issues.api.schemas.answers import Answer
 from bugsink_issues.api.schemas.users import UserOut, user_out
 from bugsink_issues.api.stats import issue_stats
 from bugsink_issues.models import IssueHistory, IssueSeen, IssueTagValue, Release, UserFeedback
@@ -61,27 +62,27 @@ REGRESSED_FOR = timedelta(days=7)
 ACTIVITY_SHOWN = 100
 
 
-class IssueProjectOut(Schema):
+class IssueProjectOut(Answer):
     id: str
     name: str
     slug: str
     platform: str | None
 
 
-class AssigneeOut(Schema):
+class AssigneeOut(Answer):
     type: Literal["user", "team"]
     id: str
     name: str
     email: str | None = None
 
 
-class IssueMetadata(Schema):
+class IssueMetadata(Answer):
     title: str
     type: str | None = None
     value: str | None = None
 
 
-class ReleaseSummaryOut(Schema):
+class ReleaseSummaryOut(Answer):
     version: str
     shortVersion: str
     dateCreated: datetime
@@ -90,7 +91,7 @@ class ReleaseSummaryOut(Schema):
     lastEvent: datetime | None
 
 
-class IssueOut(Schema):
+class IssueOut(Answer):
     """An issue as the lists show it (Sentry's issue list items)."""
 
     id: str
@@ -135,7 +136,7 @@ class IssueOut(Schema):
     )
 
 
-class ActivityOut(Schema):
+class ActivityOut(Answer):
     id: str
     type: str
     data: dict[str, Any]
@@ -143,7 +144,7 @@ class ActivityOut(Schema):
     user: UserOut | None
 
 
-class TagSummaryOut(Schema):
+class TagSummaryOut(Answer):
     key: str
     name: str
     totalValues: int
@@ -200,12 +201,12 @@ class IssueUpdateIn(Schema):
     discard: bool | None = None
 
 
-class MergeOut(Schema):
+class MergeOut(Answer):
     parent: str
     children: list[str]
 
 
-class IssueUpdateOut(Schema):
+class IssueUpdateOut(Answer):
     """What a bulk update changed, in the request's own terms."""
 
     status: str | None = None
@@ -247,17 +248,18 @@ def sentry_status(issue, now=None):
 
 
 def assignee_out(issue):
+    """The assignee of an issue (assigned_user / assigned_team loaded) as Sentry's actor."""
     if issue.assigned_user_id:
         user = issue.assigned_user
-        return AssigneeOut(
-            type="user",
-            id=str(user.pk),
-            name=user.get_full_name() or user.get_username(),
-            email=getattr(user, "email", "") or None,
-        )
+        return {
+            "type": "user",
+            "id": str(user.pk),
+            "name": user.get_full_name() or user.get_username(),
+            "email": getattr(user, "email", "") or None,
+        }
     if issue.assigned_team_id:
         team = issue.assigned_team
-        return AssigneeOut(type="team", id=str(team.pk), name=slugify(team.name) or str(team.pk))
+        return {"type": "team", "id": str(team.pk), "name": slugify(team.name) or str(team.pk)}
     return None
 
 
@@ -265,8 +267,8 @@ def _metadata(issue):
     # The title is "<Type>: <value>" for exceptions (digest/summary.py); a type has no spaces.
     head, sep, rest = issue.title.partition(": ")
     if sep and head and " " not in head:
-        return IssueMetadata(title=issue.title, type=head, value=rest)
-    return IssueMetadata(title=issue.title)
+        return {"title": issue.title, "type": head, "value": rest}
+    return {"title": issue.title, "type": None, "value": None}
 
 
 def _permalink_base(base_url):
@@ -279,14 +281,15 @@ def _permalink_base(base_url):
 def release_summary(release):
     if release is None:
         return None
-    return ReleaseSummaryOut(
-        version=release.version,
-        shortVersion=release.version[:12] if len(release.version) == 40 else release.version,
-        dateCreated=release.first_seen,
-        dateReleased=None,
-        firstEvent=release.first_seen,
-        lastEvent=release.last_seen,
-    )
+    version = release.version
+    return {
+        "version": version,
+        "shortVersion": version[:12] if len(version) == 40 else version,
+        "dateCreated": release.first_seen,
+        "dateReleased": None,
+        "firstEvent": release.first_seen,
+        "lastEvent": release.last_seen,
+    }
 
 
 class IssuePage:
@@ -326,45 +329,48 @@ class IssuePage:
             else {}
         )
 
-    def out(self, issue, schema=IssueOut, **extra):
+    def out(self, issue):
+        """The list answer of one issue of the page (a dict, validated as IssueOut)."""
         status, substatus, details = sentry_status(issue, self.now)
         project = issue.project
         seen_at = self.seen.get(issue.pk)
-        return schema(
-            id=str(issue.pk),
-            shortId=issue.short_id,
-            title=issue.title,
-            culprit=issue.culprit,
-            permalink=f"{self.permalink_base}{issue.pk}/",
-            logger=None,
-            level=issue.level,
-            status=status,
-            statusDetails=details,
-            substatus=substatus,
-            isPublic=False,
-            platform=issue.platform or None,
-            project=IssueProjectOut(
-                id=str(project.pk), name=project.name, slug=project.slug, platform=None
-            ),
-            type="error",
-            issueType="error",
-            issueCategory="error",
-            metadata=_metadata(issue),
-            numComments=self.comment_counts.get(issue.pk, 0),
-            assignedTo=assignee_out(issue),
-            isBookmarked=False,
-            isSubscribed=False,
-            subscriptionDetails=None,
-            hasSeen=seen_at is not None and seen_at >= issue.last_seen,
-            annotations=[],
-            isUnhandled=False,
-            count=str(issue.event_count),
-            userCount=self.user_counts.get(issue.pk, 0),
-            firstSeen=issue.first_seen,
-            lastSeen=issue.last_seen,
-            stats={self.stats_period: self.stats[issue.pk]} if self.stats else None,
-            **extra,
-        )
+        return {
+            "id": str(issue.pk),
+            "shortId": issue.short_id,
+            "title": issue.title,
+            "culprit": issue.culprit,
+            "permalink": f"{self.permalink_base}{issue.pk}/",
+            "logger": None,
+            "level": issue.level,
+            "status": status,
+            "statusDetails": details,
+            "substatus": substatus,
+            "isPublic": False,
+            "platform": issue.platform or None,
+            "project": {
+                "id": str(project.pk),
+                "name": project.name,
+                "slug": project.slug,
+                "platform": None,
+            },
+            "type": "error",
+            "issueType": "error",
+            "issueCategory": "error",
+            "metadata": _metadata(issue),
+            "numComments": self.comment_counts.get(issue.pk, 0),
+            "assignedTo": assignee_out(issue),
+            "isBookmarked": False,
+            "isSubscribed": False,
+            "subscriptionDetails": None,
+            "hasSeen": seen_at is not None and seen_at >= issue.last_seen,
+            "annotations": [],
+            "isUnhandled": False,
+            "count": str(issue.event_count),
+            "userCount": self.user_counts.get(issue.pk, 0),
+            "firstSeen": issue.first_seen,
+            "lastSeen": issue.last_seen,
+            "stats": {self.stats_period: self.stats[issue.pk]} if self.stats else None,
+        }
 
     def outs(self):
         return [self.out(issue) for issue in self.issues]
@@ -395,21 +401,20 @@ class IssuePage:
         participants = {h.user_id: h.user for h in history if h.user_id}
         if issue.assigned_user_id:
             participants[issue.assigned_user_id] = issue.assigned_user
-        return self.out(
-            issue,
-            schema=IssueDetailOut,
-            activity=[activity_out(h) for h in history],
-            seenBy=[user_out(s.user) for s in seen_by],
-            participants=[user_out(u) for u in participants.values()],
-            firstRelease=release_summary(releases.get(issue.first_release)),
-            lastRelease=release_summary(releases.get(issue.last_release)),
-            tags=[TagSummaryOut(key=k, name=tag_name(k), totalValues=n) for k, n in tag_keys],
-            userReportCount=UserFeedback.objects.filter(issue=issue).count(),
-            shareId=None,
-            pluginActions=[],
-            pluginContexts=[],
-            pluginIssues=[],
-        )
+        return {
+            **self.out(issue),
+            "activity": [activity_out(h) for h in history],
+            "seenBy": [user_out(s.user) for s in seen_by],
+            "participants": [user_out(u) for u in participants.values()],
+            "firstRelease": release_summary(releases.get(issue.first_release)),
+            "lastRelease": release_summary(releases.get(issue.last_release)),
+            "tags": [{"key": k, "name": tag_name(k), "totalValues": n} for k, n in tag_keys],
+            "userReportCount": UserFeedback.objects.filter(issue=issue).count(),
+            "shareId": None,
+            "pluginActions": [],
+            "pluginContexts": [],
+            "pluginIssues": [],
+        }
 
 
 def tag_name(key):
@@ -429,10 +434,10 @@ def activity_out(entry):
         data["reason"] = entry.reason
     if entry.event_id:
         data["eventId"] = entry.event_id
-    return ActivityOut(
-        id=str(entry.pk),
-        type=ACTIVITY_TYPES.get(entry.kind, entry.kind),
-        data=data,
-        dateCreated=entry.created_at,
-        user=user_out(entry.user) if entry.user_id else None,
-    )
+    return {
+        "id": str(entry.pk),
+        "type": ACTIVITY_TYPES.get(entry.kind, entry.kind),
+        "data": data,
+        "dateCreated": entry.created_at,
+        "user": user_out(entry.user) if entry.user_id else None,
+    }

@@ -1,14 +1,13 @@
 """The answers of Sentry's look-ups by short id and by event id."""
 
-from ninja import Schema
-
+from bugsink_issues.api.schemas.answers import Answer
 from bugsink_issues.api.schemas.events import EventDetailOut
 from bugsink_issues.api.schemas.issues import IssueOut
 
 __all__ = ["EventIdOut", "ShortIdOut"]
 
 
-class ShortIdOut(Schema):
+class ShortIdOut(Answer):
     organizationSlug: str
     projectSlug: str
     groupId: str
@@ -16,7 +15,7 @@ class ShortIdOut(Schema):
     group: IssueOut
 
 
-class EventIdOut(Schema):
+class EventIdOut(Answer):
     organizationSlug: str
     projectSlug: str
     groupId: str
