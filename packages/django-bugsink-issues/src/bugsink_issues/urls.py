@@ -38,6 +38,7 @@ urlpatterns = [
     path(issue, detail.issue_detail, name="issue"),
     path(issue + "action/", issues.issue_action, name="issue_action"),
     path(issue + "comment/", issues.issue_comment, name="issue_comment"),
+    path(issue + "assign/", issues.issue_assign, name="issue_assign"),
     path(issue + "export.<str:fmt>", detail.issue_export, name="issue_export"),
     path(issue + "events/<int:event_pk>/", detail.issue_detail, name="event"),
     path(

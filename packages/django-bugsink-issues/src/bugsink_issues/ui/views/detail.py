@@ -10,7 +10,7 @@ from bugsink_issues.models import IssueTagValue
 from bugsink_issues.ui import access, export
 from bugsink_issues.ui.rendering import event_view
 from bugsink_issues.ui.views.common import page
-from bugsink_issues.ui.views.issues import MUTE_PERIODS, text_response
+from bugsink_issues.ui.views.issues import MUTE_PERIODS, assignee_choices, text_response
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 
 TABS = [
@@ -89,7 +89,13 @@ def _event_list(request, issue):
 
 @login_required
 def issue_detail(request, issue_id, event_pk=None):
-    issue = access.issue_or_404(request.user, issue_id)
+    try:
+        issue = access.issue_or_404(request.user, issue_id)
+    except Http404:
+        merged_into = access.merged_target_id(request.user, issue_id)
+        if merged_into is None:
+            raise
+        return redirect("bugsink_issues:issue", issue_id=merged_into)  # old links still lead there
     event = access.event_or_404(issue, event_pk) if event_pk else issue.events.last_event()
     tab = request.GET.get("tab", "stacktrace")
     if tab not in dict(TABS):
@@ -101,6 +107,14 @@ def issue_detail(request, issue_id, event_pk=None):
         "tab": tab,
         "tabs": TABS,
         "mute_periods": list(MUTE_PERIODS),
+        "assignee_choices": assignee_choices(issue),
+        "assignee_value": (
+            f"user:{issue.assigned_user_id}"
+            if issue.assigned_user_id
+            else f"team:{issue.assigned_team_id}"
+            if issue.assigned_team_id
+            else ""
+        ),
         "chart": sparkline_svg(
             daily_counts("issue_id", [issue.pk], app_settings.UI_CHART_DAYS)[issue.pk],
             width=300,

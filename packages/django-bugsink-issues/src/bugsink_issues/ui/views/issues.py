@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -8,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from bugsink_issues import lifecycle
 from bugsink_issues.conf import app_settings
-from bugsink_issues.models import Issue
+from bugsink_issues.models import Issue, Team
 from bugsink_issues.ui import access
 from bugsink_issues.ui import search as issue_search
 from bugsink_issues.ui.views.common import page
@@ -25,7 +26,12 @@ def _list(request, qs, project=None):
     if sort not in issue_search.SORTS:
         sort = "last_seen"
     query = request.GET.get("q", "")[:500]
-    qs = issue_search.filter_issues(qs, status=status, query=query)
+    assigned_to_me = request.GET.get("assigned") == "me"
+    if assigned_to_me:
+        qs = qs.assigned_to_user(request.user)
+    qs = issue_search.filter_issues(
+        qs.select_related("assigned_user", "assigned_team"), status=status, query=query
+    )
     rows, cursor = issue_search.page_of(qs, sort=sort, after=request.GET.get("after", ""))
     volume = daily_counts("issue_id", [i.pk for i in rows], app_settings.UI_SPARKLINE_DAYS)
     return page(
@@ -39,6 +45,7 @@ def _list(request, qs, project=None):
             "sort": sort,
             "sorts": [(k, label) for k, (_col, label) in issue_search.SORTS.items()],
             "q": query,
+            "assigned_to_me": assigned_to_me,
             "next_cursor": cursor,
             "is_first_page": not request.GET.get("after"),
             # One reverse() per page, not two per row.
@@ -121,6 +128,14 @@ def bulk_action(request):
     if not issues:
         messages.error(request, "No issues selected.")
         return _back(request, reverse("bugsink_issues:all_issues"))
+    if action == "merge":
+        try:
+            target = lifecycle.merge(issues, user=request.user)
+        except lifecycle.MergeError as exc:
+            messages.error(request, str(exc))
+            return _back(request, reverse("bugsink_issues:all_issues"))
+        messages.success(request, f"Merged {len(issues)} issues into {target.short_id}.")
+        return redirect("bugsink_issues:issue", issue_id=target.pk)
     try:
         function, kwargs = _parse_action(action, request.POST)
     except ValueError as exc:
@@ -131,6 +146,46 @@ def bulk_action(request):
     label = action.replace("_", " ").capitalize()
     messages.success(request, f"{label}: {len(issues)} issue(s).")
     return _back(request, reverse("bugsink_issues:all_issues"))
+
+
+def assignee_choices(issue):
+    """[(value, label)] the issue page offers to assign to: the project's team and its members."""
+    from bugsink_issues.models import ProjectTeam
+
+    link = ProjectTeam.objects.filter(project_id=issue.project_id).select_related("team").first()
+    if link is None:
+        return []
+    members = link.team.memberships.select_related("user").order_by("user__username")
+    return [(f"team:{link.team.pk}", f"Team {link.team.name}")] + [
+        (f"user:{m.user.pk}", m.user.get_full_name() or m.user.get_username())
+        for m in members
+        if m.user.is_active
+    ]
+
+
+@login_required
+@require_POST
+def issue_assign(request, issue_id):
+    issue = access.issue_or_404(request.user, issue_id)
+    value = request.POST.get("assignee", "")
+    choices = dict(assignee_choices(issue))
+    if value and value not in choices:
+        messages.error(request, "Choose someone from the list.")
+        return redirect("bugsink_issues:issue", issue_id=issue.pk)
+    kind, _, pk = value.partition(":")
+    if kind == "team":
+        to = Team.objects.get(pk=int(pk))
+    elif kind == "user":
+        to = get_user_model().objects.get(pk=int(pk))
+    else:
+        to = None
+    try:
+        lifecycle.assign(issue, to, user=request.user)
+    except lifecycle.AssignmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Assigned to {choices[value]}." if to else "Unassigned.")
+    return redirect("bugsink_issues:issue", issue_id=issue.pk)
 
 
 @login_required
