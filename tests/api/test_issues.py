@@ -56,6 +56,15 @@ def test_project_list_defaults_to_unresolved_and_an_empty_query_is_everything(
     }
 
 
+def test_a_project_is_named_by_slug_or_id(events_world, tokens, call):
+    by_id = ok(
+        call("GET", f"/api/0/projects/bugsink/{events_world['alpha'].pk}/issues/", tokens["alice"])
+    )
+    assert titles(by_id) == titles(ok(call("GET", PROJECT_ISSUES, tokens["alice"])))
+    beta = f"/api/0/projects/bugsink/{events_world['beta'].pk}/issues/"
+    assert call("GET", beta, tokens["alice"]).status_code == 404
+
+
 def test_short_ids_number_each_project_from_one(events_world, tokens, call):
     numbers = sorted(
         Issue.objects.filter(project=events_world["alpha"]).values_list("number", flat=True)

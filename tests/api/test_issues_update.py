@@ -114,7 +114,8 @@ def test_unresolved_reopens_and_unmutes(events_world, tokens, call):
         ({"isBookmarked": True}, "isBookmarked"),
         ({"discard": True}, "Discarding"),
         ({"assignedTo": "nobody-like-this"}, "Unknown assignee"),
-        ({"assignedTo": "bob"}, "cannot see"),
+        ({"assignedTo": "bob"}, "Unknown assignee"),  # another team's: not even named
+        ({"assignedTo": "#team-b"}, "Unknown team"),
         ({"assignedTo": "team:999"}, "Unknown team"),
         ({"merge": True}, "Merge issues through"),
     ],
@@ -159,9 +160,15 @@ def test_assignment(events_world, tokens, call):
     kinds = list(issue.history.order_by("id").values_list("kind", "reason"))
     assert kinds[-1] == (HistoryKind.UNASSIGNED, "unassigned")
     assert (HistoryKind.ASSIGNED, "assigned to team Team A") in kinds
-    # Another team cannot be given this issue (and its project's team can).
+    # Another team cannot be given this issue (and its project's team can); a superuser sees
+    # everyone, and is told why.
     response = call("PUT", path, tokens["root"], {"assignedTo": f"team:{world['team_b'].pk}"})
-    assert response.status_code == 400
+    assert response.status_code == 400 and "cannot see" in response.json()["detail"]
+    response = call("PUT", path, tokens["root"], {"assignedTo": f"user:{world['bob'].pk}"})
+    assert response.status_code == 400 and "bob cannot see" in response.json()["detail"]
+    # A user id of another team is unknown to alice, whatever the id.
+    response = call("PUT", path, tokens["alice"], {"assignedTo": f"user:{world['bob'].pk}"})
+    assert response.json()["detail"] == f"Unknown assignee 'user:{world['bob'].pk}'."
     # Bulk: the answer says what changed.
     ids = f"?id={issue.pk}&id={world['key_error'].pk}"
     answer = ok(call("PUT", PROJECT_ISSUES + ids, tokens["alice"], {"assignedTo": "carol"}))

@@ -20,7 +20,7 @@ from bugsink_issues import lifecycle
 from bugsink_issues.api.errors import ApiError
 from bugsink_issues.api.schemas.issues import assignee_out, sentry_status
 from bugsink_issues.lifecycle.releases import latest_release
-from bugsink_issues.models import IssueSeen, Team
+from bugsink_issues.models import IssueSeen, Team, TeamMembership
 from bugsink_issues.models.issues import IssueStatus
 
 __all__ = ["BULK_LIMIT", "apply_update", "assignee_from"]
@@ -29,37 +29,56 @@ __all__ = ["BULK_LIMIT", "apply_update", "assignee_from"]
 BULK_LIMIT = 1000
 
 
+def _teams_of(principal):
+    if principal.user is None:
+        return Team.objects.none()
+    return Team.objects.visible_to(principal.user)
+
+
+def _users_of(principal):
+    """The users the caller can see in the UI: themselves and the members of their teams."""
+    User = get_user_model()
+    user = principal.user
+    if user is None:
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    members = TeamMembership.objects.filter(team__in=_teams_of(principal)).values("user_id")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=members))
+
+
 def assignee_from(text, principal):
-    """The user or Team an `assignedTo` value names; None for '' (unassign)."""
+    """The user or Team an `assignedTo` value names, among those the caller can see (anyone else
+    is unknown, so ids cannot be probed for names); None for '' (unassign)."""
     text = (text or "").strip()
     if not text:
         return None
     kind, sep, rest = text.partition(":")
+    if (sep and kind == "team") or text.startswith("#"):
+        wanted = rest if sep else text[1:].lower()
+        team = next(
+            (t for t in _teams_of(principal) if str(t.pk) == wanted or slugify(t.name) == wanted),
+            None,
+        )
+        if team is None:
+            raise ApiError(400, f"Unknown team {text!r}.")
+        return team
     User = get_user_model()
-    if sep and kind == "team":
-        team = Team.objects.filter(pk=int(rest)).first() if rest.isdigit() else None
-    elif text.startswith("#"):
-        slug = text[1:].lower()
-        team = next((t for t in Team.objects.all() if slugify(t.name) == slug), None)
+    users = _users_of(principal)
+    if sep and kind == "user":
+        users = users.filter(pk=int(rest)) if rest.isdigit() else users.none()
+    elif text == "me":
+        users = users.filter(pk=getattr(principal.user, "pk", None))
     else:
-        team = None
-        if sep and kind == "user":
-            users = User.objects.filter(pk=int(rest)) if rest.isdigit() else User.objects.none()
-        elif text == "me" and principal.user is not None:
-            users = User.objects.filter(pk=principal.user.pk)
-        else:
-            users = User.objects.filter(
-                Q(**{User.USERNAME_FIELD: text})
-                | Q(email__iexact=text)
-                | (Q(pk=int(text)) if text.isdigit() else Q(pk__in=[]))
-            )
-        found = users.first()
-        if found is not None:
-            return found
+        users = users.filter(
+            Q(**{User.USERNAME_FIELD: text})
+            | Q(email__iexact=text)
+            | (Q(pk=int(text)) if text.isdigit() else Q(pk__in=[]))
+        )
+    found = users.order_by("pk").first()
+    if found is None:
         raise ApiError(400, f"Unknown assignee {text!r}.")
-    if team is None:
-        raise ApiError(400, f"Unknown team {text!r}.")
-    return team
+    return found
 
 
 def _mute_arguments(update):

@@ -45,9 +45,8 @@ def assign(issue, to, *, user=None, comment=""):
     see the issue. Assigning to the current assignee changes nothing and records nothing."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     if to is not None and not can_be_assigned(issue, to):
-        raise AssignmentError(
-            f"{describe_assignee(to).capitalize()} cannot see this issue's project."
-        )
+        who = f"The team {to.name}" if isinstance(to, Team) else describe_assignee(to)
+        raise AssignmentError(f"{who} cannot see this issue's project.")
     if issue.assignee == to:
         return issue
     issue.assigned_user = to if to is not None and not isinstance(to, Team) else None

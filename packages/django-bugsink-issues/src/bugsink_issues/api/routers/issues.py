@@ -10,7 +10,6 @@ one or many, deleting, one issue's detail, and short ids.
 deleting event:admin.
 """
 
-from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
@@ -337,9 +336,7 @@ def issue_update(request, org: str, issue_id: str, payload: IssueUpdateIn):
     summary="Remove an issue",
 )
 def issue_delete(request, org: str, issue_id: str):
-    issue = issue_or_404(request.auth, issue_id, org)
-    with transaction.atomic():
-        lifecycle.delete(issue, user=request.auth.user)
+    lifecycle.delete(issue_or_404(request.auth, issue_id, org), user=request.auth.user)
     return Status(202, None)
 
 
