@@ -139,3 +139,18 @@ def test_session_of_the_ui_works_and_needs_csrf_to_change(events_world, client):
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
     client.force_login(events_world["bob"])
     assert client.get(path).status_code == 404
+
+
+def test_rate_limit_per_token_on_the_issue_endpoints(events_world, tokens, call, settings):
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    settings.BUGSINK_ISSUES_API_RATE_LIMIT_PER_MINUTE = 2
+    path = "/api/0/organizations/bugsink/issues/"
+    assert call("GET", path, tokens["carol"]).status_code == 200
+    assert call("GET", path, tokens["carol"]).status_code == 200
+    limited = call("GET", path, tokens["carol"])
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert "Rate limit" in limited.json()["detail"]
+    assert call("GET", path, tokens["alice"]).status_code == 200  # per token
+    caches["default"].clear()

@@ -294,3 +294,19 @@ def test_the_openapi_document_describes_every_path_with_these_fields(client):
     issues = paths["/api/0/organizations/{org}/issues/{issue_id}/"]
     assert {"get", "put", "delete"} <= set(issues)
     assert all(op.get("summary") for op in issues.values())
+
+
+def test_organization_and_project_answers(events_world, tokens, call):
+    """The skeleton's organization and project answers, against the same reference."""
+    token = tokens["alice"]
+    (org,) = _get(call, token, "/api/0/organizations/")
+    check_shape(org, "organization")
+    check_shape(_get(call, token, "/api/0/organizations/bugsink/"), "organization")
+    for path in ("/api/0/organizations/bugsink/projects/", "/api/0/projects/"):
+        items = _get(call, token, path)
+        assert items
+        for item in items:
+            check_shape(item, "project")
+    detail = _get(call, token, "/api/0/projects/bugsink/alpha/")
+    check_shape(detail, "project")
+    check_shape(detail["organization"], "organization")
