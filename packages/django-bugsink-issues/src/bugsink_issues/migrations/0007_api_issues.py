@@ -1,5 +1,6 @@
 """The web API's issue fields: per-project issue numbers (short ids such as WEB-101), assignment to
-a user or a team, merging (the merged issue points to its target), and who has seen an issue.
+a user or a team, merging (the merged issue points to its target), who has seen an issue, and
+indexes for sorting a status's issues by events and by age.
 
 Existing issues are numbered per project in the order they were first seen."""
 
@@ -78,6 +79,14 @@ class Migration(migrations.Migration):
             model_name='issuehistory',
             name='kind',
             field=models.CharField(choices=[('created', 'Created'), ('resolved', 'Resolved'), ('resolved_in_release', 'Resolved In Release'), ('resolved_in_next_release', 'Resolved In Next Release'), ('reopened', 'Reopened'), ('regressed', 'Regressed'), ('muted', 'Muted'), ('unmuted', 'Unmuted'), ('comment', 'Comment'), ('assigned', 'Assigned'), ('unassigned', 'Unassigned'), ('merged', 'Merged'), ('merged_into', 'Merged Into')], max_length=32),
+        ),
+        migrations.AddIndex(
+            model_name='issue',
+            index=models.Index(fields=['project', 'status', '-event_count'], name='bi_issue_status_count'),
+        ),
+        migrations.AddIndex(
+            model_name='issue',
+            index=models.Index(fields=['project', 'status', '-first_seen'], name='bi_issue_status_first'),
         ),
         migrations.RunPython(number_existing_issues, migrations.RunPython.noop, elidable=True),
         migrations.AddConstraint(

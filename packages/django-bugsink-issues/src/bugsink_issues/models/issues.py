@@ -129,6 +129,12 @@ class Issue(models.Model):
             models.Index(fields=["project", "-last_seen"], name="bi_issue_project_seen"),
             models.Index(fields=["project", "-first_seen"], name="bi_issue_project_first"),
             models.Index(fields=["project", "-event_count"], name="bi_issue_project_count"),
+            # The other sorts within a status (the lists' default: the open ones), so that a page
+            # sorted by events or by age reads its rows in order instead of sorting them all.
+            models.Index(
+                fields=["project", "status", "-event_count"], name="bi_issue_status_count"
+            ),
+            models.Index(fields=["project", "status", "-first_seen"], name="bi_issue_status_first"),
         ]
         constraints = [
             # Numbered rows only: rows made before numbering (0) are numbered by the migration.
