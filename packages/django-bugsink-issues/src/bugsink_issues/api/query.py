@@ -139,13 +139,16 @@ def parse_period(text):
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def apply_query(qs, query, *, user=None, now=None):
-    """`qs` (issues) narrowed by `query` (a SearchQuery or text). `user`: who `me` is."""
+def apply_query(qs, query, *, user=None, now=None, project_ids=None):
+    """`qs` (issues) narrowed by `query` (a SearchQuery or text). `user`: who `me` is;
+    `project_ids`: the projects `qs` is within, when the caller knows them (tag terms look their
+    values up per project; otherwise the projects are a subquery of `qs`)."""
     if not isinstance(query, SearchQuery):
         query = parse_query(query)
     now = now or timezone.now()
+    projects = qs.values("project_id").order_by().distinct() if project_ids is None else project_ids
     for term in query.terms:
-        condition = _condition(term, user=user, now=now, qs=qs)
+        condition = _condition(term, user=user, now=now, projects=projects)
         qs = qs.exclude(condition) if term.negated else qs.filter(condition)
     if query.text:
         qs = _text(qs, query.text)
@@ -159,7 +162,7 @@ def _any(conditions):
     return combined
 
 
-def _condition(term, *, user, now, qs):
+def _condition(term, *, user, now, projects):
     key = term.key
     if key == "is":
         return _any(_is(value, user) for value in term.values)
@@ -172,7 +175,7 @@ def _condition(term, *, user, now, qs):
     if key in ISSUE_KEYS:
         return _any(_issue(value) for value in term.values)
     if key == "has":
-        return _any(_tag(v, None, qs) for v in term.values)
+        return _any(_tag(v, None, projects) for v in term.values)
     if key in ("message", "title"):
         return _any(Q(title__icontains=v) | Q(culprit__icontains=v) for v in term.values)
     if key == "project":
@@ -181,8 +184,8 @@ def _condition(term, *, user, now, qs):
         column = COLUMN_KEYS[key]
         return _any(_match(column, v.lower() if key == "level" else v) for v in term.values)
     if key == "release":
-        return _any(_tag("release", v, qs) for v in _releases(term.values, qs))
-    return _any(_tag(key, value, qs) for value in term.values)
+        return _any(_tag("release", v, projects) for v in _releases(term.values, projects))
+    return _any(_tag(key, value, projects) for value in term.values)
 
 
 def _digits(value, column):
@@ -292,7 +295,7 @@ def _match(column, value):
     return Q(**{f"{column}__iregex": pattern}) if pattern else Q(**{column: value})
 
 
-def _tag(key, value, qs):
+def _tag(key, value, projects):
     """Issues with an event tagged `key` = `value` (any value: None), through the (project, key,
     value) unique index of TagValue for the projects in question."""
     rows = IssueTagValue.objects.filter(tag_value__key=key)
@@ -301,19 +304,22 @@ def _tag(key, value, qs):
         rows = rows.filter(tag_value__value__iregex=pattern)
     elif value is not None:
         rows = rows.filter(tag_value__value=value)
-    projects = qs.values("project_id").order_by().distinct()
     return Q(pk__in=rows.filter(tag_value__project_id__in=projects).values("issue_id"))
 
 
-def _releases(values, qs):
+def _releases(values, projects):
     """`latest` stands for each project's latest release (Sentry's `release:latest`)."""
     out = []
     for value in values:
         if value.lower() != "latest":
             out.append(value)
             continue
-        project_ids = set(qs.values_list("project_id", flat=True).order_by().distinct())
-        for project_id in project_ids:
+        project_ids = (
+            projects
+            if isinstance(projects, list)
+            else list(projects.values_list("project_id", flat=True))
+        )
+        for project_id in set(project_ids):
             version = (
                 Release.objects.filter(project_id=project_id)
                 .order_by("-sort_order")
