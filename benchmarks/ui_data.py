@@ -72,7 +72,14 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
 
     from bugsink_ingest.models import Project, ProjectKey
     from bugsink_issues.digest.storage import compress, dump_json
-    from bugsink_issues.models import Event, Grouping, Issue, IssueTagValue, TagValue
+    from bugsink_issues.models import (
+        Event,
+        Grouping,
+        Issue,
+        IssueTagValue,
+        ProjectSettings,
+        TagValue,
+    )
     from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
 
     rng = random.Random(seed)
@@ -127,6 +134,7 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
                     "last_release": releases[-1],
                     "status": statuses[i % len(statuses)],
                     "mute_window_hits": [],
+                    "number": i + 1,  # the short id BENCH-PROJECT-<n> of the web API
                 }
             )
             grouping_rows.append(
@@ -189,6 +197,10 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
                     batch = []
         if batch:
             _insert(cursor, Event, batch)
+        ProjectSettings.objects.for_project(project.pk)
+        ProjectSettings.objects.filter(project=project).update(
+            last_issue_number=issues, stored_event_count=events
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return user.pk, project.pk
