@@ -33,6 +33,7 @@ TYPECHECK = [
     "django-stubs==6.1.2",
     "django-stubs-ext==6.1.2",
     "django==6.1.3",
+    "types-Pygments==2.21.0.20260819",
     "django-tasks==0.12.0",
     "sentry-sdk==2.75.0",
 ]

@@ -1,11 +1,17 @@
 """The digest: events/s from a pre-filled spool, and stored bytes per event, against a raw SQLite
 insert of the same payloads (the ceiling), in the same run.
 
-`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]`
+`python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]
+ [--scrubbing=compare]`
 
 Payloads are the real sentry-sdk's (harness.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
-"50 KB locals" replays the large event (deep frames with local variables). The spool is pre-filled
+"50 KB locals" replays the large event (deep frames with local variables); "source-mapped" sends
+@sentry/browser-shaped events whose five frames point into a minified bundle with a ~1 MB source
+map (esbuild output, uploaded as an artifact bundle with debug ids), so every event is mapped in
+the digest (digest/sourcemaps.py; the first parse of the map is in the warm-up); "same, no maps"
+is the control: the same events for a project without uploads (their debug ids name no map, so
+each is noted as missing). The spool is pre-filled
 in memory with SpooledEvent objects (reading the ingest spool from disk is ingest's cost, measured
 in its own benchmark). Each mix runs in a fresh SQLite file (WAL, synchronous=NORMAL, BEGIN
 IMMEDIATE) with the real migrations, in a driver subprocess so Django is configured once.
@@ -19,6 +25,13 @@ IMMEDIATE) with the real migrations, in a driver subprocess so Django is configu
 
 --tables adds where each mix's bytes went: growth per event of every table and its indexes
 (SQLite's dbstat: whole pages, so page slack counts where it falls; "free pages" is the freelist).
+
+--scrubbing=compare runs each mix twice in the same database, side by side: one project with
+server-side scrubbing off, one with it on (the default), their batches interleaved (off-on, then
+on-off) so that drift of the machine and growth of the database fall on both alike. It prints
+both digest rates (wall time) and CPU time per event (this process's: other load on a shared
+machine counts less), and the CPU phase alone (prepare_event: parse, normalise, scrub, group,
+compress) in CPU microseconds per event, best of three interleaved passes over the payloads.
 """
 
 import json
@@ -33,7 +46,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MIXES = [("one issue", "small"), ("1,000 issues", "distinct"), ("50 KB locals", "large")]
+MIXES = [
+    ("one issue", "small"),
+    ("1,000 issues", "distinct"),
+    ("50 KB locals", "large"),
+    ("source-mapped", "sourcemapped"),
+    ("same, no maps", "unmapped"),
+]
+# The source-mapped mix: a generated TypeScript-like module of this many functions, bundled and
+# minified by esbuild (the project's JS toolchain, tests/js), makes a map of about 1 MB.
+SOURCEMAP_FUNCTIONS = 2600
+SOURCEMAP_ISSUES = 50
+ESBUILD = ROOT / "tests" / "js" / "node_modules" / ".bin" / "esbuild"
 
 
 def _arg(argv, name, default):
@@ -78,6 +102,7 @@ def _configure(data_dir):
                 )
             },
             "BUGSINK_ISSUES_RETENTION_MAX_EVENTS": 10_000_000,
+            "BUGSINK_ISSUES_ARTIFACT_DIR": str(data_dir / "artifacts"),
         }
     )
     django.setup()
@@ -127,6 +152,105 @@ def _payloads(factory, kind, count):
         event_id, raw = factory.raw(kind, index % 1000)
         out.append((event_id, _event_json(raw)))
     return out
+
+
+def _generated_module():
+    """A large module whose functions throw: its minified build has a ~1 MB map."""
+    parts = []
+    for n in range(SOURCEMAP_FUNCTIONS):
+        parts.append(
+            f"export function handler{n}(input: {{ id: number; name: string }}): string {{\n"
+            f"  const label = 'handler {n} got ' + input.name;\n"
+            f"  if (input.id < 0) {{\n"
+            f"    throw new TypeError('bad input for handler{n}: ' + label);\n"
+            f"  }}\n"
+            f"  return label.toUpperCase() + {n};\n"
+            f"}}\n"
+        )
+    return "".join(parts)
+
+
+def _sourcemapped_setup(data_dir, project, count, upload=True):
+    """Build the bundle, upload it for `project` (the assemble code path; `upload=False`: the
+    control, the same events without maps), and make `count` browser-shaped events with frames
+    at real throw sites of the minified file."""
+    import hashlib
+    import io
+    import zipfile
+
+    from bugsink_issues.artifacts.assemble import assemble_artifact_bundle
+    from bugsink_issues.artifacts.store import blob_store
+
+    work = data_dir / "sourcemapped"
+    (work / "src").mkdir(parents=True, exist_ok=True)
+    (work / "src" / "app.ts").write_text(_generated_module())
+    subprocess.run(
+        [str(ESBUILD), str(work / "src" / "app.ts"), "--bundle", "--minify", "--sourcemap",
+         "--format=esm", f"--outfile={work / 'app.js'}", "--log-level=warning"],
+        check=True, timeout=300,
+    )  # fmt: skip
+    minified, source_map = (work / "app.js").read_bytes(), (work / "app.js.map").read_bytes()
+    debug_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "bench-sourcemapped"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("files/_/_/app.js", minified)
+        archive.writestr("files/_/_/app.js.map", source_map)
+        archive.writestr(
+            "manifest.json",
+            json.dumps(
+                {
+                    "files": {
+                        "files/_/_/app.js": {"type": "minified_source", "url": "~/app.js",
+                                             "headers": {"debug-id": debug_id}},
+                        "files/_/_/app.js.map": {"type": "source_map", "url": "~/app.js.map",
+                                                 "headers": {"debug-id": debug_id}},
+                    }
+                }
+            ),
+        )  # fmt: skip
+    bundle = buffer.getvalue()
+    store = blob_store()
+    chunk = 8 * 1024 * 1024
+    names = []
+    for i in range(0, len(bundle), chunk):
+        piece = bundle[i : i + chunk]
+        names.append(hashlib.sha1(piece).hexdigest())
+        store.save_chunk(names[-1], io.BytesIO(piece), gzipped=False, max_bytes=chunk)
+    if upload:
+        result = assemble_artifact_bundle(
+            store, projects=[project], checksum=hashlib.sha1(bundle).hexdigest(), chunks=names
+        )
+        assert result.state == "ok", result.detail
+    line = minified.decode()
+    throws = []
+    start = 0
+    while len(throws) < SOURCEMAP_FUNCTIONS and (at := line.find("throw ", start)) >= 0:
+        # One line per statement in esbuild's minified ESM? Count lines and columns as a browser.
+        before = line[:at]
+        throws.append((before.count("\n") + 1, at - (before.rfind("\n") + 1) + 1))
+        start = at + 1
+    url = "https://shop.example.com/assets/app.js"
+    payloads = []
+    for index in range(count):
+        group = index % SOURCEMAP_ISSUES  # the frames decide the issue: 50 of them
+        sites = [throws[(group * 37 + k * 131) % len(throws)] for k in range(5)]
+        frames = [
+            {"filename": url, "abs_path": url, "function": "x", "in_app": True,
+             "lineno": ln, "colno": col}
+            for ln, col in reversed(sites)
+        ]  # fmt: skip
+        event = {
+            "platform": "javascript",
+            "level": "error",
+            "release": "bench@1.0.0",
+            "exception": {"values": [{"type": "TypeError", "value": f"bad input {index}",
+                                      "stacktrace": {"frames": frames}}]},
+            "debug_meta": {"images": [{"type": "sourcemap", "code_file": url,
+                                       "debug_id": debug_id}]},
+            "sdk": {"name": "sentry.javascript.browser", "version": "11.12.0"},
+        }  # fmt: skip
+        payloads.append((uuid.uuid4().hex, json.dumps(event).encode()))
+    return payloads, len(source_map)
 
 
 def _db_size(path):
@@ -198,10 +322,19 @@ def _driver(data_dir, argv):
     from bugsink_issues.models import Event, Issue
 
     spooled_class = _spooled_class()
+    if "--scrubbing=compare" in argv:
+        return _compare_scrubbing(factory, events, large_events, batch, spooled_class)
     rows = []
+    map_bytes = 0
     for label, kind in MIXES:
-        payloads = _payloads(factory, kind, large_events if kind == "large" else events)
         project = Project.objects.create(name=label)
+        if kind in ("sourcemapped", "unmapped"):
+            payloads, size = _sourcemapped_setup(
+                data_dir, project, events, upload=kind == "sourcemapped"
+            )
+            map_bytes = map_bytes or size
+        else:
+            payloads = _payloads(factory, kind, large_events if kind == "large" else events)
         now = datetime.now(UTC)
         spool = [
             spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
@@ -243,8 +376,101 @@ def _driver(data_dir, argv):
             }
         )
     _print(rows, batch)
+    if map_bytes:
+        mapped = Event.objects.filter(project__name="source-mapped").order_by("-pk").first()
+        from bugsink_issues.digest.storage import load_payload
+
+        frame = load_payload(mapped)["exception"]["values"][-1]["stacktrace"]["frames"][-1]
+        print(
+            f"source-mapped: a {map_bytes / 1e6:.2f} MB map; a stored top frame: "
+            f"{frame.get('filename')}:{frame.get('lineno')} in {frame.get('function')} "
+            "(target: >= 500 ev/s with the map applied to every event)"
+        )
     if tables:
         _print_tables(rows)
+
+
+def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
+    from django.db import connection
+
+    from bugsink_ingest.models import Project
+    from bugsink_issues.digest import digest_batch
+    from bugsink_issues.digest.prepare import prepare_event
+    from bugsink_issues.digest.storage import load_payload
+    from bugsink_issues.models import Event, ProjectSettings
+
+    rows = []
+    for label, kind in MIXES:
+        payloads = _payloads(factory, kind, large_events if kind == "large" else events)
+        now = datetime.now(UTC)
+        spools, settings = {}, {}
+        for scrub in (False, True):
+            project = Project.objects.create(name=f"{label}, scrubbing {scrub}")
+            settings[scrub] = ProjectSettings.objects.for_project(project.pk)
+            ProjectSettings.objects.filter(pk=settings[scrub].pk).update(scrub_data=scrub)
+            settings[scrub].refresh_from_db()
+            spools[scrub] = [
+                spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
+                for event_id, payload in payloads
+            ]
+            digest_batch(spools[scrub][:batch])  # warm-up outside the timing
+        connection.close()
+        elapsed, cpu_digest = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
+        for n, i in enumerate(range(batch, len(payloads), batch)):
+            for scrub in (False, True) if n % 2 == 0 else (True, False):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                digest_batch(spools[scrub][i : i + batch])
+                elapsed[scrub] += time.perf_counter() - started
+                cpu_digest[scrub] += time.process_time() - cpu_started
+        connection.close()
+        # The CPU phase alone, in CPU time (this process's, so that other load on the machine
+        # counts less), passes interleaved, the best of three for each.
+        options = {scrub: settings[scrub].digest_options() for scrub in (False, True)}
+        cpu = {False: float("inf"), True: float("inf")}
+        for _ in range(3):
+            for scrub in (False, True):
+                started = time.process_time()
+                for spooled in spools[scrub]:
+                    prepare_event(spooled, *options[scrub])
+                cpu[scrub] = min(cpu[scrub], time.process_time() - started)
+        cpu = {scrub: 1e6 * cpu[scrub] / len(payloads) for scrub in cpu}
+        on_events = Event.objects.filter(project_id=spools[True][0].project_id)
+        filtered = sum(
+            load_payload(e).get("_scrubbed", {}).get("count", 0) for e in on_events[:200]
+        ) / max(1, min(200, on_events.count()))
+        n = len(payloads) - batch
+        rows.append(
+            {
+                "mix": label,
+                "events": n,
+                "off_eps": n / elapsed[False],
+                "on_eps": n / elapsed[True],
+                "digest_cpu_off": 1e6 * cpu_digest[False] / n,
+                "digest_cpu_on": 1e6 * cpu_digest[True] / n,
+                "cpu_off": cpu[False],
+                "cpu_on": cpu[True],
+                "filtered": filtered,
+            }
+        )
+    print(
+        f"digest benchmark, scrubbing off vs on side by side: batches of {batch}, "
+        f"Python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'mix':<14}{'events':>7}{'off ev/s':>9}{'on ev/s':>8}{'on/off':>7}"
+        f"{'digest CPU us/ev off':>21}{'on':>6}{'+%':>7}"
+        f"{'prepare us/ev off':>18}{'on':>6}{'+us':>5}{'filtered/ev':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        off, on = r["digest_cpu_off"], r["digest_cpu_on"]
+        print(
+            f"{r['mix']:<14}{r['events']:>7}{r['off_eps']:>9.0f}{r['on_eps']:>8.0f}"
+            f"{r['on_eps'] / r['off_eps']:>7.3f}{off:>21.0f}{on:>6.0f}"
+            f"{100 * (on - off) / off:>6.1f}%{r['cpu_off']:>18.0f}{r['cpu_on']:>6.0f}"
+            f"{r['cpu_on'] - r['cpu_off']:>5.0f}{r['filtered']:>12.1f}"
+        )
 
 
 def _print(rows, batch):

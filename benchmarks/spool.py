@@ -47,8 +47,7 @@ def _configure():
 def make_event(n=0):
     from datetime import UTC, datetime
 
-    from bugsink_ingest.spool import SpooledEvent
-    from bugsink_ingest.spool_format import new_spool_id
+    from bugsink_ingest.spool import SpooledEvent, new_spool_id
 
     return SpooledEvent(
         spool_id=new_spool_id(),

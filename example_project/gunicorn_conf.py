@@ -5,6 +5,13 @@ GUNICORN_CMD_ARGS.
 """
 
 import os
+import sys
+
+# The worker class below lives in bugsink_site, beside this file: importable however Gunicorn was
+# started (serve runs it from here, a benchmark or a unit file may not).
+_here = os.path.dirname(os.path.abspath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
 
 
 def _usable_cpus() -> int:
@@ -17,11 +24,12 @@ def _usable_cpus() -> int:
 wsgi_app = "bugsink_site.wsgi:application"
 bind = [os.environ.get("BUGSINK_BIND", "127.0.0.1:8000")]
 
-# One process per CPU, a few threads each. Ingest is mostly waiting (reading the body off the
-# socket, writing the spool file): threads overlap that waiting, a slow client holds one thread
-# rather than a whole process, and SDK keep-alive connections cost a thread, not a worker. gthread
-# needs no monkeypatching (gevent would, which fights SQLite and Django's thread-local connections).
-worker_class = "gthread"
+# One process per CPU, a few threads each: gthread, whose main thread watches every connection
+# with a poller and hands requests to a pool of threads (no monkeypatching, which gevent would
+# need and which fights SQLite and Django's thread-local connections). The buffering variant
+# reads each request whole in that main thread before a pool thread sees it, so slow or stalled
+# clients (headers or bodies trickled in) hold no thread: see bugsink_site.gunicorn_worker.
+worker_class = "bugsink_site.gunicorn_worker.BufferingThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(max(_usable_cpus(), 1), 8))
 threads = int(os.environ.get("BUGSINK_WEB_THREADS", "4"))
 

@@ -16,6 +16,9 @@ def main():
         p for p in (here, os.environ.get("PYTHONPATH", "")) if p
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bugsink_site.settings")
+    if sys.argv[1:2] == ["runworker"]:
+        # The background worker runs tasks only: settings leave out what only pages need (SSO).
+        os.environ["BUGSINK_PROCESS"] = "worker"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -305,7 +305,8 @@ class UIClient:
             login_path,
             {
                 "csrfmiddlewaretoken": token.group(1),
-                "username": email,
+                "login": email,  # allauth's form (the deployment's)
+                "username": email,  # Django's (a host without one of its own)
                 "password": password,
                 "next": next,
             },

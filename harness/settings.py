@@ -11,12 +11,11 @@ The reference deployment's settings are bugsink_site.settings, not these: a run 
 import os
 from pathlib import Path
 
-from harness.compat import (  # noqa: F401 (re-exported: settings modules build with them)
-    DUMMY_BACKEND,
-    IMMEDIATE_BACKEND,
-    TASKS_APPS,
-    TASKS_MODULE,
-)
+# Re-exported (`X as X`): settings modules build with them.
+from harness.compat import DUMMY_BACKEND as DUMMY_BACKEND
+from harness.compat import IMMEDIATE_BACKEND as IMMEDIATE_BACKEND
+from harness.compat import TASKS_APPS as TASKS_APPS
+from harness.compat import TASKS_MODULE as TASKS_MODULE
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False

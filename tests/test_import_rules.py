@@ -1,6 +1,6 @@
 """Import rules, read from every import statement of the source (nothing is imported to check them).
 
-- The one-way dependencies of ARCHITECTURE.md between the packages, and between the test suite,
+- The one-way dependencies of docs/ARCHITECTURE.md between the packages, and between the test suite,
   the benchmarks and the harness they share (tests and benchmarks never import each other; the
   harness imports neither).
 - No import circle inside a package: a module that imports, directly or not, a module that imports

@@ -3,6 +3,7 @@
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,7 +17,7 @@ DEMO_PROJECT_SLUG = "demo"
 @dataclass
 class AdminAccount:
     email: str
-    password: str | None  # set only when generated now (shown once, stored nowhere)
+    password: str | None  # set only when generated now (see hand_over_password)
     created: bool
 
 
@@ -50,6 +51,26 @@ def ensure_admin(spec: str | None = None) -> AdminAccount:
     return AdminAccount(DEFAULT_ADMIN_EMAIL, password, created=True)
 
 
+ADMIN_PASSWORD_FILE = "admin_password"
+
+
+def save_password(directory: Path, account: AdminAccount) -> Path:
+    """Write a generated login to a file only the service user can read; its path.
+
+    A service's output goes to a journal or a log collector that others read, so a generated
+    password is printed only to a terminal (`serve` decides); otherwise it is kept here.
+    """
+    path = directory / ADMIN_PASSWORD_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)  # an older file of another mode
+        f.write(
+            f"login: {account.email}\npassword: {account.password}\n"
+            "(change the password after logging in, then delete this file)\n"
+        )
+    return path
+
+
 def ensure_demo_project() -> str | None:
     """The demo project's DSN; the project is created on first run (when there is none at all)."""
     from bugsink_ingest.models import Project, ProjectKey
@@ -58,12 +79,28 @@ def ensure_demo_project() -> str | None:
         if not Project.objects.exists():
             project = Project.objects.create(name="Demo", slug=DEMO_PROJECT_SLUG)
             ProjectKey.objects.create(project=project, label="demo")
+        give_demo_a_team()
     key = (
         ProjectKey.objects.filter(project__slug=DEMO_PROJECT_SLUG, is_active=True)
         .select_related("project")
         .first()
     )
     return dsn_for(key) if key else None
+
+
+def give_demo_a_team() -> None:
+    """The Demo project belongs to a team its admins are in (admins there), so that the members
+    they add see it; a project without a team is for superusers only."""
+    from bugsink_ingest.models import Project
+    from bugsink_issues.models import ProjectTeam, Team, TeamMembership
+
+    demo = Project.objects.filter(slug=DEMO_PROJECT_SLUG, team_link__isnull=True).first()
+    if demo is None:
+        return
+    team, _ = Team.objects.get_or_create(name="Demo team")
+    for admin in get_user_model().objects.filter(is_superuser=True):
+        TeamMembership.objects.get_or_create(team=team, user=admin, defaults={"role": "admin"})
+    ProjectTeam.objects.assign(demo, team)
 
 
 def dsn_for(key) -> str:

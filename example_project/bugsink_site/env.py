@@ -3,6 +3,7 @@
 Plain functions, no Django imports: settings.py and the serve command both use them.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -51,10 +52,34 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of networks or addresses (10.0.0.0/8,192.168.1.5), each checked."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{name}: {item!r} is not a network or an address (e.g. 10.0.0.0/8,192.168.1.5)"
+            ) from None
+    return networks
+
+
+# Everything the deployment writes (the databases and their -wal/-shm, the spool, secret_key,
+# serve.json, self_dsn, admin_password, locks) holds events or secrets: owner only.
+PRIVATE_UMASK = 0o077
+
+
+def make_files_private() -> None:
+    """Files and directories this process and its children create: 0600 and 0700, whatever the
+    umask it was started with (settings.py calls it before the first file is created)."""
+    os.umask(PRIVATE_UMASK)
+
+
 def data_dir() -> Path:
-    """BUGSINK_DATA_DIR (default ./data), absolute, created if missing."""
+    """BUGSINK_DATA_DIR (default ./data), absolute, created (0700) if missing."""
     path = Path(os.environ.get("BUGSINK_DATA_DIR") or "data").expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 import django
 
 from bugsink_site import env
+from bugsink_site.accounts import config as accounts_config
 
+env.make_files_private()  # before the first file is created: see env.make_files_private
 DATA_DIR = env.data_dir()
 SECRET_KEY = env.secret_key(DATA_DIR)
 DEBUG = env.env_bool("DEBUG", False)
@@ -22,8 +24,16 @@ ALLOWED_HOSTS = env.env_list(
     "ALLOWED_HOSTS", sorted({_base_host, "127.0.0.1", "localhost", "[::1]"})
 )
 CSRF_TRUSTED_ORIGINS = [env.origin_of(BASE_URL)]
-if urlsplit(BASE_URL).scheme == "https":
+_https = urlsplit(BASE_URL).scheme == "https"
+if _https:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# HSTS: a browser that saw it over HTTPS uses nothing but HTTPS for this host from then on. Django
+# sends it on HTTPS requests only: TLS to Gunicorn, or a proxy's X-Forwarded-Proto: https (trusted
+# from FORWARDED_ALLOW_IPS by Gunicorn, from anywhere with BEHIND_PROXY). 0 turns it off (a proxy
+# that sends its own).
+SECURE_HSTS_SECONDS = env.env_int("BUGSINK_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.env_bool("BUGSINK_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.env_bool("BUGSINK_HSTS_PRELOAD", False)
 if env.env_bool("BEHIND_PROXY", False):
     # The reverse proxy terminates TLS and says so; only trust this header behind a proxy you run.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -126,6 +136,10 @@ if TASKS_BACKEND_NAME == "snappea":
     # The queue in a SQLite file of its own: an enqueue never waits for the main DB's write lock.
     DATABASES["snappea"] = env.sqlite_database(DATA_DIR / "snappea.sqlite3")
     DATABASE_ROUTERS = ["snappea.routers.SnappeaRouter"]
+if _default_db["ENGINE"].endswith("sqlite3"):
+    # Accounts (below): the cache of the login throttling and used TOTP codes, in a file of its own.
+    DATABASES["cache"] = env.sqlite_database(DATA_DIR / "cache.sqlite3")
+    DATABASE_ROUTERS = [*DATABASE_ROUTERS, "bugsink_site.accounts.routers.CacheRouter"]
 # A WAL file keeps the largest size it ever reached (a burst of writes while readers held old
 # snapshots) until the last connection closes; journal_size_limit truncates it back to 1 MiB each
 # time a checkpoint lets it start over. SQLite files only: PostgreSQL has no such PRAGMA.
@@ -141,10 +155,95 @@ STATIC_URL = "/static/"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# The issues UI's own login page (in its layout); /accounts/login/ stays as a plain fallback.
-LOGIN_URL = "bugsink_issues:login"
+# --- Accounts: django-allauth (log in by e-mail, password reset, MFA, SSO, sessions), login
+# throttling, invitations that onboard. README.md "Accounts" explains each variable; the parsing is
+# in bugsink_site/accounts/config.py. The issues app needs none of it (it keeps a host's login).
+OPEN_SIGNUP = env.env_bool("BUGSINK_OPEN_SIGNUP", False)
+REQUIRE_MFA = env.env_bool("BUGSINK_REQUIRE_MFA", False)
+OIDC = accounts_config.oidc_from_env()  # None unless BUGSINK_OIDC_ISSUER is set
+SSO_ONLY = accounts_config.sso_only(OIDC, REQUIRE_MFA)
+SSO_TEAM_DOMAINS = accounts_config.team_domains(os.environ.get("BUGSINK_OIDC_TEAM_DOMAINS", ""))
+INSTALLED_APPS += [
+    "django.contrib.humanize",  # the sessions page's times
+    "allauth",
+    "allauth.account",
+    *([] if SSO_ONLY else ["allauth.mfa"]),  # with SSO only, second factors are the IdP's
+    # Only with a provider configured, and not in the background worker (manage.py runworker),
+    # which serves no login: its provider module imports requests, some 5 MiB a process.
+    *(
+        ["allauth.socialaccount", "allauth.socialaccount.providers.openid_connect"]
+        if OIDC and os.environ.get("BUGSINK_PROCESS") != "worker"
+        else []
+    ),
+    "allauth.usersessions",
+]
+MIDDLEWARE += [
+    "allauth.account.middleware.AccountMiddleware",
+    "bugsink_site.accounts.middleware.RequireMFAMiddleware",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("bugsink_site.accounts.context.ui_layout")
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "bugsink_issues:login"
+LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_ADAPTER = "bugsink_site.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "bugsink_site.accounts.sso.SocialAccountAdapter"
+ACCOUNT_FORMS = {"signup": "bugsink_site.accounts.forms.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none" if SSO_ONLY else "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bugsink] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(BASE_URL).scheme
+# Throttling: failed logins (the UI's and the admin's, which goes through the same form) per
+# account and per client address in a sliding window; allauth's other limits stay as they are.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": accounts_config.login_failed_rate(
+        per_account=env.env_int("BUGSINK_LOGIN_FAILURES_PER_ACCOUNT", 5),
+        per_address=env.env_int("BUGSINK_LOGIN_FAILURES_PER_ADDRESS", 20),
+        seconds=env.env_int("BUGSINK_LOGIN_LOCKOUT_SECONDS", 900),
+    ),
+}
+if env.env_bool("BEHIND_PROXY", False):
+    # The client's address is the last X-Forwarded-For entry, the one the proxy added.
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
+# WebAuthn (security keys, passkeys as a second factor) is opt-in: its library costs some 13 MiB in
+# every web process (accounts/lazy.py keeps it unloaded otherwise).
+MFA_WEBAUTHN = env.env_bool("BUGSINK_MFA_WEBAUTHN", False)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", *(["webauthn"] if MFA_WEBAUTHN else [])]
+MFA_TOTP_ISSUER = "Bugsink"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = urlsplit(BASE_URL).scheme == "http"
+SOCIALACCOUNT_ONLY = SSO_ONLY
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [OIDC] if OIDC else []}
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# The first SSO login with an address a user already has (verified) logs into that user.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# The rate limits and the used-TOTP-code markers must be shared by every Gunicorn worker, and their
+# check-and-set atomic: Django's database cache, in an SQLite file of its own (failed logins must
+# not contend with the digest for the main database's write lock: DATABASES["cache"] above) or in
+# PostgreSQL's database.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "bugsink_cache",
+        # Culling must never drop a client's failure history because someone sprays other keys.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+# The issues app: invitations lead to this sign-up page and count only verified addresses; the
+# preferences page links to the account pages.
+BUGSINK_ISSUES_SIGNUP_URL = None if SSO_ONLY else "account_signup"
+BUGSINK_ISSUES_USER_EMAILS = "bugsink_site.accounts.emails.verified_addresses"
+BUGSINK_ISSUES_ACCOUNT_URL = "usersessions_list" if SSO_ONLY else "account_email"
+# --- end of Accounts
 
 # The apps.
 BUGSINK_INGEST_BASE_URL = BASE_URL
@@ -160,6 +259,13 @@ BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0
 # Backpressure: ingest answers 429 once this many events wait in the spool.
 BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL
+# Webhooks reach public addresses only, and these private networks too: 10.0.0.0/8,192.168.1.5
+# (a Mattermost on the LAN, a local n8n).
+BUGSINK_ISSUES_ALERT_ALLOWED_NETWORKS = env.env_networks("BUGSINK_ALERT_ALLOW_PRIVATE")
+# One webhook send, DNS to the last byte of the answer, within this many seconds.
+BUGSINK_ISSUES_ALERT_TIMEOUT_SECONDS = env.env_float("BUGSINK_ALERT_TIMEOUT", 5.0)
+# Source maps and debug files uploaded through the web API (sentry-cli, the bundler plugins).
+BUGSINK_ISSUES_ARTIFACT_DIR = DATA_DIR / "artifacts"
 # /health/ready (each app's readiness checks, bugsink_ingest.health) reports "not ready" when
 # this many events wait in the spool (by default: when ingest would start refusing them),
 BUGSINK_INGEST_READY_MAX_BACKLOG = env.env_int(

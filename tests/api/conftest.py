@@ -47,3 +47,26 @@ def api():
         return getattr(client, method.lower())(path, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def digest(django_capture_on_commit_callbacks):
+    """Digest spooled events like the hand-off does, running on-commit callbacks (signals)."""
+    from bugsink_issues.digest import digest_batch
+
+    def run(events):
+        with django_capture_on_commit_callbacks(execute=True):
+            digest_batch(list(events))
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def artifact_dir(settings, tmp_path):
+    """Uploads go to a directory of the test's own."""
+    settings.BUGSINK_ISSUES_ARTIFACT_DIR = tmp_path / "artifacts"
+    from bugsink_issues.digest.sourcemaps import clear_caches
+
+    clear_caches()
+    yield settings.BUGSINK_ISSUES_ARTIFACT_DIR
+    clear_caches()

@@ -215,3 +215,28 @@ def test_create_token_command_prints_the_token_last(client, world, api, settings
         call_command(
             "bugsink_create_token", "--user", "root", "--organization", stdout=out, stderr=err
         )
+
+
+def test_principal_visibility_is_the_uis(world, digest):
+    """What the issue and event endpoints build on: request.auth.visible_projects()/_issues()."""
+    from bugsink_issues.api.auth import BearerTokenAuth
+    from bugsink_issues.models import Issue
+    from tests.factories import python_exception, spooled
+
+    digest(
+        [spooled(world["alpha"], python_exception()), spooled(world["beta"], python_exception())]
+    )
+    auth = BearerTokenAuth()
+
+    def principal(secret):
+        return auth.authenticate(None, secret)
+
+    alice = principal(ApiToken.objects.create_user_token(world["alice"])[1])
+    assert list(alice.visible_issues()) == list(Issue.objects.visible_to(world["alice"]))
+    assert {i.project_id for i in alice.visible_issues()} == {world["alpha"].pk}
+    _, org_secret = ApiToken.objects.create_organization_token(
+        base_url="http://testserver", organization_slug="bugsink"
+    )
+    org = principal(org_secret)
+    assert org.is_organization_token and org.user is None
+    assert org.visible_issues().count() == Issue.objects.count() == 2

@@ -1,6 +1,6 @@
 """Sends events with the real sentry-sdk, the way an application would.
 
-    python sender.py DSN plain|hostile
+    python sender.py DSN plain|hostile|chains|many|releases
 Prints the ids of the events sent, as one JSON list.
 """
 
@@ -35,10 +35,51 @@ def checkout_hostile(note):
     raise RuntimeError(f"hostile {note} {HOSTILE}")
 
 
+def refund(order):
+    try:
+        raise KeyError(order)
+    except KeyError as exc:
+        raise RuntimeError("refund failed") from exc
+
+
+def reship(order):
+    try:
+        raise KeyError(order)
+    except KeyError:
+        raise LookupError("reship failed")
+
+
+def send_chains():
+    for func in (refund, reship):
+        try:
+            func("order-7")
+        except Exception:
+            sentry_sdk.capture_exception()
+
+
+def send_many(count=55):
+    """`count` issues, one event each (their own fingerprints)."""
+    for n in range(count):
+        with sentry_sdk.new_scope() as scope:
+            scope.fingerprint = [f"many-{n}"]
+            sentry_sdk.capture_message(f"batch job {n:02d} stalled")
+
+
+def send_releases():
+    """One issue seen in shop@1.2.0, and another package's later release."""
+    for release, message in (("shop@1.2.0", "stock sync lagging"), ("frontend@3.1.0", "ui lag")):
+        sentry_sdk.capture_event({"message": message, "level": "warning", "release": release})
+
+
 def main(dsn, mode):
     global hostile
     hostile = mode == "hostile"
     sentry_sdk.init(dsn=dsn, before_send=remember, release="shop@1.4.2", environment="production")
+    if mode in ("chains", "many", "releases"):
+        {"chains": send_chains, "many": send_many, "releases": send_releases}[mode]()
+        sentry_sdk.flush(timeout=30)
+        print(json.dumps(sent))
+        return
     if mode == "hostile":
         sentry_sdk.set_tag("evil", HOSTILE[:190])
         sentry_sdk.set_user({"id": "u1", "username": HOSTILE})

@@ -24,5 +24,6 @@ DATABASES = {"default": sqlite_database(DATA / "db.sqlite3")}
 LOGIN_URL = "bugsink_issues:login"
 LOGIN_REDIRECT_URL = "bugsink_issues:projects"
 BUGSINK_INGEST_SPOOL_DIR = DATA / "spool"
+BUGSINK_ISSUES_ARTIFACT_DIR = DATA / "artifacts"
 BUGSINK_INGEST_BASE_URL = os.environ.get("UI_TEST_BASE_URL", "http://127.0.0.1:8000")
 BUGSINK_INGEST_KEY_CACHE_SECONDS = 0

@@ -1,116 +1,11 @@
-"""The UI in headless Chromium against a real Gunicorn server fed by the real sentry-sdk."""
-
-import json
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+"""The UI in headless Chromium against a real Gunicorn server fed by the real sentry-sdk (the
+server and the logged-in page are tests/browser/conftest.py's)."""
 
 import pytest
 
-from harness.processes import ROOT, free_port, start, stop, wait_for_port
+from tests.browser.ui_server import send
 
 pytestmark = pytest.mark.browser
-
-SETUP = """
-from django.contrib.auth import get_user_model
-from bugsink_ingest.models import Project, ProjectKey
-from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
-user = get_user_model().objects.create_user("alice", password="correct horse")
-team = Team.objects.create(name="Shop team")
-TeamMembership.objects.create(team=team, user=user, role="admin")
-project = Project.objects.create(name="Shop")
-ProjectTeam.objects.create(project=project, team=team)
-key = ProjectKey.objects.create(project=project, public_key="ab" * 16)
-print(project.pk)
-"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    directory = Path(tempfile.mkdtemp(prefix="ui-browser-"))
-    port = free_port()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
-        "UI_TEST_DIR": str(directory),
-        "UI_TEST_BASE_URL": f"http://127.0.0.1:{port}",
-        "PYTHONPATH": str(ROOT),
-        "BUGSINK_TEST_POSTGRES": "",
-    }
-    import os
-
-    full = {**os.environ, **env}
-    run = [sys.executable, "-m", "django"]
-    subprocess.run([*run, "migrate", "-v0"], env=full, cwd=ROOT, check=True, timeout=120)
-    out = subprocess.run(
-        [*run, "shell", "-c", SETUP],
-        env=full,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-    project_id = int(out.stdout.decode().split()[-1])
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "django.core.wsgi:get_wsgi_application()",
-        ],
-        env=env,
-        log_path=directory / "gunicorn.log",
-    )
-    try:
-        wait_for_port(port, proc, timeout=60)
-        yield {
-            "base": f"http://127.0.0.1:{port}",
-            "dsn": f"http://{'ab' * 16}@127.0.0.1:{port}/{project_id}",
-            "project_id": project_id,
-            "dir": directory,
-        }
-    finally:
-        stop(proc)
-
-
-def send(server, mode):
-    out = subprocess.run(
-        [sys.executable, str(Path(__file__).parent / "sender.py"), server["dsn"], mode],
-        capture_output=True,
-        timeout=60,
-        check=True,
-        cwd=ROOT,
-    )
-    ids = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    assert ids, out.stderr.decode()
-    return ids
-
-
-@pytest.fixture
-def page(chromium, server):
-    context = chromium.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.dialogs = []
-    page.console = []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.on("console", lambda m: page.console.append(m.text))
-    page.goto(server["base"] + "/")
-    assert "/login/" in page.url  # LOGIN_URL: the login page
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "correct horse")
-    page.click(".bsk-main button[type=submit]")
-    page.wait_for_url(server["base"] + "/")
-    yield page
-    context.close()
 
 
 def test_login_open_project_open_issue_resolve(page, server, artifacts_dir):

@@ -59,13 +59,13 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     assert site.get_status("/static/admin/css/base.css") == 200
     assert site.get_status("/static/admin/css/no-such-file.css") == 404
 
-    # Anonymous visitors are sent to the UI's login page.
+    # Anonymous visitors are sent to the login page (allauth's, in the UI's layout).
     status, path, _ = site.browser().get("/")
-    assert status == 200 and path == "/login/"
+    assert status == 200 and path == "/accounts/login/"
 
     # The admin logs in through the form with the password from BUGSINK_ADMIN, and sees the UI
     # (the demo project) and the Django admin.
-    client = site.browser().login(login_path="/login/", next="/")
+    client = site.browser().login(login_path="/accounts/login/", next="/")
     status, path, page = client.get("/")
     assert status == 200 and path == "/" and "Demo" in page
     status, path, page = client.get("/admin/")
@@ -90,10 +90,10 @@ def test_first_run_serves_health_static_and_login(make_deployment):
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert response.headers["Content-Length"]
         assert "X-Frame-Options" not in response.headers  # XFrameOptionsMiddleware skipped
-    with urllib.request.urlopen(site.base_url + "/login/", timeout=10) as response:
+    with urllib.request.urlopen(site.base_url + "/accounts/login/", timeout=10) as response:
         assert response.headers["X-Frame-Options"] == "DENY"
 
-    # No journal other than WAL on the main database (the tuning of ARCHITECTURE.md).
+    # No journal other than WAL on the main database (the tuning of docs/ARCHITECTURE.md).
     import sqlite3
     from contextlib import closing
 

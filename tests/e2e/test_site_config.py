@@ -111,7 +111,12 @@ def test_laptop_defaults(tmp_path):
     assert s["DATA_DIR"] == str(data)
     assert s["DATABASES"]["default"]["NAME"] == str(data / "db.sqlite3")
     assert s["DATABASES"]["snappea"]["NAME"] == str(data / "snappea.sqlite3")
-    assert s["DATABASE_ROUTERS"] == ["snappea.routers.SnappeaRouter"]
+    # The cache (login throttling, used TOTP codes) in a file of its own: accounts/routers.py.
+    assert s["DATABASES"]["cache"]["NAME"] == str(data / "cache.sqlite3")
+    assert s["DATABASE_ROUTERS"] == [
+        "snappea.routers.SnappeaRouter",
+        "bugsink_site.accounts.routers.CacheRouter",
+    ]
     assert s["TASKS"]["default"]["BACKEND"] == "snappea.backend.SnappeaBackend"
     assert s["BUGSINK_INGEST_SPOOL_DIR"] == str(data / "spool")
     assert s["BUGSINK_INGEST_BASE_URL"] == "http://127.0.0.1:8000"

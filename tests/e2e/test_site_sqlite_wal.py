@@ -30,8 +30,8 @@ def probe(tmp_path, **env_vars):
 
 def test_every_sqlite_file_truncates_its_wal(tmp_path):
     seen = probe(tmp_path, BUGSINK_DATA_DIR=str(tmp_path / "data"), PROBE_CONNECT="1")
-    assert set(seen["options"]) == {"default", "snappea"}
-    for alias in ("default", "snappea"):
+    assert set(seen["options"]) == {"default", "snappea", "cache"}  # cache: login throttling
+    for alias in ("default", "snappea", "cache"):
         assert seen[alias] == {"journal_size_limit": 1048576, "journal_mode": "wal"}
         # The limit is added to the deployment's own PRAGMAs, not instead of them.
         assert "synchronous=NORMAL" in seen["options"][alias]["init_command"]

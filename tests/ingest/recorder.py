@@ -26,6 +26,7 @@ def record(events) -> None:
             "project_id": e.project_id,
             "event_id": e.event_id,
             "kind": e.kind,
+            "sentry_client": e.sentry_client,
             "received_at": e.received_at.isoformat(),
             "payload": base64.b64encode(e.payload).decode(),
             "attachments": [
@@ -33,7 +34,8 @@ def record(events) -> None:
                     "filename": a.filename,
                     "content_type": a.content_type,
                     "attachment_type": a.attachment_type,
-                    "data": base64.b64encode(a.data).decode(),
+                    "size": a.size,
+                    "data": base64.b64encode(b"".join(a.chunks())).decode(),
                 }
                 for a in e.attachments
             ],
@@ -60,3 +62,24 @@ def received(directory) -> list[dict]:
 
 def noop(events) -> None:
     """For the benchmark: the events leave the spool and nothing else happens."""
+
+
+def record_digests(events) -> None:
+    """Like record(), but attachments are read in chunks and only their size and sha256 kept
+    (the memory tests send attachments of a hundred MiB)."""
+    import hashlib
+
+    out = _dir()
+    for e in events:
+        sums = []
+        for a in e.attachments:
+            digest, size = hashlib.sha256(), 0
+            for piece in a.chunks():
+                digest.update(piece)
+                size += len(piece)
+            sums.append(
+                {"filename": a.filename, "size": a.size, "read": size, "sha256": digest.hexdigest()}
+            )
+        tmp = out / f".{e.spool_id}.tmp"
+        tmp.write_text(json.dumps({"event_id": e.event_id, "attachments": sums}))
+        os.replace(tmp, out / f"{e.spool_id}.sums")

@@ -2,14 +2,14 @@
 consumer receives its bytes unchanged."""
 
 import json
-from pathlib import Path
 
 import pytest
 
+from harness.processes import ROOT
 from tests.ingest.recorder import received
 from tests.ingest.wire import post
 
-SAMPLES = sorted(Path("/work/shared/samples/sentry").glob("*.json"))
+SAMPLES = sorted((ROOT.parent / "shared" / "samples" / "sentry").glob("*.json"))
 AUTH = {"X-Sentry-Auth": "Sentry sentry_key=publickey123, sentry_version=7, sentry_client=t/1"}
 
 

@@ -39,7 +39,7 @@ def make_event(n=0, attachments=()):
 
 def check_roundtrip(s):
     assert isinstance(s, Spool)  # the contract, every method of it
-    attachment = SpooledAttachment(
+    attachment = SpooledAttachment.from_bytes(
         "a.bin", "application/octet-stream", "event.attachment", b"\0\n\r"
     )
     events = [make_event(i, (attachment,) if i == 0 else ()) for i in range(5)]
@@ -47,7 +47,8 @@ def check_roundtrip(s):
         s.write(e)
     assert s.backlog_size() == 5
     first = s.claim(3)
-    assert first == events[:3]  # oldest first, byte for byte, attachments included
+    assert first == events[:3]  # oldest first, byte for byte, attachments' metadata included
+    assert b"".join(first[0].attachments[0].chunks()) == b"\0\n\r"  # and their bytes
     assert s.claim(10) == events[3:]  # claimed ones are not handed out twice
     s.release([e.spool_id for e in events[3:]])
     s.ack([e.spool_id for e in first])
@@ -143,7 +144,7 @@ def test_drain_hands_batches_to_the_consumer_and_then_removes_them(segment_spool
 def test_consumer_without_attachments(segment_spool):
     from bugsink_ingest.tasks import drain_spool
 
-    attachment = SpooledAttachment("a", "text/plain", "event.attachment", b"x")
+    attachment = SpooledAttachment.from_bytes("a", "text/plain", "event.attachment", b"x")
     segment_spool.write(make_event(1, (attachment,)))
     COLLECTED.clear()
     saved = handoff._registered
@@ -223,7 +224,7 @@ def test_a_spool_class_that_lacks_part_of_the_contract_is_refused():
 
     with override_settings(BUGSINK_INGEST_SPOOL="tests.ingest.test_spool.HalfSpool"):
         (error,) = [c for c in check_ingest_settings() if c.id == "bugsink_ingest.E001"]
-    assert "request_sweep" in error.msg and "write" not in error.msg
+    assert "request_sweep" in error.msg and "write," not in error.msg
 
 
 class HalfSpool:

@@ -3,9 +3,11 @@
 import http.client
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
-CAPTURES = Path("/work/shared/captures/raw")
+from harness.processes import ROOT
+
+# The shared material every developer and CI run has beside the checkout (../shared).
+CAPTURES = ROOT.parent / "shared" / "captures" / "raw"
 
 
 @dataclass

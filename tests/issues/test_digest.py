@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from bugsink_issues.digest.storage import load_attachment, load_payload
+from bugsink_issues.digest.attachments import load_attachment
+from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.models import (
     Event,
     EventAttachment,
@@ -222,7 +223,7 @@ def test_feedback_links_to_its_event_either_order(project, digest):
 
 def test_attachments_are_stored(project, digest):
     data = b"line 1\r\nline 2\n" * 100
-    item = SpooledAttachment("a.txt", "text/plain", "event.attachment", data)
+    item = SpooledAttachment.from_bytes("a.txt", "text/plain", "event.attachment", data)
     digest([spooled(project, python_exception(), attachments=(item,))])
     stored = EventAttachment.objects.get()
     assert stored.filename == "a.txt" and stored.size == len(data)

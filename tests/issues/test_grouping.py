@@ -9,6 +9,7 @@ from bugsink_issues.digest.grouping import grouping_for, normalize_text
 from bugsink_issues.digest.normalize import normalize_event
 from bugsink_issues.digest.summary import culprit_for, title_for
 from tests.factories import (
+    DATA,
     capture_payload,
     load_sample,
     python_exception,
@@ -17,6 +18,8 @@ from tests.factories import (
 )
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+# Version 1 keys of every sample and capture, as version 1 computed them when version 2 came.
+V1_KEYS = json.loads((DATA / "grouping_v1_keys.json").read_text())
 
 
 def normalized(payload):
@@ -78,11 +81,23 @@ def test_same_type_from_two_call_sites_is_two_issues():
     assert key_of(a) != key_of(b)
 
 
-def test_line_numbers_and_source_do_not_split():
+def test_line_numbers_do_not_split_and_under_v1_source_lines_neither():
     a = python_exception("KeyError", "'user'")
     b = python_exception("KeyError", "'user'")
-    b["exception"]["values"][0]["stacktrace"]["frames"][0].update(lineno=999, context_line="x")
+    b["exception"]["values"][0]["stacktrace"]["frames"][0].update(lineno=999)
     assert key_of(a) == key_of(b)
+    b["exception"]["values"][0]["stacktrace"]["frames"][0].update(context_line="x")
+    assert grouping_for(normalized(a), 1).key == grouping_for(normalized(b), 1).key
+
+
+@pytest.mark.parametrize("path", sorted(V1_KEYS), ids=str)
+def test_version_1_keys_never_change(path):
+    # Stored issues are found by these keys: any change to version 1 would split them all.
+    if path.startswith("samples/"):
+        payload = load_sample(path.removeprefix("samples/"))
+    else:
+        payload = capture_payload(path.removeprefix("captures/")[:3])
+    assert grouping_for(normalized(payload), 1).key == V1_KEYS[path]
 
 
 def test_one_call_site_with_different_ids_is_one_issue():
@@ -223,22 +238,18 @@ def test_message_without_template_is_normalised():
     assert title_for(normalized(a)) == "Payment 123 failed for card 4242"
 
 
-def test_a_newer_grouping_version_never_splits_existing_issues(monkeypatch, project, digest):
-    from bugsink_issues.digest import grouping
+def test_a_newer_grouping_version_never_splits_existing_issues(project, digest):
     from bugsink_issues.models import Event, Grouping, Issue, ProjectSettings
 
+    ProjectSettings.objects.for_project(project.pk)
+    ProjectSettings.objects.filter(project=project).update(grouping_version=1)
     digest([spooled(project, python_exception())])
     issue = Issue.objects.get()
 
-    def version_2(data):  # a "better" algorithm: different keys for the same events
-        v1 = grouping._grouping_v1(data)
-        return grouping.GroupingResult(
-            grouping._hash(2, v1.kind, v1.parts), 2, v1.kind, v1.parts, v1.description
-        )
-
-    monkeypatch.setitem(grouping.VERSIONS, 2, version_2)
     ProjectSettings.objects.filter(project=project).update(grouping_version=2)
-    digest([spooled(project, python_exception()), spooled(project, python_exception())])
+    moved = python_exception()  # the same code, moved down by an edit: a new line number
+    moved["exception"]["values"][0]["stacktrace"]["frames"][0]["lineno"] = 99
+    digest([spooled(project, python_exception()), spooled(project, moved)])
     assert Issue.objects.get() == issue
     assert sorted(Grouping.objects.values_list("version", flat=True)) == [1, 2]
     assert Event.objects.filter(issue=issue).count() == 3

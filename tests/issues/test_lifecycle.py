@@ -169,7 +169,7 @@ def test_mute_until_n_events_in_a_window(project, digest, received):
     digest([event(project)])
     issue.refresh_from_db()
     assert issue.status == "unresolved"
-    assert "3 events within 3600 s" in issue.history.last().reason
+    assert "3 events within an hour" in issue.history.last().reason
     assert [r[0] for r in received].count("issue_unmuted") == 1
 
 
@@ -230,10 +230,16 @@ def test_delete_keeps_stored_count_exact(
 
 def test_release_order_semver_else_first_seen(project, digest):
     digest([event(project, v) for v in ("app@1.10.0", "app@1.9.0", "app@1.10.0-rc.1", "app@2.0")])
-    order = list(Release.objects.order_by("sort_order").values_list("version", flat=True))
+    app = Release.objects.filter(package="app").order_by("sort_order")
+    order = list(app.values_list("version", flat=True))
     assert order == ["app@1.9.0", "app@1.10.0-rc.1", "app@1.10.0", "app@2.0"]
-    digest([event(project, "nightly-abc")])  # not semver: first-seen order for all
-    order = list(Release.objects.order_by("sort_order").values_list("version", flat=True))
-    assert order[-1] == "nightly-abc"
+    # Another package that is not semver is ordered by first sight, and leaves app's order alone.
+    digest([event(project, "nightly-abc"), event(project, "nightly-2")])
+    assert list(app.values_list("version", flat=True)) == order
+    nightly = Release.objects.filter(package="").order_by("sort_order")
+    assert list(nightly.values_list("version", flat=True)) == ["nightly-abc", "nightly-2"]
+    # A package's release that is not semver puts that package in first-seen order.
+    digest([event(project, "app@abc1234")])
+    assert list(app.values_list("version", flat=True))[-1] == "app@abc1234"
     assert semver_key("v1.2.3") > semver_key("1.2.3-beta.2") > semver_key("1.2.3-beta.1")
     assert semver_key("abc1234") is None

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from bugsink_site.bootstrap import ensure_admin, ensure_demo_project
+from bugsink_site.bootstrap import ensure_admin, ensure_demo_project, save_password
 from bugsink_site.dogfood import SELF_DSN_FILE
 from bugsink_site.env import env_int
 
@@ -108,11 +108,15 @@ class Command(BaseCommand):
 
     def _print_banner(self, admin, dsn):
         lines = [f"Bugsink: {settings.BASE_URL}/  (data in {settings.DATA_DIR})"]
-        if admin.created and admin.password:
+        if admin.created and admin.password and self.stdout.isatty():
             lines.append(
                 f"Admin created: {admin.email} / {admin.password}  "
                 "(shown this once; change it after logging in)"
             )
+        elif admin.created and admin.password:
+            # Not a terminal: a journal or a log file, which others may read.
+            path = save_password(settings.DATA_DIR, admin)
+            lines.append(f"Admin created: {admin.email}; its password is in {path} (owner only)")
         elif admin.created:
             lines.append(f"Admin created: {admin.email} (password from BUGSINK_ADMIN)")
         else:

@@ -19,5 +19,10 @@ The public API is these modules and names; everything else is private and may ch
   `bugsink_drain_spool`, the system checks `bugsink_ingest.E001`-`E006`, `W001`-`W005`.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("django-bugsink-ingest")  # the one source: pyproject.toml's version
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 __all__ = ["__version__"]

@@ -14,6 +14,8 @@ from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.errors import IngestError
 
 _KEY_RE = re.compile(r"sentry_key\s*=\s*([^,\s]+)")
+_CLIENT_RE = re.compile(r"sentry_client\s*=\s*([^,]+?)\s*(?:,|$)")
+MAX_CLIENT = 200  # sentry_client is free text from the client
 
 
 class AuthError(IngestError):
@@ -32,17 +34,32 @@ class KeyInfo:
     project_limit: int | None
 
 
-def key_from_request(request: HttpRequest) -> str | None:
-    """The sentry_key from X-Sentry-Auth, Authorization: Sentry, or the query string."""
+@dataclass(frozen=True)
+class Credentials:
+    key: str | None  # sentry_key
+    client: str  # sentry_client ("raven-js/3.27.2"), "" when the request named none
+
+
+def credentials_from_request(request: HttpRequest) -> Credentials:
+    """sentry_key and sentry_client from X-Sentry-Auth, Authorization: Sentry, or the query
+    string (the first of them that has a key)."""
     for header in ("HTTP_X_SENTRY_AUTH", "HTTP_AUTHORIZATION"):
         value: str = request.META.get(header, "")
-        if value.lower().startswith("sentry "):
+        if value[:7].lower() == "sentry ":
             if match := _KEY_RE.search(value):
-                return match.group(1)
-    query: dict[str, list[str]] = parse_qs(request.META.get("QUERY_STRING", ""))
-    if query.get("sentry_key"):
-        return query["sentry_key"][0]
-    return None
+                named = _CLIENT_RE.search(value)
+                return Credentials(match.group(1), named.group(1)[:MAX_CLIENT] if named else "")
+    query_string = request.META.get("QUERY_STRING", "")
+    if not query_string:
+        return Credentials(None, "")
+    query: dict[str, list[str]] = parse_qs(query_string)
+    client = query.get("sentry_client", [""])[0][:MAX_CLIENT]
+    return Credentials(query["sentry_key"][0] if query.get("sentry_key") else None, client)
+
+
+def key_from_request(request: HttpRequest) -> str | None:
+    """The sentry_key from X-Sentry-Auth, Authorization: Sentry, or the query string."""
+    return credentials_from_request(request).key
 
 
 def parse_dsn(dsn: object) -> tuple[str, int] | None:

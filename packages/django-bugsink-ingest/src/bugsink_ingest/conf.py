@@ -44,7 +44,8 @@ class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
     MAX_COMPRESSED_BODY = 20 * MiB
     MAX_ENVELOPE_SIZE = 200 * MiB
     MAX_EVENT_SIZE = 1 * MiB
-    MAX_ATTACHMENT_SIZE = 100 * MiB
+    MAX_ATTACHMENT_SIZE = 100 * MiB  # one attachment item (streamed to the spool, never held)
+    MAX_ENVELOPE_ITEMS_SIZE = 10 * MiB  # an envelope's events, feedback, user reports together
     MAX_HEADER_LINE = 64 * 1024
     # Rate limits, events per minute (None: no limit). Per project and per key: the model fields
     # win; PROJECT_RATE_LIMIT_PER_MINUTE is the default for projects without one.
@@ -97,6 +98,7 @@ class IngestSettings:
     MAX_ENVELOPE_SIZE: _Setting[int] = _Setting()
     MAX_EVENT_SIZE: _Setting[int] = _Setting()
     MAX_ATTACHMENT_SIZE: _Setting[int] = _Setting()
+    MAX_ENVELOPE_ITEMS_SIZE: _Setting[int] = _Setting()
     MAX_HEADER_LINE: _Setting[int] = _Setting()
     RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
     PROJECT_RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()

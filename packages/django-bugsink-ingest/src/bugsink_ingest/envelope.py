@@ -1,7 +1,9 @@
 """A streaming parser for Sentry envelopes.
 
-Items we keep (event, attachment, feedback, user_report) are buffered up to their own limit; all
-other items are skipped as they stream past, so a huge replay or log item costs no memory.
+Items we keep (event, feedback, user_report, raw_security) are buffered up to their own limit;
+attachments are handed on as a stream of chunks (`Item.body`), which the caller writes to the
+spool before asking for the next item; all other items are skipped as they stream past, so
+neither a huge attachment nor a huge replay or log item costs memory.
 """
 
 import json
@@ -11,7 +13,7 @@ from typing import Any
 
 from bugsink_ingest.errors import BadRequest, TooLarge
 
-KEPT_TYPES = {"event", "attachment", "feedback", "user_report"}
+KEPT_TYPES = {"event", "attachment", "feedback", "user_report", "raw_security"}
 
 
 @dataclass
@@ -25,7 +27,9 @@ class Limits:
 class Item:
     type: str
     headers: dict[str, Any]
-    payload: bytes
+    payload: bytes  # b"" for a streamed item
+    # A streamed item's payload (attachments), valid until the next item is asked for.
+    body: Iterator[bytes] | None = None
 
 
 @dataclass
@@ -87,6 +91,36 @@ class ChunkReader:
                 parts.append(take)
         return b"".join(parts)
 
+    def stream(self, n: int, what: str) -> Iterator[bytes]:
+        """Exactly n bytes, in the pieces they arrive in (BadRequest if the body ends first)."""
+        remaining = n
+        while remaining > 0:
+            if self._pos >= len(self._buf) and not self._fill():
+                raise BadRequest(f"{what}: body ended {remaining} bytes before its length")
+            take = self._buf[self._pos : self._pos + remaining]
+            self._pos += len(take)
+            remaining -= len(take)
+            yield take
+
+    def stream_line(self, limit: int, what: str) -> Iterator[bytes]:
+        """Up to and without the next \\n (or EOF), in pieces; TooLarge past limit."""
+        size = 0
+        while True:
+            end = self._buf.find(b"\n", self._pos)
+            stop = end if end >= 0 else len(self._buf)
+            piece = self._buf[self._pos : stop]
+            size += len(piece)
+            if size > limit:
+                raise TooLarge(f"{what} over {limit} bytes")
+            if end >= 0:
+                self._pos = end + 1
+            else:
+                self._pos = len(self._buf)
+            if piece:
+                yield piece
+            if end >= 0 or not self._fill():
+                return
+
 
 def parse_json_object(line: bytes, what: str) -> dict[str, Any]:
     try:
@@ -116,28 +150,44 @@ def read_items(reader: ChunkReader, limits: Limits) -> Iterator[Item]:
         if not isinstance(item_type, str):
             raise BadRequest("item header has no type")
         keep = item_type in KEPT_TYPES
-        cap = limits.attachment if item_type == "attachment" else limits.event
+        streamed = item_type == "attachment"
+        cap = limits.attachment if streamed else limits.event
         length = headers.get("length")
         what = f"{item_type} item"
-        if length is None:
-            payload = reader.readline(cap, what, keep=keep)
-        else:
+        if length is not None:
             if not isinstance(length, int) or isinstance(length, bool) or length < 0:
                 raise BadRequest(f"{what} has an invalid length")
             if keep and length > cap:
-                raise TooLarge(f"{what} over {cap} bytes")
+                raise TooLarge(
+                    f"{what} of {length} bytes is over the limit of {cap} bytes "
+                    "(BUGSINK_INGEST_MAX_ATTACHMENT_SIZE / MAX_EVENT_SIZE); nothing was stored"
+                )
+        if streamed:
+            body = reader.stream_line(cap, what) if length is None else reader.stream(length, what)
+            yield Item(item_type, headers, b"", body)
+            for _ in body:  # whatever the caller left unread
+                pass
+        elif length is None:
+            payload = reader.readline(cap, what, keep=keep)
+            if keep:
+                yield Item(item_type, headers, payload)
+        else:
             payload = reader.read(length, what, keep=keep)
-            # The newline after a payload is optional at the end of the envelope.
-            if not reader.at_eof():
-                rest = reader.readline(limits.header_line, "item trailer")
-                if rest.strip():
-                    raise BadRequest(f"{what}: unexpected bytes after its payload")
-        if keep:
-            yield Item(item_type, headers, payload)
+            if keep:
+                yield Item(item_type, headers, payload)
+        # The newline after a payload with a length is optional at the end of the envelope.
+        if length is not None and not reader.at_eof():
+            rest = reader.readline(limits.header_line, "item trailer")
+            if rest.strip():
+                raise BadRequest(f"{what}: unexpected bytes after its payload")
 
 
 def parse_envelope(chunks: Iterator[bytes], limits: Limits) -> Envelope:
+    """The whole envelope in memory, streamed payloads read into `payload` (tests, tools)."""
     reader = ChunkReader(chunks)
     envelope = Envelope(read_header(reader, limits))
-    envelope.items = list(read_items(reader, limits))
+    for item in read_items(reader, limits):
+        if item.body is not None:
+            item = Item(item.type, item.headers, b"".join(item.body))
+        envelope.items.append(item)
     return envelope

@@ -12,8 +12,10 @@ batches of SpooledEvent, oldest first, up to BUGSINK_INGEST_SPOOL_BATCH_SIZE at 
 - What it receives: bugsink_ingest.spool.records.SpooledEvent documents every field. `payload` is
   the item's JSON bytes as the SDK sent them (after the request body's decompression), not parsed
   and not validated beyond being a JSON object; `kind` is "event", "feedback" or "user_report";
-  `attachments` are the envelope's attachment items, on its event item only, and always empty
-  for a consumer registered with wants_attachments=False.
+  `attachments` are the envelope's attachment items (SpooledAttachment: metadata, the real
+  `size`, and `open()`/`chunks()` to read it a chunk at a time, never whole), on its event item
+  only, and always empty for a consumer registered with wants_attachments=False; `sentry_client` is what the request
+  named itself ("raven-js/3.27.2", "" if nothing): old SDKs send no `sdk` in the payload.
 """
 
 from dataclasses import dataclass

@@ -8,13 +8,16 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypedDict
+from functools import partial
+from typing import Any, TypedDict
 
-from bugsink_ingest import ratelimit
+from bugsink_ingest import ratelimit, security
 from bugsink_ingest.auth import KeyInfo
 from bugsink_ingest.conf import ingest_settings
-from bugsink_ingest.envelope import Envelope, parse_json_object
+from bugsink_ingest.envelope import Item, parse_json_object
 from bugsink_ingest.errors import BadRequest, TooLarge
 from bugsink_ingest.handoff import wants_attachments
 from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool, new_spool_id
@@ -46,50 +49,98 @@ class _EventFields(TypedDict, total=False):
     payload: bytes
     kind: str
     attachments: tuple[SpooledAttachment, ...]
+    sentry_client: str
 
 
-def events_from_envelope(envelope: Envelope, project_id: int) -> list[SpooledEvent]:
-    """The events of an envelope; attachments ride with its event (if the consumer wants them)."""
-    header_id = normal_event_id(envelope.headers.get("event_id"))
+def events_from_envelope(
+    headers: dict[str, Any],
+    items: Iterable[Item],
+    project_id: int,
+    sentry_client: str = "",
+    query_string: str = "",
+) -> list[SpooledEvent]:
+    """The events of an envelope as its items stream in. Attachments are written to the spool
+    as they arrive (removed again should the envelope fail) and ride with its first event, if
+    the consumer wants them. A raw_security item (a CSP report) becomes an event as a report to
+    /security/ does, with the release and environment the request's query string names."""
+    header_id = normal_event_id(headers.get("event_id"))
     now = datetime.now(UTC)
     events: list[_EventFields] = []
     attachments: list[SpooledAttachment] = []
     main: _EventFields | None = None
-    for item in envelope.items:
-        if item.type == "attachment":
-            attachments.append(
-                SpooledAttachment(
-                    filename=str(item.headers.get("filename") or "attachment"),
-                    content_type=str(
-                        item.headers.get("content_type") or "application/octet-stream"
-                    ),
-                    attachment_type=str(item.headers.get("attachment_type") or "event.attachment"),
-                    data=item.payload,
+    keep_attachments: bool | None = None  # asked at the first attachment: most envelopes have none
+    kept_bytes, cap = 0, ingest_settings.MAX_ENVELOPE_ITEMS_SIZE
+    try:
+        for item in items:
+            if item.type == "attachment":
+                if keep_attachments is None:
+                    keep_attachments = wants_attachments()
+                if keep_attachments and item.body is not None:
+                    attachments.append(_spool_attachment(item.headers, item.body))
+                continue
+            kept_bytes += len(item.payload)
+            if kept_bytes > cap:
+                raise TooLarge(
+                    f"the envelope's events, feedback and user reports are over {cap} bytes "
+                    "together (BUGSINK_INGEST_MAX_ENVELOPE_ITEMS_SIZE)"
                 )
-            )
-            continue
-        if item.type == "event" and header_id:
-            # The usual case: the id is known, so a cheap shape check instead of a full parse
-            # (the consumer parses the payload anyway and copes with broken JSON).
-            if not _looks_like_object(item.payload):
-                raise BadRequest("event item is not a JSON object")
-            event_id = header_id
-        else:
-            body = parse_json_object(item.payload, f"{item.type} item")
-            own_id = normal_event_id(body.get("event_id"))
-            event_id = (header_id if item.type == "event" else None) or own_id or uuid.uuid4().hex
-        event: _EventFields = {
-            "project_id": project_id,
-            "event_id": event_id,
-            "payload": item.payload,
-            "kind": item.type,
-        }
-        if item.type == "event" and main is None:
-            main = event
-        events.append(event)
-    if main is not None and attachments and wants_attachments():
+            if item.type == "raw_security":
+                payload = security.report_to_event(
+                    item.payload, security.report_context(query_string), header_id
+                )
+                item = Item("event", item.headers, payload)
+            if item.type == "event" and header_id:
+                # The usual case: the id is known, so a cheap shape check instead of a full
+                # parse (the consumer parses the payload anyway and copes with broken JSON).
+                if not _looks_like_object(item.payload):
+                    raise BadRequest("event item is not a JSON object")
+                event_id = header_id
+            else:
+                body = parse_json_object(item.payload, f"{item.type} item")
+                own_id = normal_event_id(body.get("event_id"))
+                event_id = (
+                    (header_id if item.type == "event" else None) or own_id or uuid.uuid4().hex
+                )
+            event: _EventFields = {
+                "project_id": project_id,
+                "event_id": event_id,
+                "payload": item.payload,
+                "kind": item.type,
+                "sentry_client": sentry_client,
+            }
+            if item.type == "event" and main is None:
+                main = event
+            events.append(event)
+    except BaseException:
+        _discard(attachments)
+        raise
+    if main is not None and attachments:
         main["attachments"] = tuple(attachments)
+    elif attachments:  # no event to attach them to
+        _discard(attachments)
     return [SpooledEvent(spool_id=new_spool_id(), received_at=now, **e) for e in events]
+
+
+def _spool_attachment(headers: dict[str, Any], body: Iterator[bytes]) -> SpooledAttachment:
+    spool = get_spool()
+    ref, size = spool.write_attachment(body)
+    return SpooledAttachment(
+        filename=str(headers.get("filename") or "attachment"),
+        content_type=str(headers.get("content_type") or "application/octet-stream"),
+        attachment_type=str(headers.get("attachment_type") or "event.attachment"),
+        size=size,
+        opener=partial(spool.open_attachment, ref),
+        ref=ref,
+    )
+
+
+def _discard(attachments: Iterable[SpooledAttachment]) -> None:
+    refs = [a.ref for a in attachments if a.ref]
+    if refs:
+        try:
+            get_spool().discard_attachments(refs)
+        except Exception:
+            logger.exception("could not remove the attachments of a refused envelope")
 
 
 def store_payload(raw: bytes) -> bytes:
@@ -108,9 +159,10 @@ def store_payload(raw: bytes) -> bytes:
     return data
 
 
-def event_from_store(payload: bytes, project_id: int) -> SpooledEvent:
+def event_from_store(payload: bytes, project_id: int, sentry_client: str = "") -> SpooledEvent:
     body = parse_json_object(payload, "event")
     return SpooledEvent(
+        sentry_client=sentry_client,
         spool_id=new_spool_id(),
         project_id=project_id,
         event_id=normal_event_id(body.get("event_id")) or uuid.uuid4().hex,
@@ -140,25 +192,63 @@ def check_backpressure() -> None:
         raise Backpressure()
 
 
-def accept(events: list[SpooledEvent], key: KeyInfo) -> ratelimit.Limited | None:
-    """Spool the events unless a rate limit says no. Returns the limit hit, if any."""
+@dataclass(frozen=True)
+class Accepted:
+    """What became of a request's events: the first `stored` were spooled; `limited` is the rate
+    limit that refused the others (None: all stored); `refused` names their categories."""
+
+    stored: int
+    limited: ratelimit.Limited | None = None
+    refused: tuple[str, ...] = ()
+
+
+def _categories(events: list[SpooledEvent]) -> tuple[str, ...]:
+    """Sentry's rate-limit categories of these items (what X-Sentry-Rate-Limits names)."""
+    kinds = {e.kind for e in events}
+    categories = ["error"] if "event" in kinds else []
+    if kinds & {"feedback", "user_report"}:
+        categories.append("feedback")
+    return tuple(categories)
+
+
+def accept(events: list[SpooledEvent], key: KeyInfo) -> Accepted:
+    """Spool as many of the events as the rate limits let through (each event, feedback and user
+    report is charged; the first ones are kept); say what became of them. Attachments of events
+    not written are removed."""
     if not events:
-        return None
-    check_backpressure()
-    limited = ratelimit.check_and_count(key)
-    if limited:
-        return limited
-    spool = get_spool()
-    for event in events:
-        spool.write(event)
-    _backlog_checked[1] += len(events)
+        return Accepted(0)
+    written = 0
     try:
-        wake_drain()
-    except Exception:
-        # The events are durable already: the SDK gets its 200, or it would send them twice. The
-        # next event's wake-up, or the sweep, starts the drain instead.
-        logger.exception("events spooled, but enqueueing the drain failed; the sweep drains them")
-        arm_sweep()
-    else:
-        arm_sweep_now_and_then()
-    return None
+        check_backpressure()
+        charge = ratelimit.check_and_count(key, len(events))
+        kept, refused = events[: charge.allowed], events[charge.allowed :]
+        if kept:
+            spool = get_spool()
+            for event in kept:
+                spool.write(event)
+                written += 1
+            _backlog_checked[1] += len(kept)
+            try:
+                wake_drain()
+            except Exception:
+                # The events are durable already: the SDK gets its 200, or it would send them
+                # twice. The next event's wake-up, or the sweep, starts the drain instead.
+                logger.exception(
+                    "events spooled, but enqueueing the drain failed; the sweep drains them"
+                )
+                arm_sweep()
+            else:
+                arm_sweep_now_and_then()
+    finally:
+        for event in events[written:]:
+            if event.attachments:
+                _discard(event.attachments)
+    if refused:
+        logger.info(
+            "rate limit (%s) of project %s: %d of %d events dropped",
+            charge.limited.scope if charge.limited else "?",
+            key.project_id,
+            len(refused),
+            len(events),
+        )
+    return Accepted(len(kept), charge.limited, _categories(refused) if refused else ())

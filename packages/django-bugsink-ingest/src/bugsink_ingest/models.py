@@ -78,6 +78,24 @@ class SpoolEntry(models.Model):
         return self.spool_id
 
 
+class SpoolAttachmentChunk(models.Model):
+    """A piece of an attachment in the DatabaseSpool (records.CHUNK_SIZE bytes but the last), so
+    an attachment is written and read without holding it whole; `ref` is what the event's spool
+    blob names. Rows, not files: the spool's web hosts share the database, not a disk."""
+
+    ref = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ref", "seq"], name="bi_spool_attachment_chunk")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} #{self.seq}"
+
+
 class SpoolWakeup(models.Model):
     """At most one row: a drain task is enqueued and has not started yet."""
 

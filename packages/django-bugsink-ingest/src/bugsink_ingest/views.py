@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bugsink_ingest import auth, intake, security
+from bugsink_ingest import auth, intake, ratelimit, security
 from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.decoding import decode_stream, read_wsgi_body
 from bugsink_ingest.envelope import ChunkReader, Envelope, Limits, read_header, read_items
@@ -122,18 +122,28 @@ def _answer(
     stage: Stage, key: auth.KeyInfo, events: list[SpooledEvent], event_id: str | None
 ) -> HttpResponse:
     stage.name = "spooling"
-    limited = intake.accept(events, key)
-    if limited:
+    accepted = intake.accept(events, key)
+    limited = accepted.limited
+    if limited and not accepted.stored:
         return _error(
             429,
             f"Rate limit for this {limited.scope} reached.",
             Retry_After=str(limited.retry_after),
-            X_Sentry_Rate_Limits=f"{limited.retry_after}:error:{limited.scope}",
+            X_Sentry_Rate_Limits=_rate_limits_header(limited, accepted.refused),
         )
     event_id = events[0].event_id if events else event_id
     # Ids are 32 hex digits (normalised), so this is valid JSON without a serialiser.
     body = b'{"id": "%s"}' % event_id.encode() if event_id else b"{}"
-    return HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, content_type="application/json")
+    if limited:
+        # Part of the envelope fit under the limit: stored, the rest dropped; the SDK is told to
+        # hold back what was refused (SDKs read this header on any status).
+        response["X-Sentry-Rate-Limits"] = _rate_limits_header(limited, accepted.refused)
+    return response
+
+
+def _rate_limits_header(limited: ratelimit.Limited, categories: tuple[str, ...]) -> str:
+    return f"{limited.retry_after}:{';'.join(categories)}:{limited.scope}"
 
 
 def _read_envelope(
@@ -142,7 +152,8 @@ def _read_envelope(
     limits = _limits()
     reader = ChunkReader(_body(request, ingest_settings.MAX_ENVELOPE_SIZE))
     key = None
-    request_key = None if tunnel else auth.key_from_request(request)
+    credentials = None if tunnel else auth.credentials_from_request(request)
+    request_key = credentials.key if credentials else None
     if request_key and project_id is not None:  # refuse a bad key before reading the body
         key = auth.authenticate(request_key, project_id)
     envelope = Envelope(read_header(reader, limits))
@@ -158,8 +169,13 @@ def _read_envelope(
         elif dsn_project != project_id:
             raise BadRequest("The envelope's dsn names another project than the URL.")
         key = auth.authenticate(dsn_key, project_id)
-    envelope.items = list(read_items(reader, limits))
-    events = intake.events_from_envelope(envelope, key.project_id)
+    events = intake.events_from_envelope(
+        envelope.headers,
+        read_items(reader, limits),
+        key.project_id,
+        sentry_client=credentials.client if credentials else "",
+        query_string=request.META.get("QUERY_STRING", ""),
+    )
     return key, events, intake.normal_event_id(envelope.headers.get("event_id"))
 
 
@@ -174,17 +190,21 @@ def _tunnel(request: HttpRequest, stage: Stage) -> HttpResponse:
 
 
 def _store(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
-    key = auth.authenticate(auth.key_from_request(request), int(project_id))
+    credentials = auth.credentials_from_request(request)
+    key = auth.authenticate(credentials.key, int(project_id))
     # base64 makes a body a third larger than the event it carries.
     raw = b"".join(_body(request, ingest_settings.MAX_EVENT_SIZE * 4 // 3 + 4))
-    event = intake.event_from_store(intake.store_payload(raw), key.project_id)
+    event = intake.event_from_store(
+        intake.store_payload(raw), key.project_id, sentry_client=credentials.client
+    )
     return _answer(stage, key, [event], event.event_id)
 
 
 def _security(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
     key = auth.authenticate(auth.key_from_request(request), int(project_id))
     raw = b"".join(_body(request, ingest_settings.MAX_EVENT_SIZE))
-    event = intake.event_from_store(security.report_to_event(raw), key.project_id)
+    context = security.report_context(request.META.get("QUERY_STRING", ""))
+    event = intake.event_from_store(security.report_to_event(raw, context), key.project_id)
     return _answer(stage, key, [event], event.event_id)
 
 

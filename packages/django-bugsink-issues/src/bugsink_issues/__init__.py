@@ -15,4 +15,9 @@ The public API (everything else is private and may change without notice):
   `bugsink_issues/alerts/issue_alert.{txt,html}`.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("django-bugsink-issues")  # the one source: pyproject.toml's version
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"

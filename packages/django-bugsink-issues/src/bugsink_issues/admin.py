@@ -6,6 +6,7 @@ from bugsink_issues.models import (
     AlertChannel,
     AlertDelivery,
     Event,
+    EventAttachment,
     Grouping,
     Issue,
     IssueHistory,
@@ -187,3 +188,65 @@ class UserFeedbackAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "message", "associated_event_id"]
     exclude = ["payload"]
     readonly_fields = ["event", "issue"]
+
+
+@admin.register(EventAttachment)
+class EventAttachmentAdmin(admin.ModelAdmin):
+    """Attachments, read-only, each with a download that streams it a chunk at a time."""
+
+    list_display = ["filename", "event", "attachment_type", "size", "download_link"]
+    list_select_related = ["event"]
+    search_fields = ["filename", "event__event_id"]
+    exclude = ["data"]
+    readonly_fields = [
+        "event", "filename", "content_type", "attachment_type", "size", "sha256", "chunk_count",
+        "download_link",
+    ]  # fmt: skip
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        download = self.admin_site.admin_view(self.download)
+        return [
+            path("<int:pk>/download/", download, name="bugsink_issues_eventattachment_download"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="download")
+    def download_link(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        url = reverse("admin:bugsink_issues_eventattachment_download", args=[obj.pk])
+        return format_html('<a href="{}">download</a>', url)
+
+    def download(self, request, pk):
+        from django.http import Http404, StreamingHttpResponse
+
+        from bugsink_issues.digest.attachments import attachment_chunks
+
+        attachment = self.get_object(request, str(pk))
+        if attachment is None or not self.has_view_permission(request, attachment):
+            raise Http404("No such attachment.")
+        # octet-stream whatever the SDK said: an attachment is never rendered by the browser.
+        response = StreamingHttpResponse(
+            attachment_chunks(attachment), content_type="application/octet-stream"
+        )
+        response["Content-Length"] = str(attachment.size)
+        response["Content-Disposition"] = _content_disposition(attachment.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _content_disposition(filename):
+    from urllib.parse import quote
+
+    ascii_name = "".join(
+        c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in filename
+    )
+    ascii_name = ascii_name or "file"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

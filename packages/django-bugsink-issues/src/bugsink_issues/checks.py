@@ -3,6 +3,7 @@
 from importlib.util import find_spec
 
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 from bugsink_issues.conf import app_settings
 
@@ -23,6 +24,15 @@ def check_settings(app_configs=None, **kwargs):
         "MAX_BREADCRUMBS",
         "MAX_DEPTH",
         "MAX_LIST_ITEMS",
+        "UPLOAD_CHUNK_SIZE",
+        "UPLOAD_CHUNKS_PER_REQUEST",
+        "UPLOAD_MAX_REQUEST_SIZE",
+        "UPLOAD_MAX_FILE_SIZE",
+        "UPLOAD_CONCURRENCY",
+        "UPLOAD_MAX_BUNDLE_FILES",
+        "UPLOAD_CHUNK_MAX_AGE_SECONDS",
+        "SOURCEMAP_MAX_BYTES",
+        "SOURCEMAP_CACHE_BYTES",
     ):
         value = getattr(app_settings, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -73,6 +83,14 @@ def check_settings(app_configs=None, **kwargs):
                 id="bugsink_issues.W001",
             )
         )
+    for setting_id, read in (
+        ("bugsink_issues.E006", _allowed_networks),
+        ("bugsink_issues.E007", _ui_policy),
+    ):
+        try:
+            read()
+        except ImproperlyConfigured as exc:
+            errors.append(checks.Error(str(exc), id=setting_id))
     if find_spec("bugsink_ingest.handoff") is None:
         errors.append(
             checks.Warning(
@@ -81,3 +99,15 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+def _allowed_networks():
+    from bugsink_issues.alerts.addresses import allowed_networks
+
+    allowed_networks()
+
+
+def _ui_policy():
+    from bugsink_issues.ui.csp import policy
+
+    policy()

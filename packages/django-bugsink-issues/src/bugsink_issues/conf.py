@@ -24,8 +24,9 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # How often the max-age sweep runs per project, in seconds.
     RETENTION_AGE_SWEEP_SECONDS = 300
 
-    # Grouping version new projects start with (see digest/grouping.py VERSIONS).
-    GROUPING_VERSION = 1
+    # Grouping version new projects start with (see digest/grouping.py VERSIONS). Existing projects
+    # keep the version their settings row holds until moved on their settings page.
+    GROUPING_VERSION = 2
 
     # Field caps applied by digest/normalize.py.
     MAX_STRING_LENGTH = 16_384
@@ -41,16 +42,51 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     ALERTS_ENABLED = True
     ALERT_RATE_PER_PROJECT_PER_HOUR = 30
     ALERT_RATE_GLOBAL_PER_HOUR = 300
+    # The whole of one webhook send (DNS, connect, TLS, request, answer) within this many seconds.
     ALERT_TIMEOUT_SECONDS = 5
-    # Webhooks to private, loopback and link-local addresses are refused unless this is True.
+    # Webhooks go to public addresses only (alerts/addresses.py), but to these networks too
+    # (CIDRs or addresses, e.g. ["10.0.0.0/8", "192.168.1.5"]: a LAN Mattermost, a local n8n).
+    ALERT_ALLOWED_NETWORKS: tuple[str, ...] = ()
+    # True: every address, private, loopback and link-local ones included.
     ALERT_ALLOW_PRIVATE_TARGETS = False
     ALERT_FROM_EMAIL = None  # None: DEFAULT_FROM_EMAIL
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 
+    # Team invitations: days an invitation stays valid; e-mail it to the invited address (the link
+    # is always shown to copy as well).
+    INVITATION_DAYS = 7
+    INVITATION_EMAIL = True
+    # The host's sign-up page (a URL name or path; None: none). An invitation for an address
+    # without an account links there with ?next= the invitation (invitations.pending(request)
+    # tells the host's sign-up which invitation is being followed).
+    SIGNUP_URL = None
+    # The addresses a user has proven, which an invitation is checked against: a dotted path to a
+    # callable(user) -> iterable of addresses. The default trusts the user's `email` field.
+    USER_EMAILS = "bugsink_issues.invitations.email_field"
+    # The host's account page (URL name or path) the preferences page links to; None: no link.
+    ACCOUNT_URL = None
+
     # The UI. The template bugsink_issues/base.html extends: a host site names its own layout
     # here; it must define the blocks `title`, `extra_head` and `content` (see the README).
     UI_OUTER_TEMPLATE = "bugsink_issues/standalone.html"
+    # The Content-Security-Policy of the UI's pages (ui/csp.py): directive -> sources. The UI has
+    # no inline script or style. A host whose outer template needs more extends it; None: no
+    # header from the UI (the host sets its own).
+    UI_CONTENT_SECURITY_POLICY: dict[str, list[str]] | None = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    # Where the header's "Log out" posts: None = the UI's own logout when it uses its own login,
+    # else the host's URL named "logout" or "account_logout"; "" = no "Log out" (the host's
+    # layout has one). A URL or a URL name otherwise (see ui/login.py).
+    UI_LOGOUT_URL = None
     # Days shown in sparklines and the issue volume chart.
     UI_SPARKLINE_DAYS = 14
     UI_CHART_DAYS = 30
@@ -64,6 +100,27 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # The Django cache the counters live in. A per-process cache (LocMemCache, Django's default)
     # counts per worker process; a shared one (file, database, Redis) counts per installation.
     API_RATE_LIMIT_CACHE = "default"
+
+    # Uploads (sentry-cli, the bundler plugins): chunks and file contents are kept on disk here,
+    # named by their sha1. None: uploads are refused with a message that names this setting.
+    ARTIFACT_DIR = None
+    # What the chunk-upload options announce, and enforce.
+    UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024
+    UPLOAD_CHUNKS_PER_REQUEST = 64
+    # Below the 20 MB body limit of the README's reverse-proxy examples: clients split their POSTs.
+    UPLOAD_MAX_REQUEST_SIZE = 16 * 1024 * 1024
+    UPLOAD_MAX_FILE_SIZE = 512 * 1024 * 1024
+    UPLOAD_CONCURRENCY = 4
+    # At most this many files in one artifact bundle.
+    UPLOAD_MAX_BUNDLE_FILES = 20_000
+    # Chunks not assembled into a file within this many seconds are deleted.
+    UPLOAD_CHUNK_MAX_AGE_SECONDS = 24 * 3600
+
+    # Source maps in the digest (digest/sourcemaps.py): a map larger than this is not applied
+    # (the frame keeps its minified position, with a note).
+    SOURCEMAP_MAX_BYTES = 64 * 1024 * 1024
+    # Parsed maps kept per process, by the bytes of map and minified source they were built from.
+    SOURCEMAP_CACHE_BYTES = 256 * 1024 * 1024
 
     class Meta:
         prefix = "BUGSINK_ISSUES"

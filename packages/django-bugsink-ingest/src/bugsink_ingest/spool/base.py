@@ -7,7 +7,7 @@ if its drain released it, else when the spool sees the drain is gone.
 """
 
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from bugsink_ingest.spool.records import SpooledEvent
 
@@ -17,7 +17,19 @@ class Spool(Protocol):
     # --- the request path ---
 
     def write(self, event: SpooledEvent) -> None:
-        """Keep the event durably before returning; raise if it could not be kept."""
+        """Keep the event durably before returning; raise if it could not be kept. Attachments
+        without a ref (not written by write_attachment) are written first."""
+
+    def write_attachment(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Keep an attachment's bytes as they stream in, never holding them whole; returns its
+        ref (which the event's SpooledAttachment carries into write()) and its size. Raises
+        (having removed what it wrote) if the bytes could not be kept or `chunks` raised."""
+
+    def discard_attachments(self, refs: Iterable[str]) -> None:
+        """Remove attachments written for an event that will not be written after all."""
+
+    def open_attachment(self, ref: str) -> BinaryIO:
+        """A reader of an attachment this spool keeps (what SpooledAttachment.open() calls)."""
 
     def approximate_backlog(self) -> int:
         """backlog_size() as counted lately (cheap: the request path calls it once a second)."""
@@ -29,13 +41,14 @@ class Spool(Protocol):
         newest=True). An event that cannot be read is quarantined here, not handed out."""
 
     def ack(self, spool_ids: Iterable[str]) -> None:
-        """These claimed events are done: they leave the spool."""
+        """These claimed events are done: they leave the spool, their attachments too."""
 
     def release(self, spool_ids: Iterable[str]) -> None:
         """These claimed events go back, to be claimed again."""
 
     def quarantine(self, spool_id: str, error: str) -> None:
-        """Set a claimed event aside with the reason: kept, not counted, never claimed."""
+        """Set a claimed event aside with the reason: kept (its attachments too), not counted,
+        never claimed."""
 
     # --- counting and recovery ---
 

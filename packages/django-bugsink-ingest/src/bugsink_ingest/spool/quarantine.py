@@ -11,7 +11,7 @@ SUFFIX = ".event"
 class QuarantineDirectory:
     def __init__(self, path: Path):
         self.path = path
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # raw events: owner only
 
     def set_aside(self, spool_id: str, blob: bytes, error: str) -> None:
         (self.path / f"{spool_id}.error").write_text(error)

@@ -1,21 +1,52 @@
 """What a spool keeps of an accepted event, and its bytes: a JSON line describing it, then the
-payload and the attachments raw (every spool stores this blob; the segment spool frames it)."""
+payload raw (every spool stores this blob; the segment spool frames it).
 
+Attachments are not in the blob: they can be a hundred MiB, so the spool streams each to storage
+of its own (`Spool.write_attachment`) as the envelope is parsed, and the blob names it by the
+reference the spool gave it. A consumer opens an attachment and reads it in chunks.
+"""
+
+import io
 import json
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
+from typing import BinaryIO
+
+CHUNK_SIZE = 1024 * 1024  # attachments are copied and read this much at a time
 
 
 @dataclass(frozen=True)
 class SpooledAttachment:
-    """An `attachment` item of the event's envelope."""
+    """An `attachment` item of the event's envelope: open() it and read it in chunks."""
 
     filename: str  # the item header's filename ("attachment" when it had none)
     content_type: str  # the item header's content_type ("application/octet-stream" when none)
     attachment_type: str  # the item header's attachment_type ("event.attachment" when none)
-    data: bytes  # the item's payload as sent (after the request body's decompression)
+    size: int  # bytes, the real size of the payload as sent (after the body's decompression)
+    # A new reader of the payload from its start, each time it is called.
+    opener: Callable[[], BinaryIO] = field(compare=False, repr=False)
+    # Where the spool keeps the bytes ("" until a spool has them); the spool's business alone.
+    ref: str = field(default="", compare=False)
+
+    def open(self) -> BinaryIO:
+        """The payload, to read in chunks (close it, or use it in a with block)."""
+        return self.opener()
+
+    def chunks(self, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        with self.open() as f:
+            while piece := f.read(size):
+                yield piece
+
+    @classmethod
+    def from_bytes(
+        cls, filename: str, content_type: str, attachment_type: str, data: bytes
+    ) -> "SpooledAttachment":
+        """An attachment held in memory (tests, or a consumer fed from elsewhere)."""
+        return cls(filename, content_type, attachment_type, len(data), partial(io.BytesIO, data))
 
 
 @dataclass(frozen=True)
@@ -29,6 +60,9 @@ class SpooledEvent:
     payload: bytes  # the item's JSON bytes as sent, after the body's decompression; not parsed
     kind: str = "event"  # "event" | "feedback" | "user_report"
     attachments: tuple[SpooledAttachment, ...] = ()  # only for kind "event", only if wanted
+    # The request's sentry_client (X-Sentry-Auth, Authorization or the query string), e.g.
+    # "raven-js/3.27.2"; "" when it named none. Old SDKs name themselves only there.
+    sentry_client: str = ""
 
 
 _counter = 0
@@ -42,35 +76,73 @@ def new_spool_id() -> str:
 
 
 def dump(event: SpooledEvent) -> bytes:
-    """The event as bytes (without its spool id, which each spool keeps its own way)."""
+    """The event as bytes (without its spool id, which each spool keeps its own way). Its
+    attachments must be in the spool already (each has its ref)."""
     meta = {
         "project_id": event.project_id,
         "event_id": event.event_id,
         "received_at": event.received_at.isoformat(),
         "kind": event.kind,
         "payload": len(event.payload),
+        **({"client": event.sentry_client} if event.sentry_client else {}),
         "attachments": [
-            [a.filename, a.content_type, a.attachment_type, len(a.data)] for a in event.attachments
+            [a.filename, a.content_type, a.attachment_type, a.size, a.ref]
+            for a in event.attachments
         ],
     }
-    parts = [json.dumps(meta).encode(), b"\n", event.payload]
-    parts.extend(a.data for a in event.attachments)
-    return b"".join(parts)
+    if any(not a.ref for a in event.attachments):
+        raise ValueError("an attachment must be in the spool before its event")
+    return b"".join([json.dumps(meta).encode(), b"\n", event.payload])
 
 
-def load(spool_id: str, blob: bytes) -> SpooledEvent:
-    """The event dump() made; ValueError, KeyError or TypeError if the blob is not one."""
+def with_spooled_attachments(
+    event: SpooledEvent, write_attachment: Callable[[Iterator[bytes]], tuple[str, int]]
+) -> SpooledEvent:
+    """The event, its attachments that no spool has yet written through write_attachment."""
+    if all(a.ref for a in event.attachments):
+        return event
+    attachments = []
+    for a in event.attachments:
+        if not a.ref:
+            ref, size = write_attachment(a.chunks())
+            a = replace(a, ref=ref, size=size)
+        attachments.append(a)
+    return replace(event, attachments=tuple(attachments))
+
+
+def attachment_refs(event: SpooledEvent) -> list[str]:
+    return [a.ref for a in event.attachments if a.ref]
+
+
+def load(
+    spool_id: str, blob: bytes, open_attachment: Callable[[str], BinaryIO] | None = None
+) -> SpooledEvent:
+    """The event dump() made; ValueError, KeyError or TypeError if the blob is not one.
+    open_attachment(ref) opens an attachment the spool keeps."""
     end = blob.index(b"\n")
     meta = json.loads(blob[:end])
     pos = end + 1
     payload = blob[pos : pos + meta["payload"]]
     pos += meta["payload"]
     attachments = []
-    for filename, content_type, attachment_type, size in meta["attachments"]:
+    for entry in meta["attachments"]:
+        if len(entry) == 4:
+            # Written before attachments had storage of their own: the bytes follow the payload.
+            filename, content_type, attachment_type, size = entry
+            data = blob[pos : pos + size]
+            pos += size
+            attachments.append(
+                SpooledAttachment.from_bytes(filename, content_type, attachment_type, data)
+            )
+            continue
+        filename, content_type, attachment_type, size, ref = entry
+        if open_attachment is None or not isinstance(ref, str) or not isinstance(size, int):
+            raise TypeError(f"spooled event {spool_id} names attachment {ref!r} it cannot open")
         attachments.append(
-            SpooledAttachment(filename, content_type, attachment_type, blob[pos : pos + size])
+            SpooledAttachment(
+                filename, content_type, attachment_type, size, partial(open_attachment, ref), ref
+            )
         )
-        pos += size
     if pos != len(blob):
         raise ValueError(f"spooled event {spool_id} is truncated")
     return SpooledEvent(
@@ -81,6 +153,7 @@ def load(spool_id: str, blob: bytes) -> SpooledEvent:
         payload=payload,
         kind=meta["kind"],
         attachments=tuple(attachments),
+        sentry_client=meta.get("client", ""),
     )
 
 

@@ -12,8 +12,10 @@ from typing import Any
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from bugsink_issues.alerts.markup import markdown_text, plain_line, slack_text
 from bugsink_issues.alerts.messages import encode, headline, signed_headers
 from bugsink_issues.alerts.outbound import DeliveryFailed, post
+from bugsink_issues.alerts.targets import email_addresses
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models.alerts import AlertChannel, ChannelKind
 
@@ -47,7 +49,7 @@ class EmailSender(AlertSender):
 
 
 def email_recipients(channel: AlertChannel) -> list[str]:
-    return [a.strip() for a in channel.target.replace(";", ",").split(",") if a.strip()]
+    return email_addresses(channel.target)
 
 
 class WebhookSender(AlertSender):
@@ -65,41 +67,51 @@ class WebhookSender(AlertSender):
 
 
 class SlackSender(WebhookSender):
-    emphasis = "*"  # Slack's bold
+    """Slack's `text`, in mrkdwn: the event's words are escaped (markup.slack_text)."""
 
     def body(self, ctx):
-        lines = [f"{self.emphasis}{headline(ctx)}{self.emphasis}"]
+        lines = [f"*{slack_text(headline(ctx))}*"]
         if ctx["culprit"]:
-            lines.append(ctx["culprit"])
+            lines.append(slack_text(ctx["culprit"]))
         if ctx["url"]:
-            lines.append(ctx["url"])
+            lines.append(slack_text(ctx["url"]))
         return {"text": "\n".join(lines)}
 
 
-class MattermostSender(SlackSender):
-    emphasis = "**"  # Markdown's bold
+class MattermostSender(WebhookSender):
+    """Mattermost's Slack-compatible `text`, which it reads as Markdown with @-mentions."""
+
+    def body(self, ctx):
+        lines = [f"**{markdown_text(headline(ctx))}**"]
+        if ctx["culprit"]:
+            lines.append(markdown_text(ctx["culprit"]))
+        if ctx["url"]:
+            lines.append(ctx["url"])  # our own link, left for Mattermost to make clickable
+        return {"text": "\n".join(lines)}
 
 
 class DiscordSender(WebhookSender):
+    """Markdown escaped (markup.markdown_text), and no mention of anyone or any role parsed."""
+
     def body(self, ctx):
-        text = headline(ctx)
-        embed = {"title": text[:256], "description": ctx["culprit"][:4000]}
+        text = markdown_text(headline(ctx))
+        embed = {"title": text[:256], "description": markdown_text(ctx["culprit"])[:4000]}
         if ctx["url"]:
             embed["url"] = ctx["url"]
-        return {"content": text[:2000], "embeds": [embed]}
+        return {"content": text[:2000], "embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
 class TeamsSender(WebhookSender):
-    """An Adaptive Card, as Microsoft Teams' Workflows webhooks expect."""
+    """An Adaptive Card, as Microsoft Teams' Workflows webhooks expect.
+
+    The event's words go in TextRuns of a RichTextBlock, which show text as it is: a TextBlock
+    would read it as Markdown (links included).
+    """
 
     def body(self, ctx):
-        body: list[dict[str, Any]] = [
-            {"type": "TextBlock", "text": headline(ctx), "weight": "Bolder", "wrap": True},
-        ]
+        body: list[dict[str, Any]] = [_rich_text(headline(ctx), weight="Bolder")]
         if ctx["culprit"]:
-            body.append(
-                {"type": "TextBlock", "text": ctx["culprit"], "wrap": True, "isSubtle": True}
-            )
+            body.append(_rich_text(ctx["culprit"], isSubtle=True))
         card: dict[str, Any] = {
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "type": "AdaptiveCard",
@@ -114,6 +126,13 @@ class TeamsSender(WebhookSender):
                 {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
             ],
         }
+
+
+def _rich_text(text: str, **run: Any) -> dict[str, Any]:
+    return {
+        "type": "RichTextBlock",
+        "inlines": [{"type": "TextRun", "text": plain_line(text), **run}],
+    }
 
 
 class JSONWebhookSender(WebhookSender):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from bugsink_issues.alerts import messages
 from bugsink_issues.alerts.channels import sender_for
 from bugsink_issues.alerts.outbound import DeliveryFailed, RefusedTarget
+from bugsink_issues.alerts.subscriptions import notify_subscribers
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models import AlertChannel, AlertDelivery, Issue, ProjectSettings
 from bugsink_issues.models.alerts import DeliveryStatus
@@ -40,7 +41,9 @@ def send_issue_alerts_now(issue_id, trigger):
     channels = AlertChannel.objects.filter(
         project_id=issue.project_id, is_active=True, **{TRIGGER_FLAGS[trigger]: True}
     )
-    return [deliver(channel, issue, trigger) for channel in channels]
+    deliveries = [deliver(channel, issue, trigger) for channel in channels]
+    # And each user who chose this project's alerts, at their own address.
+    return deliveries + notify_subscribers(issue, trigger)
 
 
 def _over_rate(channel, now):

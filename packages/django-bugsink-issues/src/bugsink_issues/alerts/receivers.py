@@ -12,21 +12,25 @@ from django.dispatch import receiver
 from bugsink_issues import signals
 from bugsink_issues.alerts.tasks import send_issue_alerts
 from bugsink_issues.conf import app_settings
-from bugsink_issues.models import AlertChannel
+from bugsink_issues.models import AlertChannel, AlertSubscription
 
 CHANNEL_CACHE_SECONDS = 5
 _has_channels: dict[int, tuple[float, bool]] = {}  # project id -> (monotonic time, has channels)
 
 
-def _enqueue(trigger):
-    def handler(sender, issue, **kwargs):
+def _enqueue(trigger, *, system_only=False):
+    def handler(sender, issue, user=None, **kwargs):
         if not app_settings.ALERTS_ENABLED or issue is None:
             return
+        if system_only and user is not None:
+            return  # a person did it by hand (a manual unmute): they know already
         cached = _has_channels.get(issue.project_id)
         if cached is None or time.monotonic() - cached[0] > CHANNEL_CACHE_SECONDS:
-            exists = AlertChannel.objects.filter(
-                project_id=issue.project_id, is_active=True
-            ).exists()
+            exists = (
+                AlertChannel.objects.filter(project_id=issue.project_id, is_active=True).exists()
+                # or a user who has this project's alerts e-mailed (alerts/subscriptions.py)
+                or AlertSubscription.objects.filter(project_id=issue.project_id).exists()
+            )
             cached = _has_channels[issue.project_id] = (time.monotonic(), exists)
         if cached[1]:
             send_issue_alerts.enqueue(issue_id=issue.pk, trigger=trigger)
@@ -42,11 +46,13 @@ _on_regressed = receiver(signals.issue_regressed, dispatch_uid="bugsink_issues_a
     _enqueue("regression")
 )
 _on_unmuted = receiver(signals.issue_unmuted, dispatch_uid="bugsink_issues_alert_unmute")(
-    _enqueue("unmute")
+    _enqueue("unmute", system_only=True)
 )
 
 
 @receiver(post_save, sender=AlertChannel, dispatch_uid="bugsink_issues_ch_save")
 @receiver(post_delete, sender=AlertChannel, dispatch_uid="bugsink_issues_ch_del")
+@receiver(post_save, sender=AlertSubscription, dispatch_uid="bugsink_issues_sub_save")
+@receiver(post_delete, sender=AlertSubscription, dispatch_uid="bugsink_issues_sub_del")
 def _forget_channel_cache(sender, instance, **kwargs):
     _has_channels.pop(instance.project_id, None)

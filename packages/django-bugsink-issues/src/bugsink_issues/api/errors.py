@@ -15,8 +15,9 @@ import logging
 from functools import wraps
 
 from django.core import signals
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 __all__ = [
@@ -109,6 +110,19 @@ def install_handlers(api):
     @api.exception_handler(PermissionDenied)
     def permission_denied(request, exc):
         return error_response(403, str(exc) or _REASONS[403])
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc):
+        return error_response(413, f"Request too large: {exc}")
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc):
+        # Too many fields or files in a form, a malformed multipart body, and the like.
+        return error_response(400, f"Bad request: {exc}")
+
+    @api.exception_handler(MultiPartParserError)
+    def bad_multipart(request, exc):
+        return error_response(400, f"Invalid multipart body: {exc}")
 
     @api.exception_handler(Exception)
     def unexpected(request, exc):

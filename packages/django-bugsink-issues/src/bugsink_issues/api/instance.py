@@ -20,7 +20,9 @@ from bugsink_issues.api.routers import (
     keys,
     organizations,
     projects,
+    releases,
     teams,
+    uploads,
 )
 
 __all__ = ["ROUTERS", "api"]
@@ -29,7 +31,11 @@ __all__ = ["ROUTERS", "api"]
 ROUTERS = [
     ("", index.router),
     ("organizations/", organizations.router),
+    ("organizations/", releases.organization_router),
+    ("organizations/", uploads.organization_router),
     ("projects/", projects.router),
+    ("projects/", releases.project_router),
+    ("projects/", uploads.project_router),
     # Issues and what hangs off them; their paths are spelt out in full (they span
     # /projects/, /organizations/ and /issues/).
     ("", issues.router),

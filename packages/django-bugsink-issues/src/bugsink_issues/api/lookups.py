@@ -3,10 +3,11 @@
 
 from django.http import Http404
 
+from bugsink_issues.api.errors import ApiError
 from bugsink_issues.api.organization import organization_or_404
 from bugsink_issues.models import TeamMembership
 
-__all__ = ["member_team_ids", "project_or_404"]
+__all__ = ["member_team_ids", "project_or_404", "projects_by_slugs"]
 
 
 def project_or_404(principal, organization_slug, project_slug, queryset=None):
@@ -28,3 +29,14 @@ def member_team_ids(principal):
     return frozenset(
         TeamMembership.objects.filter(user=principal.user).values_list("team_id", flat=True)
     )
+
+
+def projects_by_slugs(principal, slugs):
+    """The projects named in a request body (a release's `projects`), all visible to `principal`;
+    a 400 that names the others."""
+    wanted = list(dict.fromkeys(str(s) for s in slugs))
+    found = {p.slug: p for p in principal.visible_projects().filter(slug__in=wanted)}
+    unknown = [slug for slug in wanted if slug not in found]
+    if unknown:
+        raise ApiError(400, f"Invalid project slugs: {', '.join(unknown)}.")
+    return [found[slug] for slug in wanted]

@@ -16,11 +16,11 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
+from bugsink_issues.digest.attachments import store_attachment
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
 from bugsink_issues.digest.prepare import PreparedEvent, event_columns, prepare_event
-from bugsink_issues.digest.storage import compress_attachment
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
 from bugsink_issues.lifecycle.history import send_on_commit
@@ -29,18 +29,16 @@ from bugsink_issues.lifecycle.regressions import apply_event
 from bugsink_issues.lifecycle.releases import observe_releases
 from bugsink_issues.models import (
     Event,
-    EventAttachment,
     Grouping,
     Issue,
     IssueHistory,
     ProjectSettings,
 )
+from bugsink_issues.models.fulltext import index_events
 from bugsink_issues.models.issues import HistoryKind
 from bugsink_issues.signals import issue_created
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
 def digest_batch(events):
@@ -51,10 +49,10 @@ def digest_batch(events):
     by_project = defaultdict(list)
     for spooled in events:
         by_project[spooled.project_id].append(spooled)
-    versions = ProjectSettings.objects.grouping_versions(by_project)
+    options = ProjectSettings.objects.digest_options(by_project)
     prepared = {
         project_id: [
-            prepare_event(s, versions[project_id])
+            prepare_event(s, *options[project_id])
             for s in batch
             if s.kind not in ("feedback", "user_report")
         ]
@@ -168,6 +166,7 @@ def _digest_project(project_settings, prepared):
                 entry[1], entry[2] = min(entry[1], timestamp), max(entry[2], timestamp)
 
     insert_returning_pks(rows, batch_size=200)
+    index_events(rows, [p.data for p in fresh])  # in this transaction: never out of step
     _store_attachments(fresh, rows)
     _save_issues([issues[pk] for pk in changed], state_changed_issues)
     record_issue_tags(project_id, tag_counts)
@@ -309,20 +308,6 @@ def _adopt_older_keys(project_id, missing, older_versions, found):
 
 
 def _store_attachments(fresh, rows):
-    attachments = []
     for p, row in zip(fresh, rows, strict=True):
-        for item in getattr(p.spooled, "attachments", ()) or ():
-            data = bytes(item.data)[:MAX_ATTACHMENT_BYTES]
-            blob = compress_attachment(data)
-            attachments.append(
-                EventAttachment(
-                    event=row,
-                    filename=str(item.filename or "attachment")[:255],
-                    content_type=str(item.content_type or "")[:255],
-                    attachment_type=str(item.attachment_type or "")[:64],
-                    data=blob,
-                    size=len(item.data),
-                )
-            )
-    if attachments:
-        EventAttachment.objects.bulk_create(attachments)
+        for attachment in p.spooled.attachments:
+            store_attachment(row, attachment)

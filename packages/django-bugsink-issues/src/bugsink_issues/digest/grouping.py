@@ -4,7 +4,14 @@ Version 1, in order: the SDK's `fingerprint` (with `{{ default }}` and variables
 exception's type plus its in-app frames (module or file, and function; never line numbers); without
 usable frames, the type plus the value with variable parts replaced; without an exception, the
 message template, normalised the same way. The key's parts are returned so the UI can explain it.
-New versions go in VERSIONS; a project keeps its version until moved, so issues never split.
+
+Version 2 is version 1 with two changes to the frames (frames.py): an in-app frame that has a
+source line (`context_line`, whitespace-normalised, not too long) adds it to its parts, so two
+raise sites in one function are two issues while code moved by an edit above it stays one; and the
+SDK's own frames (its wrappers) never count.
+
+New versions go in VERSIONS; a project keeps its version until moved, and a moved project's events
+still join the issues of its older keys (digest/consumer.py), so issues never split.
 """
 
 import hashlib
@@ -19,9 +26,10 @@ from bugsink_issues.digest.exceptions import (
     mechanism_type,
     top_frame,
 )
-from bugsink_issues.digest.frames import frames_of, grouping_frames
+from bugsink_issues.digest.frames import V1_FRAMES, FrameRules, frames_of, grouping_frames
 
-LATEST_VERSION = 1
+LATEST_VERSION = 2
+V2_FRAMES = FrameRules(context_lines=True, skip_sdk_frames=True)
 
 _PLACEHOLDERS = [
     (re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s'\"<>]+", re.I), "<url>"),
@@ -83,7 +91,15 @@ def _hash(version, kind, parts):
 
 
 def _grouping_v1(data):
-    default_kind, default_parts, description = _default_v1(data)
+    return _grouping(data, 1, V1_FRAMES)
+
+
+def _grouping_v2(data):
+    return _grouping(data, 2, V2_FRAMES)
+
+
+def _grouping(data, version, frame_rules):
+    default_kind, default_parts, description = _default(data, frame_rules)
     fingerprint = data.get("fingerprint")
     if fingerprint:
         parts = []
@@ -97,33 +113,39 @@ def _grouping_v1(data):
                 parts.append(entry)
         if parts != [{"default": default_parts}]:
             return GroupingResult(
-                _hash(1, "fingerprint", parts),
-                1,
+                _hash(version, "fingerprint", parts),
+                version,
                 "fingerprint",
                 parts,
                 "the SDK's fingerprint: " + json.dumps(fingerprint, ensure_ascii=False)[:300],
             )
     return GroupingResult(
-        _hash(1, default_kind, default_parts), 1, default_kind, default_parts, description
+        _hash(version, default_kind, default_parts),
+        version,
+        default_kind,
+        default_parts,
+        description,
     )
 
 
-def _default_v1(data):
+def _default(data, frame_rules):
     if data.get("_unparseable"):
         return "broken", ["unparseable payload"], "the payload was not JSON: all such events"
     main, leaf_types = main_exceptions(data)
     if main is not None and not is_message_wrapper(main):
         exc_type = str(main.get("type") or mechanism_type(main) or "")
-        frames = grouping_frames(frames_of(main))
+        frames = grouping_frames(frames_of(main), frame_rules)
         if is_synthetic(main) and frames:
             # The SDK made the type and value up (minidumps, non-Error throws): frames only.
             exc_type = "<synthetic>"
         extra = [{"group_of": leaf_types}] if leaf_types else []
         if frames:
+            lines = sum(1 for frame in frames if len(frame) > 2)
             return (
                 "exception",
                 [exc_type, *extra, *frames],
-                f"exception type {exc_type or '(none)'} and {len(frames)} stack frames",
+                f"exception type {exc_type or '(none)'} and {len(frames)} stack frames"
+                + (f" ({lines} with their source line)" if lines else ""),
             )
         value = normalize_text(main.get("value"))
         return (
@@ -165,4 +187,4 @@ def _variable(name, data):
     return "{{ " + name + " }}"
 
 
-VERSIONS = {1: _grouping_v1}
+VERSIONS = {1: _grouping_v1, 2: _grouping_v2}

@@ -1,5 +1,5 @@
-"""The CPU work of the digest, done before the write transaction starts: parse, normalise, group,
-summarise, derive tags and compress one spooled event."""
+"""The CPU work of the digest, done before the write transaction starts: parse, normalise, scrub,
+group, summarise, derive tags and compress one spooled event."""
 
 import logging
 from dataclasses import dataclass
@@ -14,8 +14,10 @@ from bugsink_issues.digest.normalize import (
     normalize_event,
     parse_payload,
 )
+from bugsink_issues.digest.sourcemaps import apply_source_maps
 from bugsink_issues.digest.summary import culprit_for, title_for, user_label
 from bugsink_issues.digest.tags import derive_tags
+from bugsink_issues.scrubbing import DEFAULT_CONFIG, ScrubbingConfig, scrub_event
 
 if TYPE_CHECKING:
     from bugsink_ingest.spool import SpooledEvent
@@ -44,15 +46,21 @@ class PreparedEvent:
         return str(value)[:limit] if value not in (None, "") else ""
 
 
-def prepare_event(spooled, grouping_version) -> PreparedEvent:
+def prepare_event(
+    spooled, grouping_version, scrubbing: ScrubbingConfig = DEFAULT_CONFIG
+) -> PreparedEvent:
     try:
-        return _prepare(spooled, grouping_version)
+        return _prepare(spooled, grouping_version, scrubbing)
     except Exception as exc:  # a bug of ours must not make a payload undigestable forever
         logger.exception("bugsink_issues: could not normalise event %s", spooled.event_id)
-        return _prepare(spooled, grouping_version, failure=f"{type(exc).__name__}: {exc}")
+        return _prepare(
+            spooled, grouping_version, scrubbing, failure=f"{type(exc).__name__}: {exc}"
+        )
 
 
-def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
+def _prepare(
+    spooled, grouping_version, scrubbing: ScrubbingConfig = DEFAULT_CONFIG, failure=None
+) -> PreparedEvent:
     raw, problem = parse_payload(spooled.payload)
     if failure:
         problem = clean_text(f"could not be normalised ({failure[:200]}); stored as text")
@@ -76,7 +84,18 @@ def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
             received_at=spooled.received_at,
             walk=needs_full_walk(spooled.payload),
         )
+        # Before grouping: issues group by the original frames, not by one build's.
+        apply_source_maps(normalized.data, spooled.project_id)
     data = normalized.data
+    _sdk_from_client(data, getattr(spooled, "sentry_client", ""))
+    # Before anything is derived from the event (key, title, tags) or stored.
+    try:
+        scrub_event(data, scrubbing)
+    except Exception:
+        if failure is None:
+            raise  # prepare_event stores the payload as text, scrubbed as text
+        # Unscrubbed text is never stored: the event keeps only that it came.
+        data["_unparseable"] = "(the payload was not kept: it could not be scrubbed)"
     raw_json = storage.dump_json(data)
     blob, dict_id = storage.compress(raw_json)
     return PreparedEvent(
@@ -90,6 +109,15 @@ def _prepare(spooled, grouping_version, failure=None) -> PreparedEvent:
         payload_size=len(raw_json),
         dict_id=dict_id,
     )
+
+
+def _sdk_from_client(data, sentry_client):
+    """Old SDKs (raven-js, raven-node, raven-go, Python's raven) send no `sdk` and name themselves
+    only in the request's sentry_client ("raven-js/3.27.2")."""
+    sdk = data.get("sdk") if isinstance(data.get("sdk"), dict) else {}
+    if sentry_client and not sdk.get("name"):
+        name, _, version = sentry_client.partition("/")
+        data["sdk"] = {**sdk, "name": name.strip()[:100], "version": version.strip()[:50]}
 
 
 def event_columns(prepared):

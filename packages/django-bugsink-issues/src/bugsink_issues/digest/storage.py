@@ -85,15 +85,3 @@ def load_payload(event) -> dict:
     except ValueError:
         return {"_unparseable": raw.decode("utf-8", "replace")}
     return data if isinstance(data, dict) else {"_value": data}
-
-
-def compress_attachment(data: bytes) -> bytes:
-    """Attachments are compressed without the event dictionary (they are not event JSON)."""
-    compressor = getattr(_local, "plain_compressor", None)
-    if compressor is None:
-        compressor = _local.plain_compressor = zstandard.ZstdCompressor(level=3)
-    return compressor.compress(data)
-
-
-def load_attachment(attachment) -> bytes:
-    return _decompressor(0).decompress(bytes(attachment.data))

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from bugsink_issues import signals
 from bugsink_issues.lifecycle.history import record, send_on_commit
-from bugsink_issues.lifecycle.mutes import MAX_MUTE_EVENT_COUNT, unmute_in_place
-from bugsink_issues.lifecycle.releases import latest_release
+from bugsink_issues.lifecycle.mutes import MAX_MUTE_EVENT_COUNT, describe_window, unmute_in_place
+from bugsink_issues.lifecycle.releases import latest_release, package_of
 from bugsink_issues.models import Event, Issue, ProjectSettings
 from bugsink_issues.models.issues import HistoryKind, IssueStatus
 
@@ -28,8 +28,9 @@ def _locked(issue):
 
 @transaction.atomic
 def resolve(issue, *, user=None, comment="", in_release="", in_next_release=False):
-    """Resolve now; or in a given release (older releases don't regress it); or in the next release
-    (events of the release that is current now don't regress it)."""
+    """Resolve now; or in a given release (its older releases don't regress it); or in the next
+    release: the latest release of the issue's package now is the one NOT fixed, so its events
+    don't regress it, later releases of that package do (lifecycle/releases.py)."""
     issue = _locked(issue)
     issue.clear_resolution()
     issue.clear_mute()
@@ -41,11 +42,17 @@ def resolve(issue, *, user=None, comment="", in_release="", in_next_release=Fals
         kind, reason = HistoryKind.RESOLVED_IN_RELEASE, f"resolved in release {in_release}"
     elif in_next_release:
         issue.resolve_in_next_release = True
-        # The release that is current now is the one NOT fixed; "" = any release regresses.
-        issue.resolved_in_release = latest_release(issue.project_id) or ""
-        kind, reason = HistoryKind.RESOLVED_IN_NEXT_RELEASE, "resolved in the next release"
+        package = package_of(issue.last_release) if issue.last_release else None
+        # "" (no release known): any release regresses, as after a plain resolve.
+        issue.resolved_in_release = latest_release(issue.project_id, package) or ""
+        kind = HistoryKind.RESOLVED_IN_NEXT_RELEASE
+        reason = "resolved in the next release"
+        if issue.resolved_in_release:
+            reason += f" after {issue.resolved_in_release}"
     issue.save()
-    record(issue, kind, user=user, reason=reason, comment=comment, release=in_release)
+    record(
+        issue, kind, user=user, reason=reason, comment=comment, release=issue.resolved_in_release
+    )
     send_on_commit(signals.issue_resolved, issue, user=user, reason=reason)
     return issue
 
@@ -92,8 +99,10 @@ def mute(
             raise ValueError(f"event_count must be between 1 and {MAX_MUTE_EVENT_COUNT}")
         issue.mute_until_event_count = event_count
         issue.mute_window_seconds = window_seconds
-        window = f" within {window_seconds} s" if window_seconds else ""
-        reason = f"muted until {event_count} events{window}"
+        if window_seconds:
+            reason = f"muted until {event_count} events {describe_window(window_seconds)}"
+        else:
+            reason = f"muted until {event_count} more events"
     issue.save()
     record(issue, HistoryKind.MUTED, user=user, reason=reason, comment=comment)
     send_on_commit(signals.issue_muted, issue, user=user, reason=reason)
@@ -102,6 +111,8 @@ def mute(
 
 @transaction.atomic
 def unmute(issue, *, user=None, comment="", reason="unmuted", event_id=""):
+    """Unmute by hand. Sends issue_unmuted with the user; alerts go out only for the unmutes the
+    system makes (a mute condition met), not for this one: whoever unmuted knows."""
     issue = _locked(issue)
     if issue.status != IssueStatus.MUTED:
         return issue

@@ -1,10 +1,11 @@
 """Merging issues: several issues that are really one become one.
 
 The target (the issue with the most events unless named) takes over the others' events (numbered
-after its own, so event navigation keeps its order), grouping keys (so their future events arrive
-at the target), tag counts, user feedback and counters. Each merged issue stays as a row pointing
-to the target (`merged_into`), with a history entry, so its id and short id still lead somewhere;
-the target's history names what it took in. One transaction: all of it, or none of it.
+after its own, so event navigation keeps its order; their full-text documents follow), grouping
+keys (so their future events arrive at the target), tag counts, user feedback and counters. Each
+merged issue stays as a row pointing to the target (`merged_into`), with a history entry, so its id
+and short id still lead somewhere; the target's history names what it took in.
+One transaction: all of it, or none of it.
 """
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from bugsink_issues.models import (
     IssueTagValue,
     ProjectSettings,
     UserFeedback,
+    fulltext,
 )
 from bugsink_issues.models.issues import HistoryKind
 
@@ -86,6 +88,7 @@ def merge(issues, *, into=None, user=None, comment=""):
 def _move(source, target):
     # Sequence numbers follow the target's, in the source's own order.
     offset = target.event_count
+    fulltext.move_issue_events(source.pk, target.pk)  # free-text search finds them at the target
     Event.objects.filter(issue_id=source.pk).update(
         issue_id=target.pk, issue_sequence=F("issue_sequence") + offset
     )

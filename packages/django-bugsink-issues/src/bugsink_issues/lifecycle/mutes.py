@@ -8,6 +8,25 @@ from bugsink_issues.models import Issue
 from bugsink_issues.models.issues import HistoryKind, IssueStatus
 
 MAX_MUTE_EVENT_COUNT = 1_000_000
+WINDOW_NAMES = {3600: "an hour", 86400: "a day", 7 * 86400: "a week"}
+
+
+def describe_window(seconds):
+    """ "within an hour", "within 90 s": a mute window as people say it."""
+    return f"within {WINDOW_NAMES.get(seconds) or f'{seconds} s'}"
+
+
+def describe_condition(issue):
+    """ "until 10 more events (3 so far)", "until 5 events within an hour": a muted issue's event
+    condition, or ""."""
+    count, window = issue.mute_until_event_count, issue.mute_window_seconds
+    if not count:
+        return ""
+    if window:
+        return f"until {count} events {describe_window(window)}"
+    buckets = [b for b in issue.mute_window_hits if isinstance(b, list) and len(b) == 2]
+    hits = sum(b[1] for b in buckets if isinstance(b[1], int))
+    return f"until {count} more events" + (f" ({hits} so far)" if hits else "")
 
 
 def unmute_in_place(issue, *, user=None, comment="", reason="", event_id="", at=None):
@@ -34,8 +53,9 @@ def check_unmute(issue, *, now, event_id):
     if issue.mute_until_event_count:
         hits = count_in_window(issue, now.timestamp())
         if hits >= issue.mute_until_event_count:
-            window = f" within {issue.mute_window_seconds} s" if issue.mute_window_seconds else ""
-            reason = f"{issue.mute_until_event_count} events{window}"
+            window = issue.mute_window_seconds
+            reason = f"{issue.mute_until_event_count} events"
+            reason += f" {describe_window(window)}" if window else " since muted"
             unmute_in_place(issue, reason=reason, event_id=event_id, at=now)
             return True
     return False

@@ -4,24 +4,25 @@ releases) or count towards a muted issue's unmute condition."""
 from bugsink_issues import signals
 from bugsink_issues.lifecycle.history import record, send_on_commit
 from bugsink_issues.lifecycle.mutes import check_unmute
-from bugsink_issues.lifecycle.releases import release_orders
+from bugsink_issues.lifecycle.releases import is_later, release_orders
 from bugsink_issues.models.issues import HistoryKind, IssueStatus
 
 
 def is_regression(issue, release, orders):
-    """Does an event of `release` reopen this resolved issue?"""
+    """Does an event of `release` reopen this resolved issue? `orders`: release_orders() of the
+    batch's releases (the fixed release is added to it)."""
     if not issue.resolved_in_release:
         return True  # plain resolve: anything new is a regression
     if not release:
         return True  # can't tell the release: be loud rather than silent
     if issue.resolved_in_release not in orders:  # the batch's orders cover its own releases only
         orders.update(release_orders(issue.project_id, [issue.resolved_in_release]))
-    fixed = orders.get(issue.resolved_in_release)
-    seen = orders.get(release)
-    if fixed is None or seen is None:
-        return True
-    # Resolved in X: X and later regress. Resolved in the next release after X: later than X only.
-    return seen > fixed if issue.resolve_in_next_release else seen >= fixed
+    if release == issue.resolved_in_release:
+        # Resolved in X: X itself regresses. In the next release after X: X still runs somewhere.
+        return not issue.resolve_in_next_release
+    later = is_later(release, issue.resolved_in_release, orders)
+    # None: another package's release, or an unknown one, says nothing about the fix: be loud.
+    return True if later is None else later
 
 
 def apply_event(issue, *, release, now, event_id, orders):

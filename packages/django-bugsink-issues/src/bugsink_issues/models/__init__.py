@@ -1,5 +1,7 @@
 """The core domain models. Import from here: `from bugsink_issues.models import Issue, Event`."""
 
+# fulltext is not a model (the full-text index's tables); importing it connects its post_migrate hook.
+from bugsink_issues.models import fulltext  # noqa: F401
 from bugsink_issues.models.access import (
     Invitation,
     ProjectTeam,
@@ -9,18 +11,27 @@ from bugsink_issues.models.access import (
 )
 from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
 from bugsink_issues.models.api import ApiToken
-from bugsink_issues.models.events import Event, EventAttachment, UserFeedback
+from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
+from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
+from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
+from bugsink_issues.models.releases import Deploy, ReleaseCommit
 from bugsink_issues.models.seen import IssueSeen
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 
 __all__ = [
     "AlertChannel",
     "AlertDelivery",
+    "AlertSubscription",
     "ApiToken",
+    "ArtifactBundle",
+    "ArtifactFile",
+    "DebugFile",
+    "Deploy",
     "Event",
     "EventAttachment",
+    "EventAttachmentChunk",
     "Grouping",
     "Issue",
     "IssueHistory",
@@ -30,6 +41,8 @@ __all__ = [
     "ProjectSettings",
     "ProjectTeam",
     "Release",
+    "ReleaseCommit",
+    "SubscriptionDelivery",
     "TagValue",
     "Team",
     "TeamMembership",

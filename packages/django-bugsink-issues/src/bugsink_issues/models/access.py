@@ -1,12 +1,15 @@
 """Who may see what: teams, their members (admins or not), invitations, and user preferences."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 __all__ = [
     "Invitation",
+    "LastAdminError",
     "ProjectTeam",
     "Team",
     "TeamMembership",
@@ -66,6 +69,52 @@ class TeamRole(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class LastAdminError(ValueError):
+    """The change would leave a team without an admin."""
+
+    def __init__(self):
+        super().__init__("A team keeps at least one admin: make another member admin first.")
+
+
+class TeamMembershipManager(models.Manager["TeamMembership"]):
+    """Membership changes, each keeping every team with at least one admin. The team row is locked
+    first, so two admins demoting each other at once cannot both succeed."""
+
+    def _lock(self, team):
+        Team.objects.select_for_update().filter(pk=team.pk).first()
+
+    def _is_last_admin(self, membership):
+        return (
+            membership.role == TeamRole.ADMIN
+            and not self.filter(team_id=membership.team_id, role=TeamRole.ADMIN)
+            .exclude(pk=membership.pk)
+            .exists()
+        )
+
+    @transaction.atomic
+    def set_role(self, team, user, role):
+        """Add `user` to `team` with `role`, or change their role. LastAdminError if that demotes
+        the team's last admin."""
+        self._lock(team)
+        membership = self.filter(team=team, user=user).first()
+        if membership is None:
+            return self.create(team=team, user=user, role=role)
+        if role != TeamRole.ADMIN and self._is_last_admin(membership):
+            raise LastAdminError()
+        if membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+        return membership
+
+    @transaction.atomic
+    def remove(self, membership):
+        """LastAdminError if `membership` is the team's last admin."""
+        self._lock(membership.team)
+        if self._is_last_admin(membership):
+            raise LastAdminError()
+        membership.delete()
+
+
 class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -73,6 +122,8 @@ class TeamMembership(models.Model):
     )
     role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamMembershipManager()
 
     class Meta:
         ordering = ["team", "id"]
@@ -88,13 +139,23 @@ class TeamMembership(models.Model):
         return self.role == TeamRole.ADMIN
 
 
+class ProjectTeamManager(models.Manager):
+    def assign(self, project, team):
+        """Give `project` to `team` (moving it from the team it had)."""
+        link, _ = self.update_or_create(project=project, defaults={"team": team})
+        return link
+
+
 class ProjectTeam(models.Model):
-    """The team a project belongs to. A project without one is visible to superusers only."""
+    """The team a project belongs to. A project without one is visible to superusers only, who
+    give it a team in its settings."""
 
     project = models.OneToOneField(
         "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="team_link"
     )
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="project_links")
+
+    objects = ProjectTeamManager()
 
     def __str__(self):
         return f"{self.project} -> {self.team}"
@@ -104,24 +165,55 @@ def new_invitation_token():
     return secrets.token_urlsafe(24)
 
 
+def invitation_expiry():
+    from bugsink_issues.conf import app_settings
+
+    return timezone.now() + timedelta(days=app_settings.INVITATION_DAYS)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Neither accepted nor expired: the ones a team admin still sees (and may revoke)."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
 class Invitation(models.Model):
-    """An invitation to join a team; whoever opens the link while logged in accepts it."""
+    """An invitation to join a team, for one address: only a user who has proven that address
+    accepts it (bugsink_issues.invitations), once, before it expires."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
+    email = models.EmailField()  # stored lower-case (invitations.create)
     role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
     token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=invitation_expiry)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.email} -> {self.team}"
+
+    @property
+    def is_used(self):
+        return self.accepted_at is not None
+
+    @property
+    def is_expired(self):
+        return self.expires_at <= timezone.now()
 
 
 class Theme(models.TextChoices):

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -33,6 +34,15 @@ class AlertChannel(models.Model):
 
     def __str__(self):
         return self.name or f"{self.get_kind_display()} for {self.project}"
+
+    def clean(self):
+        # Refused when saved through a form (the UI's, the admin's), with the reason, rather
+        # than at the first alert. Imported here: the alerts package imports these models.
+        from bugsink_issues.alerts.targets import target_problem
+
+        problem = target_problem(self.kind, self.target)
+        if problem:
+            raise ValidationError({"target": problem})
 
 
 class DeliveryStatus(models.TextChoices):

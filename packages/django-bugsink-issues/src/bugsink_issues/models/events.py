@@ -91,15 +91,41 @@ class Event(models.Model):
 
 
 class EventAttachment(models.Model):
+    """An attachment of an event, its bytes in EventAttachmentChunk rows (zstd, a MiB each before
+    compression), so it is written and read without holding it whole; it goes with its event
+    (retention, deletion) by cascade."""
+
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attachments")
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255, blank=True)
     attachment_type = models.CharField(max_length=64, blank=True)
-    data = models.BinaryField()  # zstd-compressed
-    size = models.PositiveIntegerField()
+    # Rows stored before chunks held the whole attachment here (zstd); empty since.
+    data = models.BinaryField(default=b"", blank=True)
+    size = models.PositiveBigIntegerField()  # bytes as sent, the real size
+    sha256 = models.CharField(max_length=64, blank=True)  # hex, of the bytes as sent
+    chunk_count = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return self.filename
+
+
+class EventAttachmentChunk(models.Model):
+    """One piece of an attachment, `seq` from 0, zstd-compressed on its own."""
+
+    attachment = models.ForeignKey(
+        EventAttachment, on_delete=models.CASCADE, related_name="chunks", db_index=False
+    )
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            # Serves the reads in order and the cascade from the attachment.
+            models.UniqueConstraint(fields=["attachment", "seq"], name="bi_attachment_chunk_seq")
+        ]
+
+    def __str__(self):
+        return f"{self.attachment_id} #{self.seq}"
 
 
 class UserFeedback(models.Model):

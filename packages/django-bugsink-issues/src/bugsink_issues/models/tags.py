@@ -1,27 +1,44 @@
 from django.db import models
+from django.utils import timezone
 
 from bugsink_issues.models.fields import MicrosecondsField
 
 
 class Release(models.Model):
-    """A release as first seen in an event. Ordered by semver when it parses, else first seen."""
+    """A release of a project: made by the first event that names it, or through the web API
+    (sentry-cli `releases new`) before any event. Ordered within its package
+    (lifecycle/releases.py): by semver when every release of the package parses, else by
+    creation."""
 
     project = models.ForeignKey(
         "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="releases"
     )
     version = models.CharField(max_length=250)
-    first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
+    # "myshop" of "myshop@1.2.0"; "" for a version without a package. Only releases of one package
+    # compare.
+    package = models.CharField(max_length=250, blank=True)
+    # The first and last event of the release; null until an event names it.
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    # When the release became known (its first event, or its creation through the API).
+    date_created = models.DateTimeField(default=timezone.now)
+    # From the web API (sentry-cli `releases new` / `finalize`); null: not said.
+    date_started = models.DateTimeField(null=True, blank=True)
+    date_released = models.DateTimeField(null=True, blank=True)
+    ref = models.CharField(max_length=250, blank=True)
+    url = models.URLField(max_length=500, blank=True)
     # Zero-padded semver for ordering, empty when the version is not semver (see releases.py).
     semver_sort_key = models.CharField(max_length=200, blank=True)
-    # Monotonic per project: the position in the project's release order (recomputed on insert).
+    # The position in the package's release order, 1 = oldest (recomputed on insert).
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "version"], name="bi_release_unique")
         ]
-        indexes = [models.Index(fields=["project", "sort_order"], name="bi_release_order")]
+        indexes = [
+            models.Index(fields=["project", "package", "sort_order"], name="bi_release_pkg_order")
+        ]
 
     def __str__(self):
         return self.version

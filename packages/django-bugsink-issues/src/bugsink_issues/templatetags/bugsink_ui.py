@@ -26,3 +26,11 @@ def stamp(value):
     if not value:
         return ""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@register.filter
+def clock(value):
+    """Local time of day to the millisecond, 'HH:MM:SS.mmm', in the active time zone."""
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime("%H:%M:%S.%f")[:-3]

@@ -24,6 +24,7 @@ __all__ = [
     "merged_target_id",
     "project_or_404",
     "team_or_404",
+    "teams_for_projects",
 ]
 
 
@@ -40,6 +41,12 @@ def can_manage_project(user, project):
 
 def can_create_project(user):
     return user.is_superuser or Team.objects.administered_by(user).exists()
+
+
+def teams_for_projects(user):
+    """The teams `user` may give a project to (or create one in): those they administer; every
+    team for a superuser."""
+    return Team.objects.administered_by(user)
 
 
 def can_create_team(user):

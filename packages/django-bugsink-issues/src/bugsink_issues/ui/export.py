@@ -1,11 +1,29 @@
-"""Issue and event exports: raw JSON, and Markdown that pastes well into a chat or an LLM prompt."""
+"""Issue and event exports: raw JSON, and Markdown that pastes well into a chat, an issue tracker
+or an LLM prompt.
+
+Event text is untrusted and is shown as text wherever the Markdown is rendered (GitHub, GitLab):
+outside code blocks every character Markdown or HTML would read is escaped (`md_text`); inside,
+the fence is longer than any run of backticks in the text (`_fence`).
+"""
 
 import json
+import re
 
 from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.ui.rendering import event_view, pairs
 
 MAX_MD_FRAMES = 30
+# CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can start or
+# end Markdown (emphasis, links, headings, lists, tables, strikethrough, code). `&`, `<` and `>`
+# become entities instead, so no HTML tag or entity of the text survives.
+_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:\"'=^$@])")
+
+
+def md_text(value):
+    """Untrusted text for a Markdown line (a heading, a list item): one line, rendered as itself."""
+    text = " ".join(str(value or "").split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_PUNCTUATION.sub(r"\\\1", text)
 
 
 def event_json(event):
@@ -47,7 +65,7 @@ def _code(text, lang=""):
 def event_markdown(event):
     data = load_payload(event)
     view = event_view(data)
-    out = [f"### Event {event.event_id}", ""]
+    out = [f"### Event {md_text(event.event_id)}", ""]
     out.append(f"- Time: {event.timestamp.isoformat()}")
     for label, value in (
         ("Release", event.release),
@@ -57,47 +75,53 @@ def event_markdown(event):
         ("User", event.user_label),
     ):
         if value:
-            out.append(f"- {label}: {value}")
+            out.append(f"- {label}: {md_text(value)}")
     if view["message"]:
         out += ["", "Message:", _code(view["message"])]
     for exc in view["exceptions"]:
         lines = []
         for frame in exc["stack"]["frames"][:MAX_MD_FRAMES]:
-            where = f'  File "{frame["filename"]}", line {frame["lineno"] or "?"}, in {frame["function"]}'
+            column = f", column {frame['colno']}" if frame["colno"] else ""
+            where = (
+                f'  File "{frame["filename"]}", line {frame["lineno"] or "?"}{column}, '
+                f"in {frame['function']}"
+            )
             lines.append(where + ("" if frame["in_app"] else "  [library]"))
             current = [s for s in frame["source"] if s["current"]]
             if current and frame["in_app"]:
                 lines.append("    " + current[0]["text"].strip())
         header = f"{exc['type']}: {exc['value']}\n(most recent call first)"
+        relation = f"{md_text(exc['relation'])}: " if exc["relation"] else ""
         out += [
             "",
-            f"**{exc['type']}**",
+            f"{relation}**{md_text(exc['type'])}**",
             _code(header + ("\n" + "\n".join(lines) if lines else "")),
         ]
     if view["breadcrumbs"]:
         crumbs = [
-            f"{b['timestamp']} [{b['level']}] {b['category']} {b['message']}".strip()
+            f"{b['time'].isoformat() if b['time'] else b['timestamp']} "
+            f"[{b['level']}] {b['category']} {b['message']}".strip()
             for b in view["breadcrumbs"][-15:]
         ]
         out += ["", "Breadcrumbs (latest last):", _code("\n".join(crumbs))]
     tags = data.get("tags")
     if tags:
-        out += ["", "Tags: " + ", ".join(f"{k}={v}" for k, v in pairs(tags))]
+        out += ["", "Tags: " + ", ".join(f"{md_text(k)}={md_text(v)}" for k, v in pairs(tags))]
     return "\n".join(out) + "\n"
 
 
 def issue_markdown(issue, latest_event=None):
     out = [
-        f"## {issue.title}",
+        f"## {md_text(issue.title)}",
         "",
-        f"- Project: {issue.project.name}",
-        f"- Culprit: {issue.culprit or '-'}",
-        f"- Level: {issue.level}, status: {issue.status}",
+        f"- Project: {md_text(issue.project.name)}",
+        f"- Culprit: {md_text(issue.culprit) or '-'}",
+        f"- Level: {md_text(issue.level)}, status: {issue.status}",
         f"- Events: {issue.event_count}",
         f"- First seen: {issue.first_seen.isoformat()}"
-        + (f" (release {issue.first_release})" if issue.first_release else ""),
+        + (f" (release {md_text(issue.first_release)})" if issue.first_release else ""),
         f"- Last seen: {issue.last_seen.isoformat()}"
-        + (f" (release {issue.last_release})" if issue.last_release else ""),
+        + (f" (release {md_text(issue.last_release)})" if issue.last_release else ""),
         "",
     ]
     if latest_event is not None:

@@ -2,6 +2,8 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.text import capfirst
 
 from bugsink_ingest.models import Project
 from bugsink_issues.models import AlertChannel, ProjectSettings
@@ -29,6 +31,13 @@ class ProjectForm(forms.ModelForm):
 
 
 class ProjectSettingsForm(forms.ModelForm):
+    SCRUBBING_FIELDS = (
+        "scrub_data",
+        "scrub_ip_addresses",
+        "scrub_extra_fields",
+        "scrub_safe_fields",
+    )
+
     class Meta:
         model = ProjectSettings
         fields = [
@@ -37,6 +46,22 @@ class ProjectSettingsForm(forms.ModelForm):
             "grouping_version",
             "alerts_enabled",
             "alert_rate_per_hour",
+            "scrub_data",
+            "scrub_ip_addresses",
+            "scrub_extra_fields",
+            "scrub_safe_fields",
+        ]
+        widgets = {
+            "scrub_extra_fields": forms.Textarea(attrs={"rows": 3}),
+            "scrub_safe_fields": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def fieldsets(self):
+        """(legend, bound fields) for the settings page."""
+        general = [self[name] for name in self.fields if name not in self.SCRUBBING_FIELDS]
+        return [
+            ("Retention, grouping, alerts", general),
+            ("Data scrubbing", [self[name] for name in self.SCRUBBING_FIELDS]),
         ]
 
     def save(self, commit=True):
@@ -69,23 +94,64 @@ class TeamForm(forms.ModelForm):
         fields = ["name"]
 
 
+def username_field():
+    """The host's user model field people log in with (USERNAME_FIELD: an e-mail, a username)."""
+    User = get_user_model()
+    return User._meta.get_field(User.USERNAME_FIELD)
+
+
 class AddMemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    """A member by what they log in with: the user model's USERNAME_FIELD, labelled as it is."""
+
+    user = forms.CharField(max_length=254)
     role = forms.ChoiceField(choices=TeamRole.choices)
 
-    def clean_username(self):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        login_field = username_field()
+        field = self.fields["user"]
+        field.label = capfirst(login_field.verbose_name)
+        field.widget.input_type = "email" if isinstance(login_field, models.EmailField) else "text"
+        field.widget.attrs.update(placeholder=field.label, autocomplete="off")
+
+    def clean_user(self):
         User = get_user_model()
-        name = self.cleaned_data["username"]
+        name = self.cleaned_data["user"].strip()
         user = User.objects.filter(**{User.USERNAME_FIELD: name}).first()
         if user is None:
-            raise forms.ValidationError("No user with that name.")
+            raise forms.ValidationError(f"No user with that {username_field().verbose_name}.")
         return user
+
+
+class ProjectTeamForm(forms.Form):
+    """The team a project belongs to, among the teams the user administers."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        team_field = self.fields["team"]
+        assert isinstance(team_field, forms.ModelChoiceField)
+        team_field.queryset = teams
 
 
 class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
         fields = ["email", "role"]
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if (
+            self.team is not None
+            and self.team.memberships.filter(user__email__iexact=email).exists()
+        ):
+            raise forms.ValidationError(f"{email} is a member of {self.team} already.")
+        return email
 
 
 class PreferencesForm(forms.ModelForm):

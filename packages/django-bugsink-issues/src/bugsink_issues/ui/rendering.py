@@ -5,7 +5,9 @@ the highlighted source lines, which come from highlight.py.
 """
 
 import json
+from datetime import UTC, datetime
 
+from bugsink_issues.ui.chains import chain_links
 from bugsink_issues.ui.highlight import highlight_lines
 
 MAX_VAR_REPR = 2_000
@@ -73,6 +75,8 @@ def frame_view(frame, platform, highlight=True):
         "source": source,
         "vars": pairs(variables) if isinstance(variables, dict) else [],
         "package": as_text(frame.get("package") or "", 300),
+        # Resolved through a source map in the digest (digest/sourcemaps.py).
+        "mapped": isinstance(frame.get("data"), dict) and bool(frame["data"].get("sourcemap")),
     }
 
 
@@ -94,13 +98,15 @@ def stack_view(stacktrace, platform, all_frames=True):
     return {"frames": frames, "has_app": any(f["in_app"] for f in frames)}
 
 
-def exceptions_view(data, all_frames=True):
-    """Exceptions, the main (last sent) one first; chained causes and group members follow."""
+def exceptions_view(data, all_frames=True, minified=False):
+    """Exceptions, the main (last sent) one first; chained causes and group members follow, each
+    with its `relation` to the exception it belongs to (see chains.py). `minified`: the frames as
+    the SDK sent them, before source maps (`raw_stacktrace`)."""
     platform = data.get("platform") if isinstance(data.get("platform"), str) else ""
+    values = [v for v in _list(data.get("exception")) if isinstance(v, dict)]
+    links = chain_links(values, platform)
     out = []
-    for exc in reversed(_list(data.get("exception"))):
-        if not isinstance(exc, dict):
-            continue
+    for exc, link in reversed(list(zip(values, links, strict=True))):
         mech = exc["mechanism"] if isinstance(exc.get("mechanism"), dict) else {}
         out.append(
             {
@@ -110,13 +116,28 @@ def exceptions_view(data, all_frames=True):
                 "mechanism": as_text(mech.get("type") or "", 100),
                 "handled": mech.get("handled"),
                 "is_group": mech.get("is_exception_group") is True,
-                "exception_id": mech.get("exception_id"),
-                "parent_id": mech.get("parent_id"),
-                "source": as_text(mech.get("source") or "", 200),
-                "stack": stack_view(exc.get("stacktrace"), platform, all_frames),
+                "relation": link.relation,
+                "depth": min(link.depth, 3),
+                "stack": stack_view(_stacktrace_of(exc, minified), platform, all_frames),
             }
         )
     return out
+
+
+def _stacktrace_of(owner, minified):
+    raw = owner.get("raw_stacktrace")
+    return raw if minified and isinstance(raw, dict) else owner.get("stacktrace")
+
+
+def sourcemaps_view(data):
+    """What the digest's source maps did: frames mapped, maps missing, minified frames kept."""
+    noted = data.get("_sourcemaps") if isinstance(data.get("_sourcemaps"), dict) else {}
+    missing = [as_text(url, 500) for url in _list(noted.get("missing")) if isinstance(url, str)]
+    values = _list(data.get("exception"))
+    return {
+        "missing": missing,
+        "has_minified": any(isinstance(v, dict) and "raw_stacktrace" in v for v in values),
+    }
 
 
 def threads_view(data, all_frames=True):
@@ -143,6 +164,26 @@ def message_of(data):
     return as_text(logentry) if logentry else ""
 
 
+def parse_timestamp(value):
+    """An aware datetime from what SDKs send as a time: Unix seconds (a number or a numeric
+    string, as the JavaScript SDKs send) or ISO 8601 (as sentry-python sends; naive is UTC)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            try:
+                return datetime.fromtimestamp(float(text), tz=UTC)
+            except ValueError:
+                moment = datetime.fromisoformat(text)
+                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
 def breadcrumbs_view(data):
     rows = []
     for crumb in _list(data.get("breadcrumbs")):
@@ -150,6 +191,7 @@ def breadcrumbs_view(data):
             continue
         rows.append(
             {
+                "time": parse_timestamp(crumb.get("timestamp")),
                 "timestamp": as_text(crumb.get("timestamp") or "", 40),
                 "category": as_text(crumb.get("category") or crumb.get("type") or "", 100),
                 "level": as_text(crumb.get("level") or "info", 20),
@@ -220,10 +262,11 @@ def details_view(data):
     return [{"title": title, "rows": rows} for title, rows in sections if rows]
 
 
-def event_view(data, all_frames=True):
+def event_view(data, all_frames=True, minified=False):
     return {
         "message": message_of(data),
-        "exceptions": exceptions_view(data, all_frames),
+        "exceptions": exceptions_view(data, all_frames, minified),
+        "sourcemaps": sourcemaps_view(data),
         "threads": threads_view(data, all_frames),
         "breadcrumbs": breadcrumbs_view(data),
         "details": details_view(data),

@@ -1,17 +1,35 @@
-"""The issue list query: status filter, `key:value` search, sorting, keyset pagination.
+"""The issue list query: status filter, the search language, sorting, keyset pagination.
 
-Pagination never counts: it fetches one row more than a page to know whether a next page exists,
-and the next page starts after the last row's (sort value, id), so deep pages cost as much as the
-first (the indexes on (project, sort column) serve it).
+The search language (the list's placeholder shows it):
+
+- free words and "quoted phrases": every word must start a word of an event's title, culprit,
+  message or exception (the database's full-text index, models/fulltext.py);
+- `is:open` (or `unresolved`), `is:resolved`, `is:muted`, `is:all`: the status, over the tab's;
+- `level:error` (debug, info, warning, error, fatal);
+- `release:1.2`: a release or a version prefix, with or without the package (`myshop@1.2.0` is
+  matched by `1.2`, `1.2.0`, `myshop`, `myshop@1.2`; `1.20.0` is not matched by `1.2`);
+- `environment:prod`: an environment by its start (`production`);
+- any other `key:value`: a tag with that key and value, as the issue page's Tags tab shows them.
+
+A term that cannot mean anything (`is:regressed`, `level:loud`, a tag key no event here has) is an
+error shown above the list, and the query then matches nothing: it is never silently ignored.
+
+Pagination never counts: it fetches one row more than a page to know whether another page
+exists, and a page starts after (or, going back, before) the (sort value, id) of a row of the page
+next to it, so deep pages cost as much as the first. The list shows a total, counted apart.
 """
 
-import shlex
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
-from bugsink_issues.models import IssueTagValue
-from bugsink_issues.models.issues import IssueStatus
+from bugsink_issues.models import IssueTagValue, TagValue
+from bugsink_issues.models.fulltext import issue_ids_matching
+from bugsink_issues.models.issues import IssueStatus, Level
 
 PAGE_SIZE = 50
 SORTS = {
@@ -25,71 +43,195 @@ STATUSES = {
     "muted": [IssueStatus.MUTED],
     "all": None,
 }
-TAG_KEYS = {"release", "environment", "level", "is", "browser", "os", "server", "user", "url"}
+STATUS_WORDS = {
+    "open": "open",
+    "unresolved": "open",
+    "resolved": "resolved",
+    "muted": "muted",
+    "all": "all",
+}
+LEVELS = set(Level.values)
+PLACEHOLDER = "Search: text, release:1.2 environment:prod level:error is:muted"
+HELP = "Also any tag as key:value, as an issue's Tags tab shows them (its values link to it)."
+
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_KEY = r"[A-Za-z_][\w.\-/]*"
+_TOKEN = re.compile(
+    rf"(?:(?P<qkey>{_QUOTED})|(?P<key>{_KEY})):(?:(?P<qvalue>{_QUOTED})|(?P<value>\S+))"
+    rf'|(?P<phrase>{_QUOTED})|"(?P<open>[^"]*)$'
+    r"|(?P<word>\S+)"
+)
+
+
+@dataclass
+class SearchQuery:
+    """A parsed search: free text, `key:value` terms, and what could not be understood."""
+
+    text: str = ""
+    terms: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _unquote(quoted):
+    return re.sub(r"\\(.)", r"\1", quoted[1:-1])
+
+
+def _quote(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def search_term(key, value):
+    """The term that finds tag `key` = `value` (quoted where the syntax needs it): what the Tags
+    tab links to."""
+    if not re.fullmatch(_KEY, key):
+        key = _quote(key)
+    if not value or value.startswith("//") or re.search(r'[\s"\\]', value):
+        value = _quote(value)
+    return f"{key}:{value}"
 
 
 def parse_query(text):
-    """(free words, [(key, value)]) from e.g. `release:1.2 is:muted "connection refused"`."""
-    try:
-        tokens = shlex.split(text or "")
-    except ValueError:  # an unbalanced quote: take the words as they are
-        tokens = (text or "").split()
-    words, terms = [], []
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        if sep and key.lower() in TAG_KEYS and value:
-            terms.append((key.lower(), value))
+    """`release:1.2 is:muted "connection refused"` -> SearchQuery(text, terms)."""
+    query = SearchQuery()
+    words = []
+    for match in _TOKEN.finditer(text or ""):
+        groups = match.groupdict()
+        key = _unquote(groups["qkey"]) if groups["qkey"] else groups["key"]
+        if key:
+            quoted = groups["qvalue"] is not None
+            value = _unquote(groups["qvalue"]) if quoted else groups["value"].strip('"')
+            if value and (quoted or not value.startswith("//")):
+                query.terms.append((key, value))
+            else:  # `key:""`, or "http://...": text, not a term
+                words.append(match.group(0))
+        elif groups["phrase"]:
+            words.append(_unquote(groups["phrase"]))
         else:
-            words.append(token)
-    return " ".join(words), terms
+            words.append(groups["open"] or groups["word"] or "")
+    query.text = " ".join(w for w in words if w.strip())
+    return query
 
 
-def filter_issues(qs, *, status="open", query=""):
-    text, terms = parse_query(query)
-    for key, value in terms:
-        if key == "is":
-            status = {"unresolved": "open"}.get(value.lower(), value.lower())
-        elif key == "level":
+def release_filter(value):
+    """TagValue values that `release:value` means (see the module docstring)."""
+    q = Q(value=value) | Q(value__endswith="@" + value) | Q(value__startswith=value + "@")
+    for separator in ".-+":
+        q |= Q(value__startswith=value + separator) | Q(value__contains=f"@{value}{separator}")
+    return q
+
+
+def _tag_values(projects, key, value):
+    """The TagValue ids a term selects in these projects, or an error message."""
+    tags = TagValue.objects.filter(project__in=projects, key=key)
+    if key.lower() == "release":
+        tags = TagValue.objects.filter(project__in=projects, key="release")
+        return tags.filter(release_filter(value)), None
+    if key.lower() == "environment":
+        tags = TagValue.objects.filter(project__in=projects, key="environment")
+        return tags.filter(value__startswith=value), None
+    if not tags.exists():
+        return None, f"No event here has a tag {key!r} (the Tags tab of an issue lists its tags)."
+    return tags.filter(value=value), None
+
+
+def filter_issues(qs, *, projects, status="open", query=""):
+    """(issues matching the status tab and the search, SearchQuery). `projects`: the projects
+    searched (tag keys are looked up in them)."""
+    parsed = parse_query(query)
+    for key, value in parsed.terms:
+        term = search_term(key, value)
+        special = key.lower()
+        if special == "is":
+            status = STATUS_WORDS.get(value.lower())
+            if status is None:
+                parsed.errors.append(
+                    f"Unknown search term {term}: is: takes open, resolved, muted or all."
+                )
+        elif special == "level":
+            if value.lower() not in LEVELS:
+                parsed.errors.append(
+                    f"Unknown search term {term}: level: takes {', '.join(Level.values)}."
+                )
             qs = qs.filter(level=value.lower())
         else:
-            tagged = IssueTagValue.objects.filter(key=key, tag_value__value=value).values(
-                "issue_id"
+            tag_values, error = _tag_values(projects, key, value)
+            if error:
+                parsed.errors.append(f"Unknown search term {term}: {error}")
+                continue
+            qs = qs.filter(
+                pk__in=IssueTagValue.objects.filter(tag_value__in=tag_values).values("issue_id")
             )
-            qs = qs.filter(pk__in=tagged)
-    statuses = STATUSES.get(status, STATUSES["open"])
+    if parsed.errors:
+        return qs.none(), parsed
+    statuses = STATUSES.get(status or "open", STATUSES["open"])
     if statuses:
         qs = qs.filter(status__in=statuses)
-    if text:
-        qs = qs.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
-    return qs
+    if parsed.text:
+        qs = _text_filter(qs, parsed.text)
+    return qs, parsed
 
 
-def page_of(qs, *, sort="last_seen", after=""):
-    """(rows, cursor of the next page or ""). `after` is the cursor from the previous page."""
+def _text_filter(qs, text):
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return qs.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
+    matching = issue_ids_matching(text)
+    if matching is None:  # punctuation only: nothing to look up
+        return qs
+    sql, params = matching
+    return qs.filter(pk__in=RawSQL(sql, params))
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str = ""  # ?after= of the next page, "" on the last
+    previous_cursor: str = ""  # ?before= of the previous page, "" on the first
+
+
+def page_of(qs, *, sort="last_seen", after="", before=""):
+    """One page of `qs` in `sort` order (newest, largest first), after or before a cursor."""
     column = SORTS.get(sort, SORTS["last_seen"])[0]
-    qs = qs.order_by(f"-{column}", "-id")
-    value, sep, last_id = (after or "").rpartition("~")
-    if sep and last_id.isdigit():
-        parsed = _parse(column, value)
-        if parsed is not None:
-            qs = qs.filter(
-                Q(**{f"{column}__lt": parsed}) | Q(**{column: parsed, "id__lt": int(last_id)})
-            )
-    rows = list(qs[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    cursor = ""
-    if more:
-        last = rows[-1]
-        raw = getattr(last, column)
-        cursor = f"{raw.isoformat() if isinstance(raw, datetime) else raw}~{last.pk}"
-    return rows, cursor
+    back = _cursor(column, before)
+    if back is not None:
+        value, last_id = back
+        newer = Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id})
+        rows = list(qs.filter(newer).order_by(column, "id")[: PAGE_SIZE + 1])
+        has_previous = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        has_next = True  # the page we came back from
+    else:
+        forward = _cursor(column, after)
+        qs = qs.order_by(f"-{column}", "-id")
+        if forward is not None:
+            value, last_id = forward
+            qs = qs.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
+        rows = list(qs[: PAGE_SIZE + 1])
+        has_next = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        has_previous = forward is not None
+    if not rows:
+        return Page(rows)
+    return Page(
+        rows,
+        next_cursor=_encode(rows[-1], column) if has_next else "",
+        previous_cursor=_encode(rows[0], column) if has_previous else "",
+    )
 
 
-def _parse(column, value):
+def _encode(issue, column):
+    raw = getattr(issue, column)
+    return f"{raw.isoformat() if isinstance(raw, datetime) else raw}~{issue.pk}"
+
+
+def _cursor(column, text):
+    """(sort value, id) of a cursor, or None if it is missing or broken."""
+    value, sep, last_id = (text or "").rpartition("~")
+    if not sep or not last_id.isdigit():
+        return None
     try:
-        if column == "event_count":
-            return int(value)
-        return datetime.fromisoformat(value)
+        parsed = int(value) if column == "event_count" else datetime.fromisoformat(value)
     except ValueError:
         return None
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        return None  # every cursor this module writes is aware
+    return parsed, int(last_id)

@@ -11,8 +11,11 @@ offsets of the records the consumer took to it. A sealed segment whose every who
 done is deleted with its .acks file. Unreadable records and events the consumer cannot take go
 to a QuarantineDirectory; restoring appends them to a segment again.
 
-The directory: segments/ (the segments), broken/ (quarantine), wake and sweep (markers), backlog
-(the published count).
+Attachments are files of their own (AttachmentFiles, one per attachment), written as they stream
+in before the record naming them; they leave when their event is acknowledged.
+
+The directory: segments/ (the segments), attachments/, broken/ (quarantine), wake and sweep
+(markers), backlog (the published count).
 """
 
 import fcntl
@@ -22,11 +25,13 @@ import threading
 from array import array
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from django.core.exceptions import ImproperlyConfigured
 
 from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.spool import records
+from bugsink_ingest.spool.attachments import AttachmentFiles
 from bugsink_ingest.spool.markers import PublishedCount, SweepMarker, WakeMarker
 from bugsink_ingest.spool.quarantine import QuarantineDirectory
 from bugsink_ingest.spool.records import SpooledEvent
@@ -51,10 +56,13 @@ class SegmentSpool:
             raise ImproperlyConfigured(MISSING_DIR)
         self.dir = Path(base)
         self.segments = self.dir / "segments"
-        self.segments.mkdir(parents=True, exist_ok=True)
+        # Owner only, whatever the umask: the spool holds raw events (the segments are 0600).
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.segments.mkdir(mode=0o700, exist_ok=True)
         self._prefix = f"{self.segments}/"
         self.writer = SegmentWriter(str(self.segments))
         self.quarantine_area = QuarantineDirectory(self.dir / "broken")
+        self.attachment_files = AttachmentFiles(self.dir / "attachments")
         self.wake = WakeMarker(self.dir / "wake")
         self.sweep = SweepMarker(self.dir / "sweep")
         self.published = PublishedCount(self.dir / "backlog")
@@ -62,13 +70,25 @@ class SegmentSpool:
         self._index: dict[str, SegmentIndex] = {}
         self._held: dict[str, AckLog] = {}  # segment -> its .acks file, locked by this object
         self._claims: dict[str, tuple[str, int, int]] = {}  # spool id -> (segment, offset, length)
+        self._files: dict[str, list[str]] = {}  # claimed spool id -> its attachments' refs
 
     # --- writing (the request path) ---
 
     def write(self, event: SpooledEvent) -> None:
+        if event.attachments:
+            event = records.with_spooled_attachments(event, self.write_attachment)
         self.writer.append(
             frame(event.spool_id, records.dump(event)), fsync=ingest_settings.SPOOL_FSYNC
         )
+
+    def write_attachment(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+        return self.attachment_files.write(chunks, fsync=ingest_settings.SPOOL_FSYNC)
+
+    def discard_attachments(self, refs: Iterable[str]) -> None:
+        self.attachment_files.discard(refs)
+
+    def open_attachment(self, ref: str) -> BinaryIO:
+        return self.attachment_files.open(ref)
 
     def approximate_backlog(self) -> int:
         count = self.published.read()
@@ -132,14 +152,20 @@ class SegmentSpool:
                 try:
                     if not intact:
                         raise ValueError("checksum mismatch")
-                    events.append(records.load(spool_id, blob))
+                    event = records.load(spool_id, blob, self.open_attachment)
+                    for a in event.attachments:
+                        if a.ref and self.attachment_files.size(a.ref) != a.size:
+                            raise ValueError(f"attachment {a.ref} is missing or cut short")
                 except records.UNREADABLE as e:
                     # Unreadable (a bug or disk damage): set aside, never retried in a loop.
                     logger.error("spooled record %s is unreadable (%s); moved to broken/", name, e)
                     self.quarantine_area.set_aside(spool_id, blob, f"unreadable: {e}")
                     acks.append(array("Q", [offset]))
                     continue
+                events.append(event)
                 self._claims[spool_id] = (name, offset, length)
+                if event.attachments:
+                    self._files[spool_id] = records.attachment_refs(event)
         return events
 
     def _retire_if_sealed(self, name: str, acks: AckLog) -> bool:
@@ -185,11 +211,13 @@ class SegmentSpool:
 
     # --- settling claims ---
 
-    def _settle(self, spool_ids: Iterable[str], done: bool) -> None:
-        """Acknowledge (done) or put back this object's claims."""
+    def _settle(self, spool_ids: Iterable[str], done: bool) -> list[str]:
+        """Acknowledge (done) or put back this object's claims; the refs of their attachments."""
         acked: dict[str, array[int]] = {}
+        refs: list[str] = []
         with self._lock:
             for spool_id in spool_ids:
+                refs.extend(self._files.pop(spool_id, ()))
                 claim = self._claims.pop(spool_id, None)
                 if claim is not None and done:
                     acked.setdefault(claim[0], array("Q")).append(claim[1])
@@ -204,9 +232,12 @@ class SegmentSpool:
                 still_claimed = {c[0] for c in self._claims.values()}
                 for name in [n for n in self._held if n not in still_claimed]:
                     self._held.pop(name).close()
+        return refs
 
     def ack(self, spool_ids: Iterable[str]) -> None:
-        self._settle(spool_ids, done=True)
+        # Removed once the acknowledgement is written (a crash in between leaves files behind,
+        # never an event without its attachments).
+        self.attachment_files.discard(self._settle(spool_ids, done=True))
 
     def release(self, spool_ids: Iterable[str]) -> None:
         self._settle(spool_ids, done=False)
@@ -222,7 +253,7 @@ class SegmentSpool:
             with open(self._prefix + name + DATA, "rb") as f:
                 _, blob, _ = unframe(os.pread(f.fileno(), HEADER.size + length, offset))
             self.quarantine_area.set_aside(spool_id, blob, error)
-        self.ack([spool_id])
+        self._settle([spool_id], done=True)  # its attachments stay, for a restore
 
     def quarantined_count(self) -> int:
         return self.quarantine_area.count()

@@ -11,14 +11,14 @@ and the API shares its origin with the UI's session.
 
 from datetime import datetime
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema
 
 from bugsink_issues.api.auth import scoped
 from bugsink_issues.api.issue_lookups import issue_or_404
 from bugsink_issues.api.lookups import project_or_404
 from bugsink_issues.api.pagination import paginate
-from bugsink_issues.digest.storage import load_attachment
+from bugsink_issues.digest.attachments import attachment_chunks
 from bugsink_issues.models import Event, EventAttachment
 
 router = Router(tags=["events"])
@@ -95,7 +95,11 @@ def event_attachment(
         raise Http404(f"Attachment {attachment_id!r} not found.")
     if not download:
         return _out(attachment)
-    response = HttpResponse(load_attachment(attachment), content_type="application/octet-stream")
+    # Streamed a stored chunk at a time: an attachment is never held whole in memory.
+    response = StreamingHttpResponse(
+        attachment_chunks(attachment), content_type="application/octet-stream"
+    )
+    response["Content-Length"] = str(attachment.size)
     name = attachment.filename.replace('"', "").replace("\\", "").replace("\n", " ")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"

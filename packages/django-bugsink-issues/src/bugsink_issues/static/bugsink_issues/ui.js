@@ -93,5 +93,28 @@
     if (t.matches("select[data-autosubmit]") && t.form) t.form.submit();
   });
 
-  document.addEventListener("DOMContentLoaded", updateBulk);
+  // Bars take their width from data-bar here: the Content-Security-Policy forbids style attributes.
+  function sizeBars() {
+    document.querySelectorAll(".bsk [data-bar]").forEach(function (bar) {
+      var pct = parseFloat(bar.getAttribute("data-bar")) || 0;
+      bar.style.width = Math.max(0, Math.min(100, pct)) + "%";
+    });
+  }
+
+  // The mute form's event count matters only for the "until N events" choices.
+  function updateMuteForms() {
+    document.querySelectorAll("form[data-mute-form]").forEach(function (form) {
+      var period = form.querySelector('select[name="period"]');
+      var count = form.querySelector('input[name="event_count"]');
+      if (!period || !count) return;
+      var needed = period.value.indexOf("events") === 0;
+      count.hidden = !needed;
+      count.required = needed;
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches('form[data-mute-form] select[name="period"]')) updateMuteForms();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { updateBulk(); updateMuteForms(); sizeBars(); });
 })();

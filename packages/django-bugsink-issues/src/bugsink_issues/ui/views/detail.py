@@ -1,16 +1,18 @@
 from itertools import groupby
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 
 from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.storage import load_payload
+from bugsink_issues.lifecycle.mutes import describe_condition
 from bugsink_issues.models import IssueTagValue
 from bugsink_issues.ui import access, export
+from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.rendering import event_view
+from bugsink_issues.ui.search import search_term
 from bugsink_issues.ui.views.common import page
-from bugsink_issues.ui.views.issues import MUTE_PERIODS, assignee_choices, text_response
+from bugsink_issues.ui.views.issues import MUTE_CHOICES, assignee_choices, text_response
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 
 TABS = [
@@ -64,7 +66,12 @@ def _tag_distribution(issue):
             {
                 "key": key,
                 "values": [
-                    (v.tag_value.value, v.count, round(100 * v.count / max(issue.event_count, 1)))
+                    (
+                        v.tag_value.value,
+                        v.count,
+                        round(100 * v.count / max(issue.event_count, 1)),
+                        search_term(key, v.tag_value.value),
+                    )
                     for v in shown
                 ],
                 "more": len(values) - len(shown),
@@ -106,7 +113,8 @@ def issue_detail(request, issue_id, event_pk=None):
         "event": event,
         "tab": tab,
         "tabs": TABS,
-        "mute_periods": list(MUTE_PERIODS),
+        "mute_choices": MUTE_CHOICES,
+        "mute_condition": describe_condition(issue),
         "assignee_choices": assignee_choices(issue),
         "assignee_value": (
             f"user:{issue.assigned_user_id}"
@@ -126,7 +134,10 @@ def issue_detail(request, issue_id, event_pk=None):
         context["nav"] = _navigation(issue, event)
         if tab in EVENT_TABS:
             data = load_payload(event)
-            context["view"] = event_view(data, all_frames=request.GET.get("frames") == "all")
+            frames = request.GET.get("frames")
+            context["view"] = event_view(
+                data, all_frames=frames in ("all", "minified"), minified=frames == "minified"
+            )
             context["problems"] = event.problems
     if tab == "stacktrace" and event is not None:
         view = context["view"]
@@ -142,7 +153,8 @@ def issue_detail(request, issue_id, event_pk=None):
         ]
     elif tab == "grouping":
         context["groupings"] = issue.groupings.order_by("created_at")
-    context["show_all_frames"] = request.GET.get("frames") == "all"
+    context["show_all_frames"] = request.GET.get("frames") in ("all", "minified")
+    context["show_minified"] = request.GET.get("frames") == "minified"
     return page(request, "bugsink_issues/issues/detail.html", context)
 
 

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
@@ -12,7 +11,7 @@ from bugsink_issues.conf import app_settings
 from bugsink_issues.lifecycle import retention
 from bugsink_issues.lifecycle.tasks import enforce_retention_after_change
 from bugsink_issues.models import AlertChannel, ProjectSettings
-from bugsink_issues.models.access import ProjectTeam, Team, visible_projects
+from bugsink_issues.models.access import ProjectTeam, visible_projects
 from bugsink_issues.models.issues import IssueStatus
 from bugsink_issues.ui import access
 from bugsink_issues.ui.forms import (
@@ -20,7 +19,9 @@ from bugsink_issues.ui.forms import (
     ProjectCreateForm,
     ProjectForm,
     ProjectSettingsForm,
+    ProjectTeamForm,
 )
+from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.views.common import page
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 
@@ -38,7 +39,11 @@ def project_list(request):
     return page(
         request,
         "bugsink_issues/projects/list.html",
-        {"rows": rows, "can_create": access.can_create_project(request.user)},
+        {
+            "rows": rows,
+            "can_create": access.can_create_project(request.user),
+            "without_team": sum(1 for p in projects if not hasattr(p, "team_link")),
+        },
     )
 
 
@@ -46,7 +51,7 @@ def project_list(request):
 def project_create(request):
     if not access.can_create_project(request.user):
         raise PermissionDenied("Only team admins create projects.")
-    form = ProjectCreateForm(request.POST or None, teams=Team.objects.administered_by(request.user))
+    form = ProjectCreateForm(request.POST or None, teams=access.teams_for_projects(request.user))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             project = form.save()
@@ -60,14 +65,15 @@ def project_create(request):
 @login_required
 def project_setup(request, project_id):
     project = access.project_or_404(request.user, project_id)
-    keys = [(key, dsn_for_key(key)) for key in project.keys.filter(is_active=True)]
+    keys = [(key, dsn_for_key(key)) for key in project.keys.order_by("-is_active", "pk")]
+    active = [dsn for key, dsn in keys if key.is_active]
     return page(
         request,
         "bugsink_issues/projects/setup.html",
         {
             "project": project,
             "keys": keys,
-            "dsn": keys[0][1] if keys else "",
+            "dsn": active[0] if active else "",
             "can_manage": access.can_manage_project(request.user, project),
         },
     )
@@ -89,8 +95,34 @@ def project_key_deactivate(request, project_id, key_id):
     key = get_object_or_404(ProjectKey, project=project, pk=key_id)
     key.is_active = False
     key.save(update_fields=["is_active"])
-    messages.success(request, "Key deactivated; SDKs using it are refused from now on.")
+    messages.success(request, "Key deactivated: SDKs using it are refused from now on.")
     return redirect("bugsink_issues:project_setup", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def project_key_reactivate(request, project_id, key_id):
+    project = access.project_or_404(request.user, project_id, manage=True)
+    key = get_object_or_404(ProjectKey, project=project, pk=key_id)
+    key.is_active = True
+    key.save(update_fields=["is_active"])
+    messages.success(request, "Key reactivated: SDKs using it are accepted again.")
+    return redirect("bugsink_issues:project_setup", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def project_team(request, project_id):
+    """Give the project to a team, or move it to another: superusers, or admins of both teams."""
+    project = access.project_or_404(request.user, project_id, manage=True)
+    form = ProjectTeamForm(request.POST, teams=access.teams_for_projects(request.user))
+    if form.is_valid():
+        team = form.cleaned_data["team"]
+        ProjectTeam.objects.assign(project, team)
+        messages.success(request, f"{project.name} belongs to the team {team.name} now.")
+    else:
+        messages.error(request, "Choose one of the teams you are an admin of.")
+    return redirect("bugsink_issues:project_settings", project_id=project.pk)
 
 
 @login_required
@@ -116,6 +148,11 @@ def project_settings(request, project_id):
             "form": form,
             "settings_form": settings_form,
             "channels": project.alert_channels.all(),
+            "team": getattr(getattr(project, "team_link", None), "team", None),
+            "team_form": ProjectTeamForm(
+                teams=access.teams_for_projects(request.user),
+                initial={"team": getattr(getattr(project, "team_link", None), "team_id", None)},
+            ),
             "channel_form": AlertChannelForm(prefix="channel"),
         },
     )

@@ -1,22 +1,35 @@
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
+from bugsink_issues import invitations
+from bugsink_issues.conf import app_settings
 from bugsink_issues.models.access import (
     Invitation,
+    LastAdminError,
     Team,
     TeamMembership,
     TeamRole,
     UserPreferences,
 )
 from bugsink_issues.ui import access
-from bugsink_issues.ui.forms import AddMemberForm, InvitationForm, PreferencesForm, TeamForm
+from bugsink_issues.ui.forms import (
+    AddMemberForm,
+    InvitationForm,
+    PreferencesForm,
+    TeamForm,
+    username_field,
+)
+from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.views.common import page
 
 
@@ -53,8 +66,9 @@ def team_detail(request, team_id):
             "is_admin": is_admin,
             "memberships": team.memberships.select_related("user"),
             "projects": [link.project for link in team.project_links.select_related("project")],
-            "invitations": team.invitations.filter(accepted_at__isnull=True) if is_admin else [],
+            "invitations": _pending_invitations(team, request) if is_admin else [],
             "member_form": AddMemberForm(),
+            "login_label": capfirst(username_field().verbose_name),
             "invitation_form": InvitationForm(),
         },
     )
@@ -66,12 +80,13 @@ def member_add(request, team_id):
     team = access.team_or_404(request.user, team_id, manage=True)
     form = AddMemberForm(request.POST)
     if form.is_valid():
-        TeamMembership.objects.update_or_create(
-            team=team,
-            user=form.cleaned_data["username"],
-            defaults={"role": form.cleaned_data["role"]},
-        )
-        messages.success(request, "Member added.")
+        try:
+            TeamMembership.objects.set_role(
+                team, form.cleaned_data["user"], form.cleaned_data["role"]
+            )
+            messages.success(request, "Member added.")
+        except LastAdminError as exc:
+            messages.error(request, str(exc))
     else:
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("bugsink_issues:team", team_id=team.pk)
@@ -83,21 +98,17 @@ def member_change(request, team_id, membership_id):
     team = access.team_or_404(request.user, team_id, manage=True)
     membership = get_object_or_404(TeamMembership, team=team, pk=membership_id)
     action = request.POST.get("action")
-    admins = team.memberships.filter(role=TeamRole.ADMIN)
-    last_admin = membership.is_admin and admins.count() == 1
-    if action == "remove":
-        if last_admin:
-            messages.error(request, "A team keeps at least one admin.")
-        else:
-            membership.delete()
+    try:
+        if action == "remove":
+            TeamMembership.objects.remove(membership)
             messages.success(request, "Member removed.")
-    elif action in TeamRole.values:
-        if last_admin and action != TeamRole.ADMIN:
-            messages.error(request, "A team keeps at least one admin.")
-        else:
-            membership.role = action
-            membership.save(update_fields=["role"])
+        elif action in TeamRole.values:
+            TeamMembership.objects.set_role(team, membership.user, action)
             messages.success(request, "Role changed.")
+        else:
+            messages.error(request, "Unknown action.")
+    except LastAdminError as exc:
+        messages.error(request, str(exc))
     return redirect("bugsink_issues:team", team_id=team.pk)
 
 
@@ -105,40 +116,92 @@ def member_change(request, team_id, membership_id):
 @require_POST
 def invitation_create(request, team_id):
     team = access.team_or_404(request.user, team_id, manage=True)
-    form = InvitationForm(request.POST)
-    if form.is_valid():
-        invitation = form.save(commit=False)
-        invitation.team = team
-        invitation.invited_by = request.user
-        invitation.save()
-        link = request.build_absolute_uri(
-            reverse("bugsink_issues:invitation", args=[invitation.token])
-        )
-        messages.success(request, f"Invitation created. Send this link: {link}")
-    else:
+    form = InvitationForm(request.POST, team=team)
+    if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("bugsink_issues:team", team_id=team.pk)
+    invitation = invitations.create(
+        team, form.cleaned_data["email"], form.cleaned_data["role"], invited_by=request.user
+    )
+    link = invitations.link_for(invitation, request)
+    days = app_settings.INVITATION_DAYS
+    if not app_settings.INVITATION_EMAIL:
+        messages.success(request, f"Invitation created (valid {days} days). Send this link: {link}")
+    elif invitations.send(invitation, link):
+        messages.success(
+            request, f"Invitation e-mailed to {invitation.email} (valid {days} days): {link}"
+        )
+    else:
+        messages.warning(
+            request, f"The invitation could not be e-mailed; send this link yourself: {link}"
+        )
     return redirect("bugsink_issues:team", team_id=team.pk)
 
 
 @login_required
+@require_POST
+def invitation_revoke(request, team_id, invitation_id):
+    team = access.team_or_404(request.user, team_id, manage=True)
+    invitation = get_object_or_404(team.invitations.pending(), pk=invitation_id)
+    invitation.delete()
+    messages.success(request, f"The invitation for {invitation.email} no longer works.")
+    return redirect("bugsink_issues:team", team_id=team.pk)
+
+
 def invitation_accept(request, token):
-    invitation = (
-        Invitation.objects.filter(token=token, accepted_at__isnull=True)
-        .select_related("team")
-        .first()
-    )
+    """Open to anyone with the link (the token is the secret); only the invited address joins."""
+    invitation = Invitation.objects.filter(token=token).select_related("team", "invited_by").first()
     if invitation is None:
-        raise Http404("This invitation does not exist or was used already.")
+        raise Http404("This invitation does not exist (or was revoked).")
+    user = request.user
+    if user.is_authenticated and invitation.accepted_by_id == user.pk:
+        return redirect("bugsink_issues:team", team_id=invitation.team_id)  # e.g. at sign-up
+    context: dict[str, Any] = {"invitation": invitation}
+    if invitation.is_used or invitation.is_expired:
+        refusal = invitations.refusal_for(invitation, user)
+        return _invitation_page(request, context, refusal, status=410)
+    if not user.is_authenticated:
+        invitations.remember(request, invitation)
+        here = reverse("bugsink_issues:invitation", args=[token])
+        has_account = invitations.address_has_account(invitation.email)
+        signup = app_settings.SIGNUP_URL
+        context.update(
+            state="anonymous",
+            has_account=has_account,
+            login_url=_with_next(resolve_url(settings.LOGIN_URL), here),
+            signup_url=_with_next(resolve_url(signup), here) if signup and not has_account else "",
+        )
+        return page(request, "bugsink_issues/teams/invitation.html", context)
     if request.method == "POST":
-        with transaction.atomic():
-            TeamMembership.objects.get_or_create(
-                team=invitation.team, user=request.user, defaults={"role": invitation.role}
-            )
-            invitation.accepted_at = timezone.now()
-            invitation.save(update_fields=["accepted_at"])
+        try:
+            invitations.accept(invitation, user)
+        except invitations.InvitationRefused as refused:  # e.g. used since the page was read
+            status = 403 if refused.reason == "address" else 410
+            return _invitation_page(request, context, refused, status=status)
+        invitations.forget(request)
         messages.success(request, f"You joined {invitation.team}.")
         return redirect("bugsink_issues:team", team_id=invitation.team_id)
-    return page(request, "bugsink_issues/teams/invitation.html", {"invitation": invitation})
+    refusal = invitations.refusal_for(invitation, user)
+    if refusal is not None:
+        return _invitation_page(request, context, refusal, status=403)
+    context["state"] = "join"
+    return page(request, "bugsink_issues/teams/invitation.html", context)
+
+
+def _pending_invitations(team, request):
+    pending = list(team.invitations.pending())
+    for invitation in pending:
+        invitation.link = invitations.link_for(invitation, request)
+    return pending
+
+
+def _invitation_page(request, context, refusal, *, status):
+    context.update(state=refusal.reason, refusal=refusal.message)
+    return page(request, "bugsink_issues/teams/invitation.html", context, status=status)
+
+
+def _with_next(url, next_path):
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': next_path})}"
 
 
 @login_required
@@ -149,4 +212,7 @@ def preferences(request):
         form.save()
         messages.success(request, "Preferences saved.")
         return redirect("bugsink_issues:preferences")
-    return page(request, "bugsink_issues/preferences.html", {"form": form})
+    account_url = resolve_url(app_settings.ACCOUNT_URL) if app_settings.ACCOUNT_URL else ""
+    return page(
+        request, "bugsink_issues/preferences.html", {"form": form, "account_url": account_url}
+    )

@@ -35,7 +35,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bugsink_ingest', '0004_spoolsweep'),
-        ('bugsink_issues', '0006_api_tokens_releases_artifacts'),
+        # Both of the app's latest migrations (neither depends on the other).
+        ('bugsink_issues', '0009_ui_workflow'),
+        ('bugsink_issues', '0010_invitations_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,211 @@
+"""The issue search: the placeholder's own examples, every tag of the Tags tab, visible errors for
+terms that mean nothing, and free text through the database's full-text index (kept by the digest,
+emptied by retention and deletions, backfilled by the migration)."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bugsink_ingest.models import Project
+from bugsink_issues import lifecycle
+from bugsink_issues.models import Event, Issue, IssueTagValue, ProjectSettings
+from bugsink_issues.models.fulltext import TABLE, document_for, search_words
+from bugsink_issues.ui import search as issue_search
+from tests.factories import make_project, make_team, make_user, python_exception, spooled
+from tests.issues.sdk_events import sdk_events
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(db, digest):
+    alice = make_user("alice")
+    project = make_project("Shop", team=make_team("Shop team", admins=[alice]))
+    payloads = sdk_events("search")  # a ConnectionRefusedError and a message, from sentry-sdk
+    digest([spooled(project, payload) for payload in payloads])
+    digest(
+        [
+            spooled(
+                project,
+                python_exception(
+                    "KeyError", "'sku'", release="frontend@1.20.0", environment="staging"
+                ),
+            )
+        ]
+    )
+    return {"alice": alice, "project": project}
+
+
+def titles(client, project, q, **params):
+    url = reverse("bugsink_issues:project_issues", args=[project.pk])
+    response = client.get(url, {"q": q, "status": "all", **params})
+    assert response.status_code == 200
+    return sorted(issue.title for issue, _spark in response.context["rows"]), response
+
+
+def test_the_placeholders_examples_work(client, shop):
+    client.force_login(shop["alice"])
+    project = shop["project"]
+    placeholder = issue_search.PLACEHOLDER
+    examples = re.findall(r"\b\w+:\S+", placeholder)
+    assert examples == ["release:1.2", "environment:prod", "level:error", "is:muted"]
+    found, _ = titles(client, project, "release:1.2")
+    assert found == [
+        "ConnectionRefusedError: payment gateway gw-eu-3 refused the connection",
+        "nightly reconciliation drifted by 17 cents",
+    ]  # myshop@1.2.0; not frontend@1.20.0
+    for q in ("release:myshop", "release:myshop@1.2", "release:1.2.0", "release:myshop@1.2.0"):
+        assert titles(client, project, q)[0] == found, q
+    assert titles(client, project, "release:1.20")[0] == ["KeyError: 'sku'"]
+    assert titles(client, project, "environment:prod")[0] == found  # production
+    assert titles(client, project, "environment:stag")[0] == ["KeyError: 'sku'"]
+    assert len(titles(client, project, "level:error")[0]) == 2
+    assert titles(client, project, "level:info")[0] == [
+        "nightly reconciliation drifted by 17 cents"
+    ]
+    assert titles(client, project, "is:muted")[0] == []
+    lifecycle.mute(Issue.objects.get(title__startswith="KeyError"))
+    assert titles(client, project, "is:muted")[0] == ["KeyError: 'sku'"]
+    for example in examples:  # none of them is an error
+        assert not titles(client, project, example)[1].context["search_errors"], example
+
+
+def test_every_tag_of_the_tags_tab_is_searchable(client, shop):
+    client.force_login(shop["alice"])
+    project = shop["project"]
+    issue = Issue.objects.get(title__startswith="ConnectionRefusedError")
+    tab = client.get(reverse("bugsink_issues:issue", args=[issue.pk]), {"tab": "tags"})
+    links = re.findall(r'href="[^"]*\?status=all&amp;q=([^"]+)"', tab.content.decode())
+    keys = set(IssueTagValue.objects.filter(issue=issue).values_list("key", flat=True))
+    # The SDK's own tags (one with a slash and a dot, one with a space) and the derived ones.
+    assert {"k8s.pod/name", "customer tier", "region", "release", "environment", "user"} <= keys
+    assert len(links) == IssueTagValue.objects.filter(issue=issue).count()
+    from urllib.parse import unquote_plus
+
+    for link in links:
+        q = unquote_plus(link.replace("&amp;", "&"))
+        found, response = titles(client, project, q)
+        assert not response.context["search_errors"], q
+        assert issue.title in found, q
+    assert titles(client, project, 'region:eu-west-1 "customer tier":"gold plus"')[0] == sorted(
+        i.title for i in Issue.objects.filter(project=project).exclude(title__startswith="KeyError")
+    )
+    assert titles(client, project, "region:eu-west-2")[0] == []
+
+
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [
+        (
+            "is:regressed",
+            "Unknown search term is:regressed: is: takes open, resolved, muted or all.",
+        ),
+        ("level:loud", "Unknown search term level:loud: level: takes debug, info, warning"),
+        ("colour:blue", "Unknown search term colour:blue: No event here has a tag 'colour'"),
+        ("gateway is:fixed release:1.2", "Unknown search term is:fixed"),
+    ],
+)
+def test_a_term_that_means_nothing_is_a_visible_error(client, shop, q, message):
+    client.force_login(shop["alice"])
+    found, response = titles(client, shop["project"], q)
+    assert found == []  # never silently ignored: nothing is searched
+    body = response.content.decode()
+    assert 'role="alert"' in body and message in body.replace("&#x27;", "'")
+    assert "Nothing searched: correct the search above." in body
+
+
+def test_free_text_uses_the_full_text_index(client, shop, digest):
+    client.force_login(shop["alice"])
+    project = shop["project"]
+    refused = "ConnectionRefusedError: payment gateway gw-eu-3 refused the connection"
+    # Exception values, messages and culprits of events, by word prefixes, in any case and order.
+    assert titles(client, project, "GATEWAY gw-eu")[0] == [refused]
+    assert titles(client, project, "conn refus")[0] == [refused]
+    assert titles(client, project, "reconciliation cents")[0] == [
+        "nightly reconciliation drifted by 17 cents"
+    ]
+    assert titles(client, project, "gateway cents")[0] == []  # every word must match one event
+    # An older event's text finds its issue, whose title shows the latest event.
+    digest([spooled(project, {**python_exception("X", "older text"), "fingerprint": ["f"]})])
+    digest([spooled(project, {**python_exception("X", "a zebra here"), "fingerprint": ["f"]})])
+    assert titles(client, project, "older")[0] == ["X: a zebra here"]
+    with CaptureQueriesContext(connection) as queries:
+        titles(client, project, "gateway")
+    sql = " ".join(q["sql"] for q in queries.captured_queries if TABLE in q["sql"])
+    assert (" MATCH " in sql) if connection.vendor == "sqlite" else ("@@" in sql)
+    issue_queries = [
+        q["sql"] for q in queries.captured_queries if "bugsink_issues_issue" in q["sql"]
+    ]
+    assert all("LIKE" not in q.upper() for q in issue_queries)  # no icontains on title/culprit
+
+
+def test_the_digest_indexes_every_event_in_its_transaction(project, digest, monkeypatch):
+    from bugsink_issues.digest import consumer
+
+    digest([spooled(project, python_exception("E1", "alpha")) for _ in range(3)])
+    assert _documents() == Event.objects.count() == 3
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("after the index was written")
+
+    monkeypatch.setattr(consumer, "_save_issues", fail)
+    with pytest.raises(RuntimeError):
+        digest([spooled(project, python_exception("E2", "beta"))])
+    assert _documents() == Event.objects.count() == 3  # rolled back together
+
+
+def test_retention_and_deletions_remove_documents(project, digest):
+    ProjectSettings.objects.for_project(project.pk)
+    ProjectSettings.objects.filter(project=project).update(retention_max_events=3)
+    digest([spooled(project, python_exception("E1", f"value{i}")) for i in range(6)])
+    assert Event.objects.count() == 3 and _documents() == 3  # evicted events left the index
+    other = make_project("Other")
+    digest([spooled(other, python_exception("E2", "other"))])
+    lifecycle.delete(Issue.objects.get(project=project))
+    assert _documents() == Event.objects.count() == 1
+    Project.objects.filter(pk=other.pk).delete()  # the ORM's cascade through issues to events
+    assert _documents() == 0
+
+
+def test_documents_hold_the_searched_words_once():
+    data = {
+        "logentry": {"formatted": "Payment of 17 cents failed"},
+        "transaction": "/api/pay",
+        "exception": {
+            "values": [{"type": "ConnectionError", "value": "cart_id 42", "module": "app.pay"}]
+        },
+    }
+    assert document_for(data, "Payment of 17 cents failed", "app.pay in pay").split() == [
+        "payment", "of", "17", "cents", "failed", "app", "pay", "in", "api", "connectionerror",
+        "cart", "id", "42",
+    ]  # fmt: skip
+    assert search_words('  "Cart_ID"  42! ') == ["cart", "id", "42"]
+    assert search_words("()!?") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_backfills_and_the_trigger_survives_a_table_rebuild(project, digest):
+    digest([spooled(project, python_exception("BackfillError", "found after the migration"))])
+    call_command("migrate", "bugsink_issues", "0005", verbosity=0)
+    assert TABLE not in connection.introspection.table_names()
+    call_command("migrate", "bugsink_issues", verbosity=0)
+    assert _documents() == Event.objects.count() == 1
+    words = issue_search._text_filter(Issue.objects.all(), "backfill after")
+    assert [i.title for i in words] == ["BackfillError: found after the migration"]
+    if connection.vendor == "sqlite":
+        # A migration that rebuilds the event table drops its triggers; migrate puts them back.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER {TABLE}_delete")
+        call_command("migrate", verbosity=0)
+        Event.objects.all().delete()
+        assert _documents() == 0
+
+
+def _documents():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
+        return cursor.fetchone()[0]
