@@ -67,7 +67,9 @@ def events_world(world, digest):
     environments (the first with an attachment, the latest with user feedback), a KeyError, a
     message; in Beta (team B) a SecretError. A DSN key per project."""
     alpha, beta = world["alpha"], world["beta"]
-    attachment = SpooledAttachment("order.txt", "text/html", "event.attachment", ATTACHMENT)
+    attachment = SpooledAttachment.from_bytes(
+        "order.txt", "text/html", "event.attachment", ATTACHMENT
+    )
     first = rich_exception(release="1.0", environment="production")
     latest = rich_exception(release="1.1", environment="production", tags={"shard": "eu"})
     digest(

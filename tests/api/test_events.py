@@ -194,7 +194,8 @@ def test_attachments_listed_and_downloaded_safely(events_world, tokens, call):
     path = f"{PROJECT}/events/{FIRST_EVENT}/attachments/{attachment['id']}/"
     assert ok(call("GET", path, tokens["alice"]))["id"] == attachment["id"]
     download = call("GET", path + "?download=1", tokens["alice"])
-    assert download.status_code == 200 and download.content == ATTACHMENT
+    assert download.status_code == 200 and b"".join(download.streaming_content) == ATTACHMENT
+    assert download["Content-Length"] == str(len(ATTACHMENT))
     # Whatever the sender claimed, it is served as a download no browser renders.
     assert download["Content-Type"] == "application/octet-stream"
     assert download["Content-Disposition"] == 'attachment; filename="order.txt"'

@@ -5,7 +5,7 @@ cannot escape these tests."""
 import re
 
 from bugsink_issues.api.urls import urlpatterns
-from bugsink_issues.models import EventAttachment, Issue, IssueHistory
+from bugsink_issues.models import EventAttachment, Issue, IssueHistory, Release
 from tests.api.issue_fixtures import *  # noqa: F403 (fixtures)
 from tests.api.issue_fixtures import FIRST_EVENT
 
@@ -23,6 +23,7 @@ def _patterns():
 def _alpha_arguments(world):
     """Values naming Alpha's (team A's) objects, for each path parameter of the API."""
     attachment = EventAttachment.objects.get()
+    assert Release.objects.filter(project=world["alpha"], version="1.0").exists()
     return {
         "org": "bugsink",
         "project": "alpha",
@@ -34,11 +35,22 @@ def _alpha_arguments(world):
         "attachment_id": str(attachment.pk),
         "team": "team-a",
         "member_id": str(world["alice"].pk),
+        "version": "1.0",  # a release of Alpha's events
+        "file_id": "1",
     }
 
 
 # A body every write endpoint accepts, so the answer is about access, not validation.
-BODY = {"status": "resolved", "text": "x", "name": "x", "assignedTo": "bob"}
+BODY = {
+    "status": "resolved",
+    "text": "x",
+    "name": "x",
+    "assignedTo": "bob",
+    "environment": "production",
+    "checksum": "0" * 40,
+    "chunks": [],
+    "version": "9.9",
+}
 
 
 def test_every_api_url_with_an_id_is_closed_to_another_team(events_world, tokens, call):

@@ -204,3 +204,13 @@ def test_issue_numbers_are_allocated_once(team_world):
         last_seen=Issue.objects.first().last_seen,
     )  # fmt: skip
     assert made.number == 6
+
+
+def test_free_text_search_finds_merged_events_at_the_target(team_world):
+    """The full-text documents of the merged issues' events follow them to the target."""
+    from bugsink_issues.ui.search import text_filter
+
+    world = team_world
+    target = lifecycle.merge([world["ValueError"], world["TypeError"]], into=world["ValueError"])
+    assert list(text_filter(Issue.objects.all(), "TypeError")) == [target]
+    assert list(text_filter(Issue.objects.all(), "valueerror")) == [target]

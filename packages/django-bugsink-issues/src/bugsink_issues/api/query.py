@@ -9,8 +9,8 @@
 - `firstSeen:` / `age:` / `lastSeen:` `-24h` (within), `+7d` (longer ago), `>2026-01-01`, ...;
   `timesSeen:>10`;
 - `!` before a term negates it; `key:[a, b]` is any of the values; `*` in a value is a wildcard;
-- the rest is free text, matched by the UI's own issue search; a query that is a bare event id or a
-  bare short id finds that event's issue or that issue (what the Sentry MCP server sends).
+- the rest is free text, matched by the UI's own free-text search; a query that is a bare event
+  id or a bare short id finds that event's issue or that issue (what the Sentry MCP server sends).
 
 A term this module cannot honour is a QueryError (the API answers 400 with its message), never a
 silently ignored filter, except free text, which is always accepted: clients pass a person's words
@@ -18,7 +18,6 @@ through verbatim.
 """
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -333,7 +332,8 @@ def _releases(values, projects):
 
 def _text(qs, text):
     """Free text. A bare event id finds its issue; a bare short id that issue; anything else goes
-    to the UI's own issue search (title and culprit), so both search the same way."""
+    to the UI's own free-text search (every word starts a word of an event's title, culprit,
+    message or exception), so both search the same way."""
     if _EVENT_ID.match(text):
         event_id = text.replace("-", "").lower()
         issue_ids = Event.objects.filter(event_id=event_id).values("issue_id")
@@ -342,7 +342,7 @@ def _text(qs, text):
         by_short_id = qs.filter(pk__in=Issue.objects.with_short_id(text).values("pk"))
         if by_short_id.exists():
             return by_short_id
-    return ui_search.filter_issues(qs, status="all", query=shlex.quote(text))
+    return ui_search.text_filter(qs, text)
 
 
 # The columns an event search can filter on (an event's tags are in its payload, not in columns).
