@@ -5,6 +5,7 @@
 from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
+from django.db.models import Field
 from django.utils import timezone
 
 from bugsink_issues.models import Event
@@ -29,13 +30,19 @@ def _bucket_starts(period, now):
     return [last - size * (count - 1 - i) for i in range(count)], size
 
 
+def _column(name):
+    field = Event._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the table, not the far side of a relation
+    return field.column
+
+
 def _sql(connection, buckets, ids):
     """One pass over the (issue, timestamp) index range of the period: a count per bucket, grouped
     by issue. Written out rather than built as 24 filtered Count() annotations, which cost the ORM
     several times the query's own time to assemble on every request."""
     quote = connection.ops.quote_name
     table = quote(Event._meta.db_table)
-    issue, stamp = (quote(Event._meta.get_field(f).column) for f in ("issue", "timestamp"))
+    issue, stamp = (quote(_column(f)) for f in ("issue", "timestamp"))
     counts = ", ".join(
         f"COUNT(CASE WHEN {stamp} >= %s AND {stamp} < %s THEN 1 END)" for _ in range(buckets)
     )

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -262,6 +263,7 @@ def issue_assign(request, issue_id):
         messages.error(request, "Choose someone from the list.")
         return redirect("bugsink_issues:issue", issue_id=issue.pk)
     kind, _, pk = value.partition(":")
+    to: Team | AbstractBaseUser | None
     if kind == "team":
         to = Team.objects.get(pk=int(pk))
     elif kind == "user":
