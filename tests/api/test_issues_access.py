@@ -4,12 +4,22 @@ cannot escape these tests."""
 
 import re
 
+from bugsink_issues import lifecycle
 from bugsink_issues.api.urls import urlpatterns
 from bugsink_issues.models import EventAttachment, Issue, IssueHistory, Release
 from tests.api.issue_fixtures import *  # noqa: F403 (fixtures)
 from tests.api.issue_fixtures import FIRST_EVENT
 
-ALPHA_MARKS = ("alpha", "ALPHA-", "ValueError", "KeyError", "cache is cold", "Team A", "team-a")
+ALPHA_MARKS = (
+    "alpha",
+    "ALPHA-",
+    "ValueError",
+    "KeyError",
+    "cache is cold",
+    "Team A",
+    "team-a",
+    "Alpha's note",
+)
 
 
 def _patterns():
@@ -24,6 +34,7 @@ def _alpha_arguments(world):
     """Values naming Alpha's (team A's) objects, for each path parameter of the API."""
     attachment = EventAttachment.objects.get()
     assert Release.objects.filter(project=world["alpha"], version="1.0").exists()
+    note = lifecycle.comment(world["value_error"], "Alpha's note", user=world["alice"])
     return {
         "org": "bugsink",
         "project": "alpha",
@@ -37,6 +48,7 @@ def _alpha_arguments(world):
         "member_id": str(world["alice"].pk),
         "version": "1.0",  # a release of Alpha's events
         "file_id": "1",
+        "note_id": str(note.pk),
     }
 
 
@@ -74,7 +86,11 @@ def test_every_api_url_with_an_id_is_closed_to_another_team(events_world, tokens
         # The short id spelling of the same issue is just as closed.
         if "issue_id" in params:
             short = path.replace(f"/{arguments['issue_id']}/", f"/{arguments['short_id']}/")
-            assert call("GET", short, tokens["bob"]).status_code == 404, short
+            answers = {
+                call(method, short, tokens["bob"], None if method == "GET" else BODY).status_code
+                for method in ("GET", "PUT", "POST", "DELETE")
+            }
+            assert 404 in answers and answers <= {404, 405}, (short, answers)
         checked.append(route)
     assert len(checked) >= 30, checked
     # Nothing changed: no status, no comment, no key, nothing deleted.
@@ -82,7 +98,9 @@ def test_every_api_url_with_an_id_is_closed_to_another_team(events_world, tokens
         "unresolved"
     }
     assert Issue.objects.filter(project=world["alpha"]).count() == 3
-    assert not IssueHistory.objects.exclude(kind="created").exists()
+    assert list(IssueHistory.objects.exclude(kind="created").values_list("kind", "comment")) == [
+        ("comment", "Alpha's note")
+    ]
     assert world["alpha"].keys.count() == 1
     assert Issue.objects.get(pk=world["value_error"].pk).assigned_user is None
 

@@ -343,3 +343,31 @@ def test_comments(events_world, tokens, call):
     reader = ApiToken.objects.create_user_token(events_world["carol"], scopes=["event:read"])[1]
     assert call("POST", path, reader, {"text": "no"}).status_code == 403
     assert ok(call("GET", f"{ORG_ISSUES}{issue.pk}/", tokens["alice"]))["numComments"] == 2
+
+
+def test_a_comment_is_edited_and_deleted_by_its_author_only(events_world, tokens, call):
+    issue = events_world["value_error"]
+    path = f"{ORG_ISSUES}{issue.pk}/comments/"
+    note = ok(call("POST", path, tokens["carol"], {"text": "Seen in prod."}), 201)
+    mine = f"{path}{note['id']}/"
+    edited = ok(call("PUT", mine, tokens["carol"], {"text": "Seen in prod and staging."}))
+    assert edited["id"] == note["id"] and edited["data"] == {"text": "Seen in prod and staging."}
+    assert [n["data"]["text"] for n in ok(call("GET", path, tokens["alice"]))] == [
+        "Seen in prod and staging."
+    ]
+    # alice is the team's admin, but not the author: Sentry's rule, the author alone.
+    refused = call("PUT", mine, tokens["alice"], {"text": "no"})
+    assert refused.status_code == 403 and "author" in refused.json()["detail"]
+    assert call("DELETE", mine, tokens["alice"]).status_code == 403
+    assert call("PUT", mine, tokens["carol"], {"text": " "}).status_code == 400
+    # Another team's user does not even find it; a history entry that is no comment is no note.
+    assert call("DELETE", mine, tokens["bob"]).status_code == 404
+    created = IssueHistory.objects.get(issue=issue, kind=HistoryKind.CREATED)
+    assert call("DELETE", f"{path}{created.pk}/", tokens["root"]).status_code == 404
+    assert (
+        ok(call("DELETE", f"/api/0/issues/{issue.pk}/comments/{note['id']}/", tokens["carol"]), 204)
+        is None
+    )
+    assert ok(call("GET", path, tokens["alice"])) == []
+    assert call("DELETE", mine, tokens["carol"]).status_code == 404
+    assert IssueHistory.objects.filter(issue=issue, kind=HistoryKind.CREATED).exists()
