@@ -5,7 +5,7 @@ attachments and user feedback."""
 import pytest
 
 from bugsink_issues import lifecycle
-from bugsink_issues.models import Event, Issue
+from bugsink_issues.models import ApiToken, Event, Issue
 from tests.api.issue_fixtures import *  # noqa: F403 (fixtures)
 from tests.api.issue_fixtures import ATTACHMENT, FIRST_EVENT, LATEST_EVENT
 from tests.factories import load_sample, make_project, sample_paths, spooled
@@ -217,6 +217,43 @@ def test_user_feedback(events_world, tokens, call):
     assert feedback["eventID"] == LATEST_EVENT and feedback["issue"]["id"] == str(issue.pk)
     assert ok(call("GET", f"{ORG}/issues/{issue.pk}/user-reports/", tokens["alice"])) == [feedback]
     assert ok(call("GET", "/api/0/projects/bugsink/beta/user-feedback/", tokens["bob"])) == []
+
+
+def test_user_feedback_submitted_replaced_then_final(events_world, tokens, call):
+    from datetime import timedelta
+
+    from bugsink_issues.models import UserFeedback
+
+    issue = events_world["value_error"]
+    path = f"{PROJECT}/user-feedback/"
+    event_id = f"{FIRST_EVENT[:8]}-{FIRST_EVENT[8:12]}-{FIRST_EVENT[12:16]}-{FIRST_EVENT[16:20]}-{FIRST_EVENT[20:]}"
+    report = {"event_id": event_id, "name": "Bo", "email": "bo@example.com", "comments": "Slow."}
+    answer = ok(call("POST", path, tokens["carol"], report))
+    assert answer["eventID"] == FIRST_EVENT and answer["comments"] == "Slow."
+    assert answer["issue"]["id"] == str(issue.pk)  # linked to the stored event's issue
+    again = ok(call("POST", path, tokens["carol"], {**report, "comments": "Very slow."}))
+    assert again["id"] == answer["id"] and again["comments"] == "Very slow."  # a retry replaces
+    listed = ok(call("GET", f"{ORG}/issues/{issue.pk}/user-reports/", tokens["alice"]))
+    assert sorted(f["comments"] for f in listed) == ["The checkout page broke.", "Very slow."]
+    UserFeedback.objects.filter(pk=int(answer["id"])).update(
+        received_at=UserFeedback.objects.get(pk=int(answer["id"])).received_at
+        - timedelta(minutes=6)
+    )
+    final = call("POST", path, tokens["carol"], {**report, "comments": "Changed my mind."})
+    assert final.status_code == 409 and "cannot be modified" in final.json()["detail"]
+    # Feedback on an event not stored (yet) is kept, unlinked.
+    waiting = ok(call("POST", path, tokens["carol"], {**report, "event_id": "f" * 32}))
+    assert waiting["issue"] is None and waiting["eventID"] == "f" * 32
+    for body, status in [
+        ({**report, "event_id": "nope"}, 400),
+        ({**report, "comments": "  "}, 400),
+        ({"event_id": FIRST_EVENT}, 400),
+    ]:
+        assert call("POST", path, tokens["carol"], body).status_code == status, body
+    reader = ApiToken.objects.create_user_token(events_world["carol"], scopes=["event:read"])[1]
+    assert call("POST", path, reader, report).status_code == 403
+    assert call("POST", path, tokens["bob"], report).status_code == 404
+    assert UserFeedback.objects.filter(project=events_world["alpha"]).count() == 3
 
 
 def test_every_sample_event_is_served(world, tokens, call, digest):

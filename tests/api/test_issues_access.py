@@ -6,7 +6,7 @@ import re
 
 from bugsink_issues import lifecycle
 from bugsink_issues.api.urls import urlpatterns
-from bugsink_issues.models import EventAttachment, Issue, IssueHistory, Release
+from bugsink_issues.models import EventAttachment, Issue, IssueHistory, Release, UserFeedback
 from tests.api.issue_fixtures import *  # noqa: F403 (fixtures)
 from tests.api.issue_fixtures import FIRST_EVENT
 
@@ -62,6 +62,9 @@ BODY = {
     "checksum": "0" * 40,
     "chunks": [],
     "version": "9.9",
+    "event_id": FIRST_EVENT,
+    "email": "x@example.com",
+    "comments": "x",
 }
 
 
@@ -102,6 +105,7 @@ def test_every_api_url_with_an_id_is_closed_to_another_team(events_world, tokens
         ("comment", "Alpha's note")
     ]
     assert world["alpha"].keys.count() == 1
+    assert UserFeedback.objects.count() == 1  # the fixture's
     assert Issue.objects.get(pk=world["value_error"].pk).assigned_user is None
 
 
