@@ -207,6 +207,8 @@ def test_issue_part_answers(busy_world, tokens, call):
         check_shape(item, "note")
     made = call("POST", base + "/comments/", token, {"text": "another"})
     check_shape(made.json(), "note")
+    edited = call("PUT", f"{base}/comments/{made.json()['id']}/", token, {"text": "edited"})
+    check_shape(edited.json(), "note")
     attachment_id = EventAttachment.objects.get().pk
     for path in (
         f"/api/0/projects/bugsink/alpha/events/{FIRST_EVENT}/attachments/",
@@ -224,6 +226,9 @@ def test_issue_part_answers(busy_world, tokens, call):
         for item in items:
             check_shape(item, "user_feedback")
             check_shape(item["issue"], "issue")
+    report = {"event_id": FIRST_EVENT, "name": "Bo", "email": "bo@example.com", "comments": "x"}
+    submitted = call("POST", "/api/0/projects/bugsink/alpha/user-feedback/", token, report)
+    check_shape(submitted.json(), "user_feedback")
 
 
 def test_key_team_member_answers(busy_world, tokens, call):
