@@ -75,6 +75,27 @@ def test_assigned_to_me_filter_and_badge(client, ui_world):
     assert "KeyError" in theirs and "ValueError: a" not in theirs
 
 
+def test_acting_on_all_matching_keeps_the_assigned_to_me_filter(client, ui_world):
+    world = ui_world
+    lifecycle.assign(world["ValueError"], world["carol"])
+    client.force_login(world["carol"])
+    base = reverse("bugsink_issues:project_issues", args=[world["project"].pk])
+    page = client.get(base + "?assigned=me").content.decode()
+    assert 'name="assigned" value="me"' in page.split('class="bsk-inline-form bsk-allform"')[1]
+    url = reverse("bugsink_issues:bulk_matching")
+    asked = {"project": world["project"].pk, "status": "open", "assigned": "me"}
+    confirm = client.get(url, {**asked, "action": "resolve"}).content.decode()
+    assert "Resolve 1 issue?" in confirm and "to you or your teams" in confirm
+    response = client.post(url, {**asked, "action": "resolve", "count": "1"})
+    assert response.status_code == 302 and "assigned=me" in response["Location"]
+    statuses = {i.title.split(":")[0]: i.status for i in Issue.objects.all()}
+    assert statuses == {
+        "ValueError": "resolved",
+        "KeyError": "unresolved",
+        "TypeError": "unresolved",
+    }
+
+
 def test_merge_from_the_list(client, ui_world):
     world = ui_world
     client.force_login(world["carol"])
