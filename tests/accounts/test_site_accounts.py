@@ -4,7 +4,6 @@ links, every variable named in the README, and the idle memory with the accounts
 
 import re
 import sys
-import time
 import urllib.request
 import uuid
 
@@ -29,7 +28,6 @@ sys.path.insert(0, str(ROOT / "example_project"))
 from bugsink_site.accounts import config
 
 PASSWORD = "a long enough password 9"
-IDLE_PSS_LIMIT_MIB = 150.0
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -270,10 +268,11 @@ def test_sessions_are_listed_and_the_others_can_be_ended(strict_site):
 
 
 @pytest.mark.e2e
-def test_idle_memory_with_the_account_system_loaded(tmp_path):
-    """The whole process tree's PSS, idle after 50 events and a tour of the account pages, stays
-    under 150 MiB; WebAuthn's library (fido2, cryptography) is not loaded while WebAuthn is off."""
-    site = start_site(tmp_path, web_concurrency=None)  # the deployment's own: one per CPU
+def test_webauthn_library_stays_unloaded_while_webauthn_is_off(tmp_path):
+    """After 50 events and a tour of the account pages, no process of the deployment has mapped
+    WebAuthn's library (fido2, cryptography: some 13 MiB per web process) while WebAuthn is off.
+    The idle memory itself is measured by `python -m benchmarks e2e`, not asserted here."""
+    site = start_site(tmp_path)
     try:
         dsn = site.dsn
         from tests.e2e.load import envelope_for
@@ -297,13 +296,8 @@ def test_idle_memory_with_the_account_system_loaded(tmp_path):
                 f"/projects/{site.demo_project_id()}/",
             ):
                 assert client.get(path).status == 200, path
-        time.sleep(3)
         samples = procstats.sample_tree(site.pid)
-        pss_mib = sum(s.pss_kib for s in samples) / 1024
-        report = ", ".join(f"{s.role} {s.pss_kib / 1024:.1f}" for s in samples)
-        print(f"idle PSS {pss_mib:.1f} MiB: {report}")
         assert {s.role for s in samples} >= {"gunicorn master", "gunicorn worker", "foreman"}
-        assert pss_mib < IDLE_PSS_LIMIT_MIB, report
         for sample in samples:
             with open(f"/proc/{sample.pid}/maps") as maps:
                 assert "cryptography" not in maps.read(), f"{sample.role} loaded cryptography"

@@ -38,7 +38,11 @@ def test_no_page_scrolls_sideways_at_400_px(chromium, server, artifacts_dir):
         "/issues/?status=all",
         f"/issues/bulk/matching/?project={project}&status=all&action=resolve",
         "/teams/",
+        f"/projects/{project}/releases/",
+        f"/projects/{project}/monitors/",
         "/preferences/",
+        "/preferences/tokens/",
+        "/preferences/notifications/",
         "/issues/987654/",  # the UI's 404
     ]
     page.goto(base + "/teams/")

@@ -42,3 +42,11 @@ def test_the_public_names_exist():
     for name in models.__all__:
         assert hasattr(models, name), name
     assert importlib.import_module("bugsink_issues.urls").app_name == "bugsink_issues"
+
+
+def test_only_compat_imports_the_tasks_api():
+    from harness.processes import ROOT
+    from tests.package_rules import tasks_api_importers
+
+    source = ROOT / "packages" / "django-bugsink-issues" / "src" / "bugsink_issues"
+    assert tasks_api_importers(source) == []

@@ -15,13 +15,15 @@ from django.utils.module_loading import import_string
 
 import snappea
 from harness.processes import ROOT
+from tests.package_rules import modules as package_modules
+from tests.package_rules import tasks_api_importers
 
 PACKAGE = ROOT / "packages" / "django-snappea"
 SOURCE = PACKAGE / "src" / "snappea"
 
 
 def modules():
-    return sorted(p for p in SOURCE.rglob("*.py") if "migrations" not in p.parts)
+    return package_modules(SOURCE)
 
 
 def test_version_is_pyprojects():
@@ -53,24 +55,8 @@ def test_the_public_api_exists_and_is_what_the_readme_shows():
     assert {f"{m}.{a}" for m, a in imported} <= set(names)
 
 
-def imports_of(path):
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            yield node.module
-
-
 def test_only_compat_imports_the_tasks_api():
-    offenders = [
-        f"{path.relative_to(SOURCE)}: {name}"
-        for path in modules()
-        if path.name != "compat.py"
-        for name in imports_of(path)
-        if name.split(".")[:2] == ["django", "tasks"] or name.split(".")[0] == "django_tasks"
-    ]
-    assert offenders == []
+    assert tasks_api_importers(SOURCE) == []
 
 
 def test_task_results_are_built_in_results_py_only():

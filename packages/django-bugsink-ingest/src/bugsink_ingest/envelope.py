@@ -1,6 +1,7 @@
 """A streaming parser for Sentry envelopes.
 
-Items we keep (event, feedback, user_report, raw_security) are buffered up to their own limit;
+Items we keep (event, feedback, user_report, raw_security, check_in, and the release-health and
+client-report items) are buffered up to their own limit;
 attachments are handed on as a stream of chunks (`Item.body`), which the caller writes to the
 spool before asking for the next item; all other items are skipped as they stream past, so
 neither a huge attachment nor a huge replay or log item costs memory.
@@ -13,7 +14,10 @@ from typing import Any
 
 from bugsink_ingest.errors import BadRequest, TooLarge
 
-KEPT_TYPES = {"event", "attachment", "feedback", "user_report", "raw_security"}
+KEPT_TYPES = {"event", "attachment", "feedback", "user_report", "raw_security", "check_in"}
+# Release health (session updates, session aggregates) and what the SDKs dropped: handed on to a
+# consumer that asks for them (bugsink_ingest.handoff), else dropped after parsing.
+KEPT_TYPES |= {"session", "sessions", "client_report"}
 
 
 @dataclass
@@ -139,8 +143,10 @@ def read_header(reader: ChunkReader, limits: Limits) -> dict[str, Any]:
     return parse_json_object(line, "envelope header")
 
 
-def read_items(reader: ChunkReader, limits: Limits) -> Iterator[Item]:
-    """Yield the kept items; skip the others while streaming."""
+def read_items(
+    reader: ChunkReader, limits: Limits, skipped: set[str] | None = None
+) -> Iterator[Item]:
+    """Yield the kept items; skip the others while streaming (their types added to `skipped`)."""
     while not reader.at_eof():
         line = reader.readline(limits.header_line, "item header line")
         if not line.strip():
@@ -150,6 +156,8 @@ def read_items(reader: ChunkReader, limits: Limits) -> Iterator[Item]:
         if not isinstance(item_type, str):
             raise BadRequest("item header has no type")
         keep = item_type in KEPT_TYPES
+        if not keep and skipped is not None and len(skipped) < 32:  # bounded whatever is sent
+            skipped.add(item_type[:64])
         streamed = item_type == "attachment"
         cap = limits.attachment if streamed else limits.event
         length = headers.get("length")

@@ -19,7 +19,7 @@ from bugsink_ingest.auth import KeyInfo
 from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.envelope import Item, parse_json_object
 from bugsink_ingest.errors import BadRequest, TooLarge
-from bugsink_ingest.handoff import wants_attachments
+from bugsink_ingest.handoff import OPTIONAL_KINDS, wanted_kinds, wants_attachments
 from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool, new_spool_id
 from bugsink_ingest.tasks import arm_sweep, arm_sweep_now_and_then, wake_drain
 
@@ -69,6 +69,7 @@ def events_from_envelope(
     attachments: list[SpooledAttachment] = []
     main: _EventFields | None = None
     keep_attachments: bool | None = None  # asked at the first attachment: most envelopes have none
+    optional_kinds: frozenset[str] | None = None  # asked at the first session or client report
     kept_bytes, cap = 0, ingest_settings.MAX_ENVELOPE_ITEMS_SIZE
     try:
         for item in items:
@@ -78,6 +79,13 @@ def events_from_envelope(
                 if keep_attachments and item.body is not None:
                     attachments.append(_spool_attachment(item.headers, item.body))
                 continue
+            if item.type in OPTIONAL_KINDS:
+                if optional_kinds is None:
+                    optional_kinds = wanted_kinds()
+                # Not the SDK's own shape: dropped, as these items were before (never the
+                # envelope's events with them). The consumer parses what it is handed.
+                if item.type not in optional_kinds or not _looks_like_object(item.payload):
+                    continue
             kept_bytes += len(item.payload)
             if kept_bytes > cap:
                 raise TooLarge(
@@ -89,7 +97,9 @@ def events_from_envelope(
                     item.payload, security.report_context(query_string), header_id
                 )
                 item = Item("event", item.headers, payload)
-            if item.type == "event" and header_id:
+            if item.type in OPTIONAL_KINDS:
+                event_id = uuid.uuid4().hex  # no id of their own; the consumer dedupes by it
+            elif item.type == "event" and header_id:
                 # The usual case: the id is known, so a cheap shape check instead of a full
                 # parse (the consumer parses the payload anyway and copes with broken JSON).
                 if not _looks_like_object(item.payload):
@@ -208,20 +218,26 @@ def _categories(events: list[SpooledEvent]) -> tuple[str, ...]:
     categories = ["error"] if "event" in kinds else []
     if kinds & {"feedback", "user_report"}:
         categories.append("feedback")
+    if "check_in" in kinds:  # cron monitors' check-ins
+        categories.append("monitor")
     return tuple(categories)
 
 
 def accept(events: list[SpooledEvent], key: KeyInfo) -> Accepted:
     """Spool as many of the events as the rate limits let through (each event, feedback and user
-    report is charged; the first ones are kept); say what became of them. Attachments of events
-    not written are removed."""
+    report is charged; the first ones are kept; sessions and client reports are not charged and
+    always kept); say what became of them. Attachments of events not written are removed."""
     if not events:
         return Accepted(0)
     written = 0
+    free = [e for e in events if e.kind in OPTIONAL_KINDS]
+    if free:
+        events = [e for e in events if e.kind not in OPTIONAL_KINDS] + free
     try:
         check_backpressure()
-        charge = ratelimit.check_and_count(key, len(events))
-        kept, refused = events[: charge.allowed], events[charge.allowed :]
+        charge = ratelimit.check_and_count(key, len(events) - len(free))
+        kept = events[: charge.allowed] + free
+        refused = events[charge.allowed : len(events) - len(free)]
         if kept:
             spool = get_spool()
             for event in kept:

@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bugsink_ingest import auth, intake, ratelimit, security
+from bugsink_ingest import auth, intake, ratelimit, security, unkept
 from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.decoding import decode_stream, read_wsgi_body
 from bugsink_ingest.envelope import ChunkReader, Envelope, Limits, read_header, read_items
 from bugsink_ingest.errors import BadRequest, IngestError
+from bugsink_ingest.handoff import OPTIONAL_KINDS
 from bugsink_ingest.loopguard import ingest_chain
 from bugsink_ingest.spool import SpooledEvent
 
@@ -119,26 +120,40 @@ def _handle(handler: Handler, request: HttpRequest, *args: str, **kwargs: str) -
 
 
 def _answer(
-    stage: Stage, key: auth.KeyInfo, events: list[SpooledEvent], event_id: str | None
+    stage: Stage,
+    key: auth.KeyInfo,
+    events: list[SpooledEvent],
+    event_id: str | None,
+    skipped: set[str] | None = None,
 ) -> HttpResponse:
+    """skipped: the types of the items the envelope carried that were not kept."""
     stage.name = "spooling"
     accepted = intake.accept(events, key)
     limited = accepted.limited
+    not_kept = unkept.rate_limits_header(skipped or ())
     if limited and not accepted.stored:
+        header = _rate_limits_header(limited, accepted.refused)
         return _error(
             429,
             f"Rate limit for this {limited.scope} reached.",
             Retry_After=str(limited.retry_after),
-            X_Sentry_Rate_Limits=_rate_limits_header(limited, accepted.refused),
+            X_Sentry_Rate_Limits=f"{header}, {not_kept}" if not_kept else header,
         )
-    event_id = events[0].event_id if events else event_id
+    # The id of the envelope's event (a session or client report has an id only ingest knows).
+    named = [e for e in events if e.kind not in OPTIONAL_KINDS]
+    event_id = named[0].event_id if named else event_id
     # Ids are 32 hex digits (normalised), so this is valid JSON without a serialiser.
     body = b'{"id": "%s"}' % event_id.encode() if event_id else b"{}"
     response = HttpResponse(body, content_type="application/json")
+    groups = []
     if limited:
         # Part of the envelope fit under the limit: stored, the rest dropped; the SDK is told to
         # hold back what was refused (SDKs read this header on any status).
-        response["X-Sentry-Rate-Limits"] = _rate_limits_header(limited, accepted.refused)
+        groups.append(_rate_limits_header(limited, accepted.refused))
+    if not_kept:
+        groups.append(not_kept)  # categories never kept: the SDK stops sending them
+    if groups:
+        response["X-Sentry-Rate-Limits"] = ", ".join(groups)
     return response
 
 
@@ -147,7 +162,7 @@ def _rate_limits_header(limited: ratelimit.Limited, categories: tuple[str, ...])
 
 
 def _read_envelope(
-    request: HttpRequest, project_id: int | None, tunnel: bool
+    request: HttpRequest, project_id: int | None, tunnel: bool, skipped: set[str]
 ) -> tuple[auth.KeyInfo, list[SpooledEvent], str | None]:
     limits = _limits()
     reader = ChunkReader(_body(request, ingest_settings.MAX_ENVELOPE_SIZE))
@@ -171,7 +186,7 @@ def _read_envelope(
         key = auth.authenticate(dsn_key, project_id)
     events = intake.events_from_envelope(
         envelope.headers,
-        read_items(reader, limits),
+        read_items(reader, limits, skipped),
         key.project_id,
         sentry_client=credentials.client if credentials else "",
         query_string=request.META.get("QUERY_STRING", ""),
@@ -180,13 +195,15 @@ def _read_envelope(
 
 
 def _envelope(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
-    key, events, event_id = _read_envelope(request, int(project_id), tunnel=False)
-    return _answer(stage, key, events, event_id)
+    skipped: set[str] = set()
+    key, events, event_id = _read_envelope(request, int(project_id), False, skipped)
+    return _answer(stage, key, events, event_id, skipped)
 
 
 def _tunnel(request: HttpRequest, stage: Stage) -> HttpResponse:
-    key, events, event_id = _read_envelope(request, None, tunnel=True)
-    return _answer(stage, key, events, event_id)
+    skipped: set[str] = set()
+    key, events, event_id = _read_envelope(request, None, True, skipped)
+    return _answer(stage, key, events, event_id, skipped)
 
 
 def _store(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:

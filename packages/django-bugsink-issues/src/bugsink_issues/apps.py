@@ -20,5 +20,6 @@ class BugsinkIssuesConfig(AppConfig):
         # The hand-off module may be absent in an ingest version without it; checks.py says so.
         if find_spec("bugsink_ingest.handoff") is not None:
             from bugsink_ingest.handoff import register_consumer
+            from bugsink_issues.digest.health import HEALTH_KINDS
 
-            register_consumer(digest_batch, wants_attachments=True)
+            register_consumer(digest_batch, wants_attachments=True, kinds=HEALTH_KINDS)

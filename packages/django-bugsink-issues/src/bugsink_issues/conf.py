@@ -53,6 +53,14 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 
+    # Cron monitors (monitors/): the margin and max runtime (minutes) of a monitor whose check-ins
+    # name none; how often the periodic check looks for misses and timeouts (seconds); how many
+    # check-ins are kept per monitor (the oldest go first).
+    MONITOR_DEFAULT_MARGIN_MINUTES = 1
+    MONITOR_DEFAULT_MAX_RUNTIME_MINUTES = 30
+    MONITOR_CHECK_SECONDS = 60
+    MONITOR_CHECKINS_KEPT = 100
+
     # Team invitations: days an invitation stays valid; e-mail it to the invited address (the link
     # is always shown to copy as well).
     INVITATION_DAYS = 7
@@ -121,6 +129,15 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     SOURCEMAP_MAX_BYTES = 64 * 1024 * 1024
     # Parsed maps kept per process, by the bytes of map and minified source they were built from.
     SOURCEMAP_CACHE_BYTES = 256 * 1024 * 1024
+
+    # Release health (digest/health.py). Distinct users are counted exactly per hour bucket up to
+    # this many (beyond it the bucket is marked as capped and later users are not counted).
+    RELEASE_HEALTH_MAX_USERS_PER_HOUR = 10_000
+    # Hour buckets older than this are deleted.
+    RELEASE_HEALTH_RETENTION_DAYS = 90
+    # The Releases page's figures cover this many days; adoption is the share of the project's
+    # sessions in the same window.
+    RELEASE_HEALTH_WINDOW_DAYS = 14
 
     class Meta:
         prefix = "BUGSINK_ISSUES"

@@ -5,6 +5,7 @@ from bugsink_issues.ui.views import (
     auth,
     detail,
     issues,
+    monitors,
     notifications,
     projects,
     releases,
@@ -30,6 +31,7 @@ urlpatterns = [
     path(project + "settings/", ui(projects.project_settings), name="project_settings"),
     path(project + "team/", ui(projects.project_team), name="project_team"),
     path(project + "releases/", ui(releases.project_releases), name="project_releases"),
+    path(project + "monitors/", ui(monitors.project_monitors), name="project_monitors"),
     path(
         project + "releases/<int:release_id>/delete/",
         ui(releases.release_delete),

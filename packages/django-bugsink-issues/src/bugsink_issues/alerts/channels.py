@@ -156,7 +156,24 @@ class JSONWebhookSender(WebhookSender):
                 "last_seen": issue.last_seen.isoformat(),
                 "url": ctx["url"],
             },
+            **_monitor_body(ctx),
         }
+
+
+def _monitor_body(ctx: dict[str, Any]) -> dict[str, Any]:
+    monitor = ctx.get("monitor")
+    if monitor is None:
+        return {}
+    return {
+        "monitor": {
+            "slug": monitor.slug,
+            "status": monitor.status,
+            "last_checkin_at": monitor.last_checkin_at.isoformat()
+            if monitor.last_checkin_at
+            else None,
+            "url": ctx["url"],
+        }
+    }
 
 
 class SignedJSONWebhookSender(JSONWebhookSender):

@@ -61,8 +61,9 @@ def _over_rate(channel, now):
     return None
 
 
-def deliver(channel, issue, trigger, *, rate_limited=True):
-    """Send one alert; returns the AlertDelivery with its outcome (never raises on a failure)."""
+def deliver(channel, issue, trigger, *, rate_limited=True, ctx=None):
+    """Send one alert; returns the AlertDelivery with its outcome (never raises on a failure).
+    `ctx`: the alert's context when it is not an issue's (a monitor's, alerts/monitors.py)."""
     now = timezone.now()
     delivery = AlertDelivery(channel=channel, issue=issue, trigger=trigger)
     over = _over_rate(channel, now) if rate_limited else None
@@ -74,7 +75,7 @@ def deliver(channel, issue, trigger, *, rate_limited=True):
         )
         delivery.save()
         return delivery
-    ctx = messages.alert_context(channel, issue, trigger)
+    ctx = ctx or messages.alert_context(channel, issue, trigger)
     try:
         delivery.response_code = sender_for(channel.kind).send(channel, ctx)
         delivery.status = DeliveryStatus.SENT

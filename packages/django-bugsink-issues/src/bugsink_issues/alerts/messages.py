@@ -14,6 +14,9 @@ TRIGGER_LABELS = {
     "regression": "Regression",
     "unmute": "Unmuted",
     "test": "Test alert",
+    "monitor_failed": "Monitor failed",
+    "monitor_missed": "Monitor missed",
+    "monitor_timeout": "Monitor timed out",
 }
 
 

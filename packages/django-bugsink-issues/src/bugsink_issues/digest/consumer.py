@@ -20,6 +20,7 @@ from bugsink_issues.digest.attachments import store_attachment
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
+from bugsink_issues.digest.health import HEALTH_KINDS, record_health
 from bugsink_issues.digest.prepare import PreparedEvent, event_columns, prepare_event
 from bugsink_issues.digest.tags import record_issue_tags
 from bugsink_issues.lifecycle import retention
@@ -36,6 +37,8 @@ from bugsink_issues.models import (
 )
 from bugsink_issues.models.fulltext import index_events
 from bugsink_issues.models.issues import HistoryKind
+from bugsink_issues.monitors.checkins import record_check_ins
+from bugsink_issues.monitors.tasks import arm_monitor_checks
 from bugsink_issues.signals import issue_created
 
 logger = logging.getLogger(__name__)
@@ -54,13 +57,20 @@ def digest_batch(events):
         project_id: [
             prepare_event(s, *options[project_id])
             for s in batch
-            if s.kind not in ("feedback", "user_report")
+            if s.kind not in ("feedback", "user_report", "check_in") and s.kind not in HEALTH_KINDS
         ]
+        for project_id, batch in by_project.items()
+    }
+    health = {
+        project_id: [s for s in batch if s.kind in HEALTH_KINDS]
         for project_id, batch in by_project.items()
     }
     feedback = {
         project_id: [feedback_row(s) for s in batch if s.kind in ("feedback", "user_report")]
         for project_id, batch in by_project.items()
+    }
+    check_ins = {
+        pid: [s for s in batch if s.kind == "check_in"] for pid, batch in by_project.items()
     }
     with transaction.atomic():
         for project_id in by_project:
@@ -76,8 +86,14 @@ def digest_batch(events):
                 _digest_project(project_settings, prepared[project_id])
             if feedback[project_id]:
                 store_feedback(project_id, feedback[project_id])
+            if check_ins[project_id]:  # cron monitors (monitors/checkins.py)
+                record_check_ins(project_id, check_ins[project_id])
+            if health[project_id]:
+                record_health(project_id, health[project_id])
             unmute_expired(project_id)
             retention.enforce(project_settings)
+    if any(check_ins.values()):
+        arm_monitor_checks()  # the periodic check that finds misses and timeouts
 
 
 def _locked_settings(project_id):

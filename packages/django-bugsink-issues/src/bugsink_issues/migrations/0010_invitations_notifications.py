@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bugsink_ingest', '0004_spoolsweep'),
-        ('bugsink_issues', '0005_tag_seen_microseconds'),
+        ('bugsink_issues', '0009_ui_workflow'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

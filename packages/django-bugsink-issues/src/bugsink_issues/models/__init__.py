@@ -13,7 +13,16 @@ from bugsink_issues.models.alerts import AlertChannel, AlertDelivery
 from bugsink_issues.models.api import ApiToken
 from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugFile
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
+from bugsink_issues.models.health import (
+    ClientReportCount,
+    HealthItemReceipt,
+    ReleaseHealthBucket,
+    ReleaseHealthFigures,
+    ReleaseHealthUser,
+    SessionState,
+)
 from bugsink_issues.models.issues import Grouping, Issue, IssueHistory
+from bugsink_issues.models.monitors import CheckIn, Monitor, MonitorCheckChain
 from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.releases import Deploy, ReleaseCommit
@@ -27,21 +36,30 @@ __all__ = [
     "ApiToken",
     "ArtifactBundle",
     "ArtifactFile",
+    "CheckIn",
+    "ClientReportCount",
     "DebugFile",
     "Deploy",
     "Event",
     "EventAttachment",
     "EventAttachmentChunk",
     "Grouping",
+    "HealthItemReceipt",
     "Issue",
     "IssueHistory",
     "IssueSeen",
     "IssueTagValue",
     "Invitation",
+    "Monitor",
+    "MonitorCheckChain",
     "ProjectSettings",
     "ProjectTeam",
     "Release",
     "ReleaseCommit",
+    "ReleaseHealthBucket",
+    "ReleaseHealthFigures",
+    "ReleaseHealthUser",
+    "SessionState",
     "SubscriptionDelivery",
     "TagValue",
     "Team",

@@ -34,3 +34,12 @@ def clock(value):
     if not value:
         return ""
     return timezone.localtime(value).strftime("%H:%M:%S.%f")[:-3]
+
+
+@register.filter
+def percent(value):
+    """A 0..1 share as '99.5%' (one decimal, two below 1%); '—' for None."""
+    if value is None:
+        return "—"
+    share = value * 100
+    return f"{share:.2f}%" if 0 < share < 1 else f"{share:.1f}%"

@@ -154,6 +154,7 @@ def project_settings(request, project_id):
                 initial={"team": getattr(getattr(project, "team_link", None), "team_id", None)},
             ),
             "channel_form": AlertChannelForm(prefix="channel"),
+            "client_reports": project.client_reports.all()[:100],
         },
     )
 

@@ -1,16 +1,20 @@
 """A project's Releases page: each release with its first and last event, the issues new in it,
-its deploys per environment, its commits, and the artifact bundles and files uploaded for it;
-deleting a release, a bundle or a file (admins of the project's team)."""
+its health (sessions, crash-free sessions and users, adoption), its deploys per environment, its
+commits, and the artifact bundles and files uploaded for it; deleting a release, a bundle or a
+file (admins of the project's team)."""
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bugsink_issues.artifacts import assemble
 from bugsink_issues.artifacts.store import StoreNotConfigured, blob_store
+from bugsink_issues.conf import app_settings
 from bugsink_issues.lifecycle import managed_releases
 from bugsink_issues.models import (
     ArtifactBundle,
@@ -19,6 +23,7 @@ from bugsink_issues.models import (
     Issue,
     Release,
     ReleaseCommit,
+    ReleaseHealthBucket,
 )
 from bugsink_issues.ui import access
 from bugsink_issues.ui.views.common import page
@@ -56,9 +61,12 @@ def _overview(project):
         project=project, bundle__isnull=True, version__in=versions
     ):
         files[f.version].append(f)
+    since = timezone.now() - timedelta(days=app_settings.RELEASE_HEALTH_WINDOW_DAYS)
+    health = ReleaseHealthBucket.objects.figures_by_release(project, since, versions)
     rows = [
         {
             "release": release,
+            "health": health.get(release.version),
             "new_issue_count": len(new_issues[release.version]),
             "new_issues": new_issues[release.version][:NEW_ISSUES_SHOWN],
             "deploys": sorted(deploys[release.version].values(), key=lambda d: d.environment),
@@ -85,6 +93,7 @@ def project_releases(request, project_id):
             "rows": rows,
             "unbound_bundles": unbound,
             "can_manage": access.can_manage_project(request.user, project),
+            "health_days": app_settings.RELEASE_HEALTH_WINDOW_DAYS,
         },
     )
 

@@ -35,9 +35,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bugsink_ingest', '0004_spoolsweep'),
-        # Both of the app's latest migrations (neither depends on the other).
-        ('bugsink_issues', '0009_ui_workflow'),
-        ('bugsink_issues', '0010_invitations_notifications'),
+        ('bugsink_issues', '0012_release_health'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

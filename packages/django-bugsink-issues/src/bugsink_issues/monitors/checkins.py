@@ -1,0 +1,139 @@
+"""Check-ins into monitors: `record_check_ins(project_id, spooled)`, called by the digest inside
+its transaction with the batch's `check_in` items of one project.
+
+A check-in names its monitor by `monitor_slug`; one that carries a `monitor_config` creates the
+monitor or updates its schedule (an upsert, as the SDKs' `monitor` decorator and `sentry-cli
+monitors run` send it on every run); one without creates a monitor with no schedule (shown, but
+never missed). A run is two check-ins with one `check_in_id` (in_progress, then ok or error), or
+one alone. Redelivery is harmless: a check-in id is stored once per monitor, and a finished
+check-in is never reopened by its in_progress coming again.
+"""
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from bugsink_issues.conf import app_settings
+from bugsink_issues.models.monitors import CheckIn, CheckInStatus, Monitor, MonitorStatus
+from bugsink_issues.monitors.schedule import InvalidConfig, parse_config, schedule_of
+from bugsink_issues.monitors.transitions import Transition, announce
+
+logger = logging.getLogger(__name__)
+SENT_STATUSES = {CheckInStatus.IN_PROGRESS, CheckInStatus.OK, CheckInStatus.ERROR}
+FINISHED = {CheckInStatus.OK, CheckInStatus.ERROR, CheckInStatus.TIMEOUT}
+
+
+def _parsed(spooled) -> dict[str, Any] | None:
+    try:
+        body = orjson.loads(spooled.payload)
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):
+        logger.warning("check-in %s is not a JSON object; dropped", spooled.event_id)
+        return None
+    slug, status = body.get("monitor_slug"), body.get("status")
+    if not isinstance(slug, str) or not slug.strip() or len(slug) > 128:
+        logger.warning("check-in %s names no usable monitor_slug; dropped", spooled.event_id)
+        return None
+    if status not in SENT_STATUSES:
+        logger.warning("check-in %s has status %r; dropped", spooled.event_id, status)
+        return None
+    return body
+
+
+def _text(value: object, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def record_check_ins(project_id: int, spooled: list) -> list[Transition]:
+    """Store the check-ins (oldest first); returns the monitors' transitions (alerted on commit)."""
+    transitions: list[Transition] = []
+    touched: dict[int, Monitor] = {}
+    for item in spooled:
+        body = _parsed(item)
+        if body is None:
+            continue
+        monitor = _upsert_monitor(project_id, body)
+        touched[monitor.pk] = monitor
+        transition = _record(monitor, body, item.received_at)
+        if transition:
+            transitions.append(transition)
+    for monitor in touched.values():
+        trim(monitor)
+    announce(transitions)
+    return transitions
+
+
+def _upsert_monitor(project_id: int, body: dict[str, Any]) -> Monitor:
+    slug = body["monitor_slug"].strip()
+    fields: dict[str, Any] = {}
+    if "monitor_config" in body:
+        try:
+            fields = parse_config(body["monitor_config"])
+        except InvalidConfig as exc:
+            logger.warning(
+                "monitor %r of project %s: %s; schedule unchanged", slug, project_id, exc
+            )
+    monitor, created = Monitor.objects.select_for_update().get_or_create(
+        project_id=project_id, slug=slug, defaults=fields
+    )
+    if not created and fields:
+        changed = [name for name, value in fields.items() if getattr(monitor, name) != value]
+        for name in changed:
+            setattr(monitor, name, fields[name])
+        if changed:
+            monitor.save(update_fields=changed)
+    return monitor
+
+
+def _record(monitor: Monitor, body: dict[str, Any], received_at: datetime) -> Transition | None:
+    status = body["status"]
+    check_in_id = (_text(body.get("check_in_id"), 64).replace("-", "").lower() or "")[:32]
+    check_in_id = check_in_id or uuid.uuid4().hex
+    duration = body.get("duration")
+    if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
+        duration = None
+    existing = CheckIn.objects.filter(monitor=monitor, check_in_id=check_in_id).first()
+    finished = status != CheckInStatus.IN_PROGRESS
+    if existing is None:
+        CheckIn.objects.create(
+            monitor=monitor,
+            check_in_id=check_in_id,
+            status=status,
+            started_at=received_at,
+            finished_at=received_at if finished else None,
+            duration=duration,
+            environment=_text(body.get("environment"), 64),
+            release=_text(body.get("release"), 250),
+        )
+        # A new run: the next one is due from here on.
+        schedule = schedule_of(monitor)
+        monitor.next_expected_at = schedule.next_after(received_at) if schedule else None
+    elif existing.status in FINISHED or not finished:
+        return None  # redelivered, or a late close of a run already timed out: nothing new
+    else:
+        existing.status, existing.finished_at, existing.duration = status, received_at, duration
+        existing.save(update_fields=["status", "finished_at", "duration"])
+    before = monitor.status
+    if status == CheckInStatus.ERROR:
+        monitor.status = MonitorStatus.FAILING
+    elif status == CheckInStatus.OK or before == MonitorStatus.MISSED:
+        monitor.status = MonitorStatus.OK  # a run that came (or started) after a miss
+    if monitor.last_checkin_at is None or received_at >= monitor.last_checkin_at:
+        monitor.last_checkin_at = received_at
+    monitor.save(update_fields=["status", "last_checkin_at", "next_expected_at"])
+    return Transition(monitor, before, monitor.status) if monitor.status != before else None
+
+
+def trim(monitor: Monitor) -> int:
+    """Keep the monitor's newest MONITOR_CHECKINS_KEPT check-ins; returns how many went."""
+    kept = app_settings.MONITOR_CHECKINS_KEPT
+    rows = CheckIn.objects.filter(monitor=monitor)
+    if rows.count() <= kept:
+        return 0
+    newest = list(rows.order_by("-started_at", "-pk").values_list("pk", flat=True)[:kept])
+    deleted, _ = rows.exclude(pk__in=newest).delete()
+    return deleted
