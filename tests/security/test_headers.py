@@ -302,10 +302,10 @@ def test_pages_work_under_the_policy_and_injected_script_is_blocked(
     page.on("console", lambda m: console.append((page.url, m.type, m.text)))
     page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
     try:
-        page.goto(site.base_url + "/login/")
-        page.fill("input[name=username]", ADMIN_EMAIL)
+        page.goto(site.base_url + "/accounts/login/")  # the deployment's accounts (allauth)
+        page.fill("input[name=login]", ADMIN_EMAIL)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        page.click("form.bsk-form button[type=submit]")
         page.wait_for_url(site.base_url + "/")
 
         pages = {
