@@ -14,6 +14,20 @@ templates), logged in as a team member, not a superuser. Each timing is one requ
                 event navigation, 30-day chart), 10% of them the 20 hottest issues;
   detail tabs   the other tabs (events, tags, history, grouping, details) of random issues.
 Target: p95 <= 50 ms for the issue list and the issue detail.
+
+Then the web API (/api/0/, bugsink_issues.api) on the same database, through Gunicorn with the
+reference configuration (example_project/gunicorn_conf.py: gthread, a worker per CPU), asked one
+request at a time over a keep-alive connection with a bearer token; each timing is the client's,
+from the first byte sent to the whole answer read:
+
+  api floor     GET /api/0/ (the token's check, the rate limit, ninja, JSON);
+  api list      a project's issues as sentry-cli and the MCP server ask for them: the default
+                (is:unresolved, 24h stats, 100 a page), query= (everything), sort=freq and new, a
+                release: term, free text, the second page, the organization's list as the MCP
+                server's search_issues sends it;
+  api event     random issues' latest event (entries built from the ~11 KB payload), 10% of them
+                the 20 hottest issues, and the same events by id under the project.
+Target: p95 <= 50 ms for the API's issue list, <= 30 ms for an event.
 """
 
 import html
@@ -24,6 +38,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,9 +88,19 @@ def _configure(db_path):
             },
             # Sessions in a signed cookie: the measured requests read the database, never write it.
             "SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies",
+            # The per-token limit is checked on every request, but never reached here.
+            "BUGSINK_ISSUES_API_RATE_LIMIT_PER_MINUTE": 10**9,
         }
     )
     django.setup()
+
+
+def api_application():
+    """The WSGI app Gunicorn serves for the API part (`benchmarks.ui:api_application()`)."""
+    _configure(os.environ["BENCH_UI_DB"])
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
 
 
 def floor(request):
@@ -88,7 +113,11 @@ def floor(request):
 def _urlpatterns():
     from django.urls import include, path
 
-    return [path("floor/", floor), path("", include("bugsink_issues.urls"))]
+    return [
+        path("floor/", floor),
+        path("api/0/", include("bugsink_issues.api.urls")),
+        path("", include("bugsink_issues.urls")),
+    ]
 
 
 def __getattr__(name):  # ROOT_URLCONF is this module; patterns built lazily after setup
@@ -201,6 +230,118 @@ def driver(argv):
     for name, times in results[1:]:
         print(f"{name}: p50 is {statistics.median(times) / floor_p50:.1f}x the floor")
     print("target: issue list and issue detail p95 <= 50 ms")
+    _api(path, issues, events, n, user, project_id, ids, hot)
+
+
+def _api(db_path, issues, events, n, user, project_id, ids, hot):
+    from django.db import connections
+
+    from bugsink_ingest.models import Project
+    from bugsink_issues.models import ApiToken, Event
+    from harness.loadgen import Connection
+    from harness.processes import free_port, start, stop, wait_for_port
+
+    _, token = ApiToken.objects.create_user_token(
+        user, name="benchmark", scopes=["org:read", "project:read", "event:read"]
+    )
+    slug = Project.objects.get(pk=project_id).slug
+    rng = random.Random(11)
+    event_issues = [rng.choice(hot) if i % 10 == 0 else rng.choice(ids) for i in range(n)]
+    latest_ids = {
+        pk: Event.objects.filter(issue_id=pk)
+        .order_by("-issue_sequence")
+        .values_list("event_id", flat=True)
+        .first()
+        for pk in set(event_issues)
+    }
+    connections.close_all()
+
+    base = f"/api/0/projects/bugsink/{slug}/issues/"
+    org = "/api/0/organizations/bugsink"
+    list_variants = [
+        base,
+        base + "?query=",
+        base + "?sort=freq",
+        base + "?sort=new",
+        base + "?query=is:unresolved%20release:1.3.0",
+        base + "?query=handler%2042",
+        base + "?cursor=100:1:0",
+        org
+        + "/issues/?limit=10&sort=date&statsPeriod=24h&query=is%3Aunresolved&collapse=unhandled",
+    ]
+    event_paths = []
+    for k, pk in enumerate(event_issues):
+        if k % 2:
+            event_paths.append(f"/api/0/projects/bugsink/{slug}/events/{latest_ids[pk]}/")
+        else:
+            event_paths.append(f"{org}/issues/{pk}/events/latest/")
+
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="bench-ui-api-"))
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "example_project" / "gunicorn_conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "benchmarks.ui:api_application()",
+        ],
+        env={
+            **os.environ,
+            "BENCH_UI_DB": str(db_path),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        },
+        cwd=ROOT,
+        log_path=work / "gunicorn.log",
+    )
+    try:
+        wait_for_port(port, proc, timeout=60)
+        connection = Connection(port)
+
+        def timed(paths):
+            times = []
+            for url in paths:
+                request = (
+                    f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    f"Authorization: Bearer {token}\r\n\r\n"
+                ).encode()
+                t0 = time.perf_counter()
+                status, _headers, body = connection.request(request)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert status == 200, (url, status, body[:300])
+            return times
+
+        # Warm every worker and thread (imports, connections, the compression dictionary).
+        timed(["/api/0/"] * 40 + list_variants * 3 + event_paths[:20])
+        list_paths = [list_variants[i % len(list_variants)] for i in range(n)]
+        results = [
+            ("api floor", timed(["/api/0/"] * n)),
+            ("api list", timed(list_paths)),
+            ("api event", timed(event_paths)),
+        ]
+        connection.close()
+        by_variant = {}
+        for url, ms in zip(list_paths, results[1][1], strict=True):
+            by_variant.setdefault(url, []).append(ms)
+    finally:
+        stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    print(
+        f"\nWeb API through Gunicorn (gthread), {issues:,} issues / {events:,} events, SQLite, "
+        "one keep-alive connection, client time (ms)"
+    )
+    print(f"{'answer':<14} {'reqs':>5} {'p50':>9} {'p95':>9} {'max':>9}")
+    for name, times in results:
+        print(_row(name, times))
+    print("target: api list p95 <= 50 ms, api event p95 <= 30 ms")
+    print("api list by request (ms): p50 / max")
+    for url, times in by_variant.items():
+        print(f"  {statistics.median(times):6.1f} {max(times):6.1f}  {url.split('?', 1)[-1][:70]}")
 
 
 if __name__ == "__main__":

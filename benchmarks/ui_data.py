@@ -72,7 +72,15 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
 
     from bugsink_ingest.models import Project, ProjectKey
     from bugsink_issues.digest.storage import compress, dump_json
-    from bugsink_issues.models import Event, Grouping, Issue, IssueTagValue, TagValue
+    from bugsink_issues.models import (
+        Event,
+        Grouping,
+        Issue,
+        IssueTagValue,
+        ProjectSettings,
+        TagValue,
+        fulltext,
+    )
     from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
 
     rng = random.Random(seed)
@@ -127,6 +135,7 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
                     "last_release": releases[-1],
                     "status": statuses[i % len(statuses)],
                     "mute_window_hits": [],
+                    "number": i + 1,  # the short id BENCH-PROJECT-<n> of the web API
                 }
             )
             grouping_rows.append(
@@ -155,9 +164,15 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
         _insert(cursor, Grouping, grouping_rows)
         _insert(cursor, IssueTagValue, tag_rows)
 
-        batch, event_pk = [], 0
+        # The full-text index (models/fulltext.py) gets each event's document, as the digest
+        # writes it: the free-text searches then read a real index.
+        fts_sql = f"INSERT INTO {fulltext.TABLE} (rowid, issue_id, document) VALUES (%s, %s, %s)"
+        batch, documents, event_pk = [], [], 0
         for issue_id, count, first, last in plan:
             step = (last - first) / max(count - 1, 1)
+            row = issue_rows[issue_id - 1]
+            small_doc = fulltext.document_for(small, row["title"], row["culprit"])
+            rich_doc = fulltext.document_for(rich, row["title"], row["culprit"])
             for seq in range(1, count + 1):
                 event_pk += 1
                 stamp = first + step * (seq - 1)
@@ -184,11 +199,18 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
                         "is_pinned": seq == 1,
                     }
                 )
+                documents.append((event_pk, issue_id, rich_doc if latest else small_doc))
                 if len(batch) >= CHUNK:
                     _insert(cursor, Event, batch)
-                    batch = []
+                    cursor.executemany(fts_sql, documents)
+                    batch, documents = [], []
         if batch:
             _insert(cursor, Event, batch)
+            cursor.executemany(fts_sql, documents)
+        ProjectSettings.objects.for_project(project.pk)
+        ProjectSettings.objects.filter(project=project).update(
+            last_issue_number=issues, stored_event_count=events
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return user.pk, project.pk

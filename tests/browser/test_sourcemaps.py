@@ -185,7 +185,7 @@ def test_browser_error_shows_the_original_typescript(
         page.goto(f"{site.base_url}/accounts/login/")
         page.fill("input[name=login]", ADMIN_EMAIL)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit], input[type=submit]")
+        page.click("form.bsk-form button[type=submit]")
         page.goto(site.base_url + found["path"])
         assert "validateQuantity" in page.content()
         page.screenshot(path=str(artifacts_dir / "issue-with-source-map.png"), full_page=True)

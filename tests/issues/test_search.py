@@ -194,7 +194,7 @@ def test_the_migration_backfills_and_the_trigger_survives_a_table_rebuild(projec
     assert TABLE not in connection.introspection.table_names()
     call_command("migrate", "bugsink_issues", verbosity=0)
     assert _documents() == Event.objects.count() == 1
-    words = issue_search._text_filter(Issue.objects.all(), "backfill after")
+    words = issue_search.text_filter(Issue.objects.all(), "backfill after")
     assert [i.title for i in words] == ["BackfillError: found after the migration"]
     if connection.vendor == "sqlite":
         # A migration that rebuilds the event table drops its triggers; migrate puts them back.

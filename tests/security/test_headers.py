@@ -305,7 +305,7 @@ def test_pages_work_under_the_policy_and_injected_script_is_blocked(
         page.goto(site.base_url + "/accounts/login/")
         page.fill("input[name=login]", ADMIN_EMAIL)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        page.click("form.bsk-form button[type=submit]")
         page.wait_for_url(site.base_url + "/")
 
         pages = {

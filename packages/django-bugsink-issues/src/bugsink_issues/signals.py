@@ -13,10 +13,14 @@ issue_resolved = Signal()
 issue_reopened = Signal()
 issue_muted = Signal()
 issue_deleted = Signal()  # sent with `issue_id` and `project_id` instead of a live issue
+issue_assigned = Signal()  # also `assignee`: the user or team, None when unassigned
+issue_merged = Signal()  # `issue` is the target; also `merged_ids`: the ids merged into it
 
 __all__ = [
+    "issue_assigned",
     "issue_created",
     "issue_deleted",
+    "issue_merged",
     "issue_muted",
     "issue_regressed",
     "issue_reopened",

@@ -64,6 +64,7 @@ urlpatterns = [
     path(issue, ui(detail.issue_detail), name="issue"),
     path(issue + "action/", ui(issues.issue_action), name="issue_action"),
     path(issue + "comment/", ui(issues.issue_comment), name="issue_comment"),
+    path(issue + "assign/", ui(issues.issue_assign), name="issue_assign"),
     path(issue + "export.<str:fmt>", ui(detail.issue_export), name="issue_export"),
     path(issue + "events/<int:event_pk>/", ui(detail.issue_detail), name="event"),
     path(

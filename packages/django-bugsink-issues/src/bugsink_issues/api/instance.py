@@ -8,7 +8,22 @@ from ninja import NinjaAPI
 
 from bugsink_issues import __version__
 from bugsink_issues.api.errors import install_handlers
-from bugsink_issues.api.routers import index, organizations, projects, releases, uploads
+from bugsink_issues.api.renderers import JsonRenderer
+from bugsink_issues.api.routers import (
+    attachments,
+    events,
+    feedback,
+    index,
+    issue_notes,
+    issue_tags,
+    issues,
+    keys,
+    organizations,
+    projects,
+    releases,
+    teams,
+    uploads,
+)
 
 __all__ = ["ROUTERS", "api"]
 
@@ -21,6 +36,16 @@ ROUTERS = [
     ("projects/", projects.router),
     ("projects/", releases.project_router),
     ("projects/", uploads.project_router),
+    # Issues and what hangs off them; their paths are spelt out in full (they span
+    # /projects/, /organizations/ and /issues/).
+    ("", issues.router),
+    ("", events.router),
+    ("", issue_tags.router),
+    ("", issue_notes.router),
+    ("", attachments.router),
+    ("", feedback.router),
+    ("", keys.router),
+    ("", teams.router),
 ]
 
 api = NinjaAPI(
@@ -32,6 +57,7 @@ api = NinjaAPI(
         "tokens with Sentry's scopes; one organization per installation."
     ),
     urls_namespace="bugsink_api",
+    renderer=JsonRenderer(),
     openapi_url="/openapi.json",
     # The interactive docs page loads its scripts from a CDN (no CSP would allow it): the
     # document alone is served; any OpenAPI viewer reads it.

@@ -11,10 +11,13 @@ __all__ = ["member_team_ids", "project_or_404", "projects_by_slugs"]
 
 
 def project_or_404(principal, organization_slug, project_slug, queryset=None):
-    """The project `project_slug` of the organization, if `principal` may see it."""
+    """The project `project_slug` (or its numeric id, as Sentry's paths allow) of the organization,
+    if `principal` may see it."""
     organization_or_404(organization_slug)
     projects = principal.visible_projects() if queryset is None else queryset
     project = projects.filter(slug=project_slug).first()
+    if project is None and str(project_slug).isdigit():
+        project = projects.filter(pk=int(project_slug)).first()
     if project is None:
         raise Http404(f"Project {project_slug!r} not found.")
     return project

@@ -258,9 +258,11 @@ def _find_or_create_issues(project_settings, fresh, now):
         first_by_key.setdefault(p.grouping.key, p)
     if not first_by_key:
         return found
+    numbers = ProjectSettings.objects.allocate_issue_numbers(project_id, len(first_by_key))
     new_issues = [
         Issue(
             project_id=project_id,
+            number=number,
             grouping_key=key,
             title=p.title,
             culprit=p.culprit[:255],
@@ -269,7 +271,7 @@ def _find_or_create_issues(project_settings, fresh, now):
             first_seen=p.normalized.timestamp,
             last_seen=p.normalized.timestamp,
         )
-        for key, p in first_by_key.items()
+        for number, (key, p) in zip(numbers, first_by_key.items(), strict=True)
     ]
     Issue.objects.bulk_create(new_issues)
     new_groupings = [

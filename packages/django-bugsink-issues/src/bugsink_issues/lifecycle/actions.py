@@ -1,5 +1,5 @@
-"""What users do to issues: resolve, reopen, mute, unmute, delete, comment; one at a time or in
-bulk (one transaction for the lot).
+"""What users do to issues: resolve, reopen, mute, unmute, delete, comment (and edit or delete
+their own comments); one at a time or in bulk (one transaction for the lot).
 
 Each takes `user` (None for the system) and an optional `comment`, locks the issue, writes an
 IssueHistory row and sends its signal after commit.
@@ -149,6 +149,31 @@ def delete(issue, *, user=None, comment=""):
 def comment(issue, text, *, user=None):
     """A comment in the issue's history (no state change, no signal)."""
     return record(issue, HistoryKind.COMMENT, user=user, comment=text)
+
+
+class CommentError(ValueError):
+    """This user may not change this comment (only its author, or a superuser, may)."""
+
+
+def _own_comment(entry, user):
+    if entry.kind != HistoryKind.COMMENT:
+        raise CommentError("Only comments can be changed.")
+    if user is None or not (user.is_superuser or entry.user_id == user.pk):
+        raise CommentError("Only the author of a comment may change or delete it.")
+
+
+def edit_comment(entry, text, *, user):
+    """Replace the text of a comment (an IssueHistory row of kind comment) by its author."""
+    _own_comment(entry, user)
+    entry.comment = text
+    entry.save(update_fields=["comment"])
+    return entry
+
+
+def delete_comment(entry, *, user):
+    """Remove a comment from the issue's history, by its author."""
+    _own_comment(entry, user)
+    entry.delete()
 
 
 def _bulk(action):

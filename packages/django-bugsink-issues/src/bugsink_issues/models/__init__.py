@@ -26,6 +26,7 @@ from bugsink_issues.models.monitors import CheckIn, Monitor, MonitorCheckChain
 from bugsink_issues.models.notifications import AlertSubscription, SubscriptionDelivery
 from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.releases import Deploy, ReleaseCommit
+from bugsink_issues.models.seen import IssueSeen
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "HealthItemReceipt",
     "Issue",
     "IssueHistory",
+    "IssueSeen",
     "IssueTagValue",
     "Invitation",
     "Monitor",

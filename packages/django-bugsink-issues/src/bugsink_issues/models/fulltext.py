@@ -34,6 +34,7 @@ __all__ = [
     "ensure_triggers",
     "index_events",
     "issue_ids_matching",
+    "move_issue_events",
     "search_words",
 ]
 
@@ -104,6 +105,20 @@ def index_events(rows, datas, connection=default_connection):
         )
     with connection.cursor() as cursor:
         cursor.executemany(sql, values)
+
+
+def move_issue_events(source_issue_id, target_issue_id, connection=default_connection):
+    """The documents of one issue's events now belong to another (a merge); call it before the
+    events themselves move, in the same transaction (the event table's index finds the rows)."""
+    if connection.vendor not in SUPPORTED_VENDORS:
+        return
+    key = "rowid" if connection.vendor == "sqlite" else "event_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET issue_id = %s WHERE {key} IN "
+            f"(SELECT id FROM {EVENT_TABLE} WHERE issue_id = %s)",
+            [target_issue_id, source_issue_id],
+        )
 
 
 def issue_ids_matching(text, connection=default_connection):

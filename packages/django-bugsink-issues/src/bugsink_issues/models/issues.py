@@ -23,6 +23,42 @@ class IssueQuerySet(models.QuerySet):
 
         return self.filter(project__in=visible_projects(user).values("pk"))
 
+    def assigned_to_user(self, user):
+        """Assigned to `user` themselves, or to one of `user`'s teams (Sentry's `assigned:me`)."""
+        from bugsink_issues.models.access import TeamMembership
+
+        teams = TeamMembership.objects.filter(user=user).values("team_id")
+        return self.filter(models.Q(assigned_user=user) | models.Q(assigned_team__in=teams))
+
+    def with_short_id(self, short_id):
+        """The issue named `short_id` (`WEB-101`: the project's slug upper-cased, its number),
+        a queryset of at most one row; none for anything that is not a short id."""
+        parsed = parse_short_id(short_id)
+        if parsed is None:
+            return self.none()
+        slug, number = parsed
+        return self.filter(project__slug__iexact=slug, number=number)
+
+
+class IssueManager(models.Manager.from_queryset(IssueQuerySet)):  # type: ignore[misc]
+    """The live issues: an issue merged into another stays as a row that points there
+    (`merged_into`), so old links and ids still lead somewhere, but it is no issue any more."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(merged_into__isnull=True)
+
+
+def parse_short_id(text):
+    """(project slug, number) of a short id such as `WEB-101` or `MY-APP-7`, or None."""
+    prefix, sep, number = str(text or "").strip().rpartition("-")
+    if not sep or not prefix or not number.isdigit() or len(number) > 18:
+        return None
+    return prefix.lower(), int(number)
+
+
+def short_id_of(project_slug, number):
+    return f"{project_slug.upper()}-{number}"
+
 
 class Issue(models.Model):
     """Events that share a grouping key; what users triage."""
@@ -62,8 +98,30 @@ class Issue(models.Model):
     mute_window_hits = models.JSONField(default=list, blank=True)
     regression_count = models.PositiveIntegerField(default=0)
     last_regressed_at = models.DateTimeField(null=True, blank=True)
+    # The issue's number in its project, from 1 (WEB-101 is number 101 of project "web"): handed
+    # out by ProjectSettings.objects.allocate_issue_numbers() and never reused, so a short id in a
+    # link or a commit message keeps naming the same issue.
+    number = models.PositiveIntegerField(default=0)
+    # Who works on it: a user or a team (at most one of the two; see lifecycle.assign).
+    assigned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_team = models.ForeignKey(
+        "bugsink_issues.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when this issue was merged into another (lifecycle.merge): its events, keys and counts
+    # moved there; the row stays so its id and short id lead to the issue it became.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
-    objects = IssueQuerySet.as_manager()
+    objects = IssueManager()
+    # Merged issues too (to follow an old id to the issue it was merged into).
+    including_merged = IssueQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -71,10 +129,46 @@ class Issue(models.Model):
             models.Index(fields=["project", "-last_seen"], name="bi_issue_project_seen"),
             models.Index(fields=["project", "-first_seen"], name="bi_issue_project_first"),
             models.Index(fields=["project", "-event_count"], name="bi_issue_project_count"),
+            # The other sorts within a status (the lists' default: the open ones), so that a page
+            # sorted by events or by age reads its rows in order instead of sorting them all.
+            models.Index(
+                fields=["project", "status", "-event_count"], name="bi_issue_status_count"
+            ),
+            models.Index(fields=["project", "status", "-first_seen"], name="bi_issue_status_first"),
+        ]
+        constraints = [
+            # Numbered rows only: rows made before numbering (0) are numbered by the migration.
+            models.UniqueConstraint(
+                fields=["project", "number"],
+                condition=models.Q(number__gt=0),
+                name="bi_issue_project_number",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assigned_user__isnull=True)
+                | models.Q(assigned_team__isnull=True),
+                name="bi_issue_one_assignee",
+            ),
         ]
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.number and self.project_id:
+            from bugsink_issues.models.projects import ProjectSettings
+
+            self.number = ProjectSettings.objects.allocate_issue_numbers(self.project_id, 1)[0]
+        super().save(*args, **kwargs)
+
+    @property
+    def short_id(self):
+        """`WEB-101`: what people write in commit messages and chats (Sentry's shortId)."""
+        return short_id_of(self.project.slug, self.number)
+
+    @property
+    def assignee(self):
+        """The user or team it is assigned to, or None."""
+        return self.assigned_user or self.assigned_team
 
     def clear_resolution(self):
         """Forget how the issue was resolved (the caller sets the new status and saves)."""
@@ -122,6 +216,10 @@ class HistoryKind(models.TextChoices):
     MUTED = "muted"
     UNMUTED = "unmuted"
     COMMENT = "comment"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    MERGED = "merged"  # other issues were merged into this one
+    MERGED_INTO = "merged_into"  # this issue was merged into another
 
 
 class IssueHistory(models.Model):

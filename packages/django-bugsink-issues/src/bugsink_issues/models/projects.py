@@ -1,6 +1,6 @@
 from typing import NamedTuple
 
-from django.db import models
+from django.db import models, transaction
 
 from bugsink_issues.conf import app_settings
 from bugsink_issues.scrubbing import ScrubbingConfig
@@ -24,6 +24,18 @@ class ProjectSettingsManager(models.Manager["ProjectSettings"]):
         SQLite's write lock already does)."""
         row, _ = self.get_or_create(project_id=project_id, defaults=self.new_row_defaults())
         return self.select_for_update().get(pk=row.pk) if lock else row
+
+    def allocate_issue_numbers(self, project_id, count):
+        """The next `count` issue numbers of a project (a list), taken for good: a number is
+        never handed out twice, even when its issue is deleted or merged away."""
+        if count < 1:
+            return []
+        with transaction.atomic():
+            row = self.for_project(project_id)
+            # The UPDATE takes the row's write lock until commit: concurrent callers queue.
+            self.filter(pk=row.pk).update(last_issue_number=models.F("last_issue_number") + count)
+            last = self.filter(pk=row.pk).values_list("last_issue_number", flat=True).get()
+        return list(range(last - count + 1, last + 1))
 
     def grouping_versions(self, project_ids):
         """{project id: grouping version} for each id, rows or not (a missing row means the
@@ -75,6 +87,8 @@ class ProjectSettings(models.Model):
     # Kept exact by the digest and retention, so the cap check needs no COUNT(*).
     stored_event_count = models.PositiveBigIntegerField(default=0)
     last_age_sweep_at = models.DateTimeField(null=True, blank=True)
+    # The last issue number handed out (Issue.number; allocate_issue_numbers()).
+    last_issue_number = models.PositiveIntegerField(default=0)
     # Server-side data scrubbing (bugsink_issues.scrubbing), before an event is stored.
     scrub_data = models.BooleanField(
         "scrub sensitive data",

@@ -21,6 +21,7 @@ __all__ = [
     "event_or_404",
     "is_team_admin",
     "issue_or_404",
+    "merged_target_id",
     "project_or_404",
     "team_or_404",
     "teams_for_projects",
@@ -76,6 +77,17 @@ def issue_or_404(user, issue_id):
     if issue is None:
         raise Http404("No such issue.")
     return issue
+
+
+def merged_target_id(user, issue_id):
+    """The id of the issue a merged issue became, if `user` may see it (its old links lead there);
+    None for an issue that was not merged."""
+    return (
+        Issue.including_merged.visible_to(user)
+        .filter(pk=issue_id, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
 
 
 def event_or_404(issue, event_pk):

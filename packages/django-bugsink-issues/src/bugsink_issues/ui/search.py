@@ -167,11 +167,12 @@ def filter_issues(qs, *, projects, status="open", query=""):
     if statuses:
         qs = qs.filter(status__in=statuses)
     if parsed.text:
-        qs = _text_filter(qs, parsed.text)
+        qs = text_filter(qs, parsed.text)
     return qs, parsed
 
 
-def _text_filter(qs, text):
+def text_filter(qs, text):
+    """The issues of `qs` with a stored event matching every word of `text` (the free text)."""
     if connection.vendor not in ("sqlite", "postgresql"):
         return qs.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
     matching = issue_ids_matching(text)

@@ -12,7 +12,7 @@ from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.rendering import event_view
 from bugsink_issues.ui.search import search_term
 from bugsink_issues.ui.views.common import page
-from bugsink_issues.ui.views.issues import MUTE_CHOICES, text_response
+from bugsink_issues.ui.views.issues import MUTE_CHOICES, assignee_choices, text_response
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
 
 TABS = [
@@ -96,7 +96,13 @@ def _event_list(request, issue):
 
 @login_required
 def issue_detail(request, issue_id, event_pk=None):
-    issue = access.issue_or_404(request.user, issue_id)
+    try:
+        issue = access.issue_or_404(request.user, issue_id)
+    except Http404:
+        merged_into = access.merged_target_id(request.user, issue_id)
+        if merged_into is None:
+            raise
+        return redirect("bugsink_issues:issue", issue_id=merged_into)  # old links still lead there
     event = access.event_or_404(issue, event_pk) if event_pk else issue.events.last_event()
     tab = request.GET.get("tab", "stacktrace")
     if tab not in dict(TABS):
@@ -109,6 +115,14 @@ def issue_detail(request, issue_id, event_pk=None):
         "tabs": TABS,
         "mute_choices": MUTE_CHOICES,
         "mute_condition": describe_condition(issue),
+        "assignee_choices": assignee_choices(issue),
+        "assignee_value": (
+            f"user:{issue.assigned_user_id}"
+            if issue.assigned_user_id
+            else f"team:{issue.assigned_team_id}"
+            if issue.assigned_team_id
+            else ""
+        ),
         "chart": sparkline_svg(
             daily_counts("issue_id", [issue.pk], app_settings.UI_CHART_DAYS)[issue.pk],
             width=300,

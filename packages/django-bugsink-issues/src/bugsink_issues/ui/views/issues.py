@@ -2,6 +2,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,7 +14,7 @@ from bugsink_ingest.models import Project
 from bugsink_issues import lifecycle
 from bugsink_issues.conf import app_settings
 from bugsink_issues.lifecycle.mutes import MAX_MUTE_EVENT_COUNT
-from bugsink_issues.models import Issue
+from bugsink_issues.models import Issue, Team
 from bugsink_issues.models.access import visible_projects
 from bugsink_issues.ui import access
 from bugsink_issues.ui import search as issue_search
@@ -52,6 +54,7 @@ class IssueSearch:
     query: str
     issues: object  # the matching issues (a queryset)
     parsed: issue_search.SearchQuery
+    assigned_to_me: bool = False
 
     def list_url(self):
         base = (
@@ -59,7 +62,12 @@ class IssueSearch:
             if self.project
             else reverse("bugsink_issues:all_issues")
         )
-        params = {"status": self.status, "sort": self.sort, "q": self.query}
+        params = {
+            "status": self.status,
+            "sort": self.sort,
+            "q": self.query,
+            "assigned": "me" if self.assigned_to_me else "",
+        }
         return f"{base}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
@@ -71,13 +79,21 @@ def _search(user, params, project=None):
     if sort not in issue_search.SORTS:
         sort = "last_seen"
     query = params.get("q", "")[:500]
+    assigned_to_me = params.get("assigned") == "me"
     if project is not None:
         qs, projects = project.issues.all(), Project.objects.filter(pk=project.pk)
     else:
         qs = Issue.objects.visible_to(user).select_related("project")
         projects = visible_projects(user)
-    issues, parsed = issue_search.filter_issues(qs, projects=projects, status=status, query=query)
-    return IssueSearch(project, status, sort, query, issues, parsed)
+    if assigned_to_me:
+        qs = qs.assigned_to_user(user)
+    issues, parsed = issue_search.filter_issues(
+        qs.select_related("assigned_user", "assigned_team"),
+        projects=projects,
+        status=status,
+        query=query,
+    )
+    return IssueSearch(project, status, sort, query, issues, parsed, assigned_to_me)
 
 
 def _list(request, project=None):
@@ -102,6 +118,7 @@ def _list(request, project=None):
             "sort": search.sort,
             "sorts": [(k, label) for k, (_col, label) in issue_search.SORTS.items()],
             "q": search.query,
+            "assigned_to_me": search.assigned_to_me,
             "search_errors": search.parsed.errors,
             "placeholder": issue_search.PLACEHOLDER,
             "search_help": issue_search.HELP,
@@ -201,6 +218,14 @@ def bulk_action(request):
     if not issues:
         messages.error(request, "No issues selected.")
         return _back(request, reverse("bugsink_issues:all_issues"))
+    if action == "merge":
+        try:
+            target = lifecycle.merge(issues, user=request.user)
+        except lifecycle.MergeError as exc:
+            messages.error(request, str(exc))
+            return _back(request, reverse("bugsink_issues:all_issues"))
+        messages.success(request, f"Merged {len(issues)} issues into {target.short_id}.")
+        return redirect("bugsink_issues:issue", issue_id=target.pk)
     try:
         function, kwargs = _parse_action(action, request.POST)
     except ValueError as exc:
@@ -211,6 +236,47 @@ def bulk_action(request):
     label = action.replace("_", " ").capitalize()
     messages.success(request, f"{label}: {len(issues)} issue(s).")
     return _back(request, reverse("bugsink_issues:all_issues"))
+
+
+def assignee_choices(issue):
+    """[(value, label)] the issue page offers to assign to: the project's team and its members."""
+    from bugsink_issues.models import ProjectTeam
+
+    link = ProjectTeam.objects.filter(project_id=issue.project_id).select_related("team").first()
+    if link is None:
+        return []
+    members = link.team.memberships.select_related("user").order_by("user__username")
+    return [(f"team:{link.team.pk}", f"Team {link.team.name}")] + [
+        (f"user:{m.user.pk}", m.user.get_full_name() or m.user.get_username())
+        for m in members
+        if m.user.is_active
+    ]
+
+
+@login_required
+@require_POST
+def issue_assign(request, issue_id):
+    issue = access.issue_or_404(request.user, issue_id)
+    value = request.POST.get("assignee", "")
+    choices = dict(assignee_choices(issue))
+    if value and value not in choices:
+        messages.error(request, "Choose someone from the list.")
+        return redirect("bugsink_issues:issue", issue_id=issue.pk)
+    kind, _, pk = value.partition(":")
+    to: Team | AbstractBaseUser | None
+    if kind == "team":
+        to = Team.objects.get(pk=int(pk))
+    elif kind == "user":
+        to = get_user_model().objects.get(pk=int(pk))
+    else:
+        to = None
+    try:
+        lifecycle.assign(issue, to, user=request.user)
+    except lifecycle.AssignmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Assigned to {choices[value]}." if to else "Unassigned.")
+    return redirect("bugsink_issues:issue", issue_id=issue.pk)
 
 
 @login_required
@@ -248,7 +314,16 @@ def bulk_matching(request):
             "changed_from": confirmed if request.method == "POST" else "",
             "fields": {
                 name: params.get(name, "")
-                for name in ("project", "status", "sort", "q", "action", "period", "event_count")
+                for name in (
+                    "project",
+                    "status",
+                    "sort",
+                    "q",
+                    "assigned",
+                    "action",
+                    "period",
+                    "event_count",
+                )
             },
         },
     )
