@@ -50,6 +50,13 @@ window.feedbackWithSentry = async (dsn, message, name) => {
                            associatedEventId: eventId, url: "http://shop.example/cart" });
   return { eventId, flushed: await Sentry.flush(10000) };
 };
+window.reportDialog = async (dsn, name) => {
+  Sentry.init({ dsn, defaultIntegrations: false });
+  const eventId = Sentry.captureException(new Error("the report dialog's error"));
+  await Sentry.flush(10000);
+  Sentry.showReportDialog({ eventId, user: { name, email: "ann@example.com" }, title: name });
+  return eventId;
+};
 """
 PAGE = "<!doctype html><meta charset=utf-8><title>shop</title><script src=bundle.js></script>"
 
@@ -180,13 +187,44 @@ def test_browser_feedback_on_the_feedback_tab_and_page(alice, site, sent, artifa
     _assert_inert(alice)
     alice.screenshot(path=artifacts_dir / "feedback-tab.png", full_page=True)
     alice.goto(f"{site['base']}/projects/{site['project_id']}/feedback/")
-    listed = alice.locator(".bsk-feedback-item")
+    listed = alice.locator(".bsk-feedback-item", has_text="the cart ate my order")
     assert listed.count() == 1 and HOSTILE in listed.inner_text()
-    alice.click(".bsk-feedback-item a:has-text('checkout broke in the browser')")
+    listed.locator("a:has-text('checkout broke in the browser')").click()
     alice.wait_for_selector(".bsk-tabs-main a.active:has-text('Feedback')")
     assert alice.locator(".bsk-main img").count() == 0
     _assert_inert(alice)
     alice.screenshot(path=artifacts_dir / "feedback-page.png", full_page=True)
+
+
+def test_the_crash_report_dialog_stores_feedback(
+    alice, chromium, site, app_origin, sent, artifacts_dir
+):
+    """showReportDialog loads /api/embed/error-page/ from the tracker into the shop's page; the
+    user fills it in; the report is the event's feedback, hostile text shown as text."""
+    context, page = new_page(chromium)
+    try:
+        page.goto(f"{app_origin}/index.html")
+        page.evaluate("([d, n]) => window.reportDialog(d, n)", [site["dsn"], HOSTILE])
+        dialog = page.wait_for_selector(".bugsink-report-dialog form")
+        assert page.input_value(".bugsink-report-dialog input[name=name]") == HOSTILE
+        assert HOSTILE in dialog.inner_text()  # the title, as text
+        page.fill(".bugsink-report-dialog textarea[name=comments]", "dialog says " + HOSTILE)
+        page.screenshot(path=artifacts_dir / "report-dialog.png", full_page=True)
+        page.click(".bugsink-report-dialog button[type=submit]")
+        page.wait_for_selector(".bugsink-report-thanks")
+        assert page.evaluate("window.__pwned") is None and page.dialogs == []
+    finally:
+        context.close()
+    alice.goto(f"{site['base']}/projects/{site['project_id']}/?status=all")
+    alice.click('.bsk-issues a.bsk-title:has-text("the report dialog\'s error")')
+    alice.wait_for_selector(".bsk-issue-head")
+    alice.goto(alice.url.split("?")[0] + "?tab=feedback")
+    item = alice.locator(".bsk-feedback-item")
+    assert item.count() == 1
+    text = item.inner_text()
+    assert "dialog says " + HOSTILE in text and "ann@example.com" in text
+    _assert_inert(alice)
+    assert alice.locator(".bsk-main img").count() == 0
 
 
 def test_attachments_listed_previewed_and_downloaded(alice, site, sent, artifacts_dir):
