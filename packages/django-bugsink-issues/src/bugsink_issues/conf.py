@@ -55,6 +55,9 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # True: every address, private, loopback and link-local ones included.
     ALERT_ALLOW_PRIVATE_TARGETS = False
     ALERT_FROM_EMAIL = None  # None: DEFAULT_FROM_EMAIL
+    # User feedback (feedback items, user reports, the crash-report dialog) alerts the project's
+    # channels, one alert per feedback within the channels' rate caps (alerts/feedback.py).
+    ALERT_ON_FEEDBACK = True
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 

@@ -13,8 +13,12 @@ issue_resolved = Signal()
 issue_reopened = Signal()
 issue_muted = Signal()
 issue_deleted = Signal()  # sent with `issue_id` and `project_id` instead of a live issue
+# User feedback was stored: sent with sender=UserFeedback and `feedback` (the row; its issue is
+# set when the event it names is stored already).
+feedback_received = Signal()
 
 __all__ = [
+    "feedback_received",
     "issue_created",
     "issue_deleted",
     "issue_muted",

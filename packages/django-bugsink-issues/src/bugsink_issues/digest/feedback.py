@@ -1,8 +1,11 @@
 """User feedback: the `feedback` item (event-shaped) and old-style user reports."""
 
+from django.db import transaction
+
 from bugsink_issues.digest import storage
 from bugsink_issues.digest.normalize import clean_text, normalize_event, parse_payload
 from bugsink_issues.models import Event, UserFeedback
+from bugsink_issues.signals import feedback_received
 
 
 def _text(value, limit):
@@ -73,6 +76,10 @@ def store_feedback(project_id, rows):
         if event is not None:
             row.event_id, row.issue_id = event.pk, event.issue_id
     UserFeedback.objects.bulk_create(fresh.values())
+    for row in fresh.values():  # alerts (alerts/receivers.py), once the rows are committed
+        transaction.on_commit(
+            lambda row=row: feedback_received.send(sender=UserFeedback, feedback=row)
+        )
 
 
 def link_waiting_feedback(project_id, events_by_id):
