@@ -1,5 +1,7 @@
 """User feedback: the `feedback` item (event-shaped) and old-style user reports."""
 
+from functools import partial
+
 from django.db import transaction
 
 from bugsink_issues.digest import storage
@@ -77,9 +79,7 @@ def store_feedback(project_id, rows):
             row.event_id, row.issue_id = event.pk, event.issue_id
     UserFeedback.objects.bulk_create(fresh.values())
     for row in fresh.values():  # alerts (alerts/receivers.py), once the rows are committed
-        transaction.on_commit(
-            lambda row=row: feedback_received.send(sender=UserFeedback, feedback=row)
-        )
+        transaction.on_commit(partial(feedback_received.send, sender=UserFeedback, feedback=row))
 
 
 def link_waiting_feedback(project_id, events_by_id):
