@@ -1,13 +1,15 @@
 """Attachments end to end: sentry-sdk's `scope.add_attachment` (bytes and a file) sent to the
 reference deployment (Gunicorn, the foreman, the spool), then the event's Attachments tab and the
 download as its admin gets it (headers and bytes); an attachment sent later in an envelope of its
-own joins the stored event."""
+own joins the stored event; the crash-report dialog's endpoint works through the deployment."""
 
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -159,3 +161,37 @@ def test_an_attachment_sent_alone_joins_the_stored_event(site):
         what="the attachment sent alone, on its event",
     )
     assert found["later.txt"][3] == len(b"sent later")
+
+
+def test_the_deployment_serves_the_crash_report_dialog(site):
+    """/api/embed/error-page/ through the deployment's whole middleware stack (sessions, CSRF,
+    allauth): the dialog's script, then a report that shows on the project's Feedback page."""
+    result = subprocess.run(
+        [sys.executable, "-c", SDK_SCRIPT, site.demo_dsn(), "x.bin", __file__, __file__],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    event_id = result.stdout.strip().splitlines()[-1].strip('"').replace("-", "")
+    url = f"{client_base(site)}/api/embed/error-page/?dsn={site.demo_dsn()}&eventId={event_id}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
+        assert b"var OPTIONS = " in response.read()
+    form = urllib.parse.urlencode(
+        {"name": "Ann", "email": "a@example.com", "comments": "<b>no</b>"}
+    )
+    with urllib.request.urlopen(url, data=form.encode(), timeout=10) as response:
+        assert response.status == 200 and json.loads(response.read()) == {}
+    client = site.browser().login()
+    path = reverse("bugsink_issues:project_feedback", args=[site.demo_project_id()])
+    text = wait_for(
+        lambda: (page := client.get(path)[2]) and "&lt;b&gt;no&lt;/b&gt;" in page and page,
+        timeout=60,
+        what="the report on the Feedback page",
+    )
+    assert "<b>no</b>" not in text
+
+
+def client_base(site):
+    return site.browser().base_url
