@@ -490,7 +490,16 @@ ID_ARGS = {
     "bundle_id": lambda w: _bundle_of(w["project"]).pk,
     "file_id": lambda w: _bundle_of(w["project"]).files.first().pk,
     "token_id": lambda w: ApiToken.objects.create_user_token(w["alice"])[0].pk,
+    "attachment_id": lambda w: _attachment_of(w["event"]).pk,
 }
+
+
+def _attachment_of(event):
+    from bugsink_issues.models import EventAttachment
+
+    return EventAttachment.objects.get_or_create(
+        event=event, filename="a.txt", defaults={"size": 0}
+    )[0]
 
 
 def _bundle_of(project):

@@ -126,6 +126,19 @@ def events_from_envelope(
         raise
     if main is not None and attachments:
         main["attachments"] = tuple(attachments)
+    elif attachments and header_id and not events:
+        # Attachments in an envelope of their own, for the event its header names (sent before):
+        # the consumer attaches them to it if it is stored.
+        events.append(
+            {
+                "project_id": project_id,
+                "event_id": header_id,
+                "payload": b"",
+                "kind": "attachment",
+                "attachments": tuple(attachments),
+                "sentry_client": sentry_client,
+            }
+        )
     elif attachments:  # no event to attach them to
         _discard(attachments)
     return [SpooledEvent(spool_id=new_spool_id(), received_at=now, **e) for e in events]
@@ -220,6 +233,8 @@ def _categories(events: list[SpooledEvent]) -> tuple[str, ...]:
         categories.append("feedback")
     if "check_in" in kinds:  # cron monitors' check-ins
         categories.append("monitor")
+    if "attachment" in kinds:  # attachments sent on their own
+        categories.append("attachment")
     return tuple(categories)
 
 

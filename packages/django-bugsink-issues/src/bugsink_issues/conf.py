@@ -38,6 +38,11 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # zstd level for stored payloads.
     COMPRESSION_LEVEL = 3
 
+    # Attachments: the bytes of attachments a project may keep (None: no quota). One beyond it
+    # is not stored; its event says so (a problem on the event page). Retention frees the bytes
+    # of the events it removes. One attachment's own cap is BUGSINK_INGEST_MAX_ATTACHMENT_SIZE.
+    ATTACHMENT_QUOTA_PER_PROJECT = 2 * 1024**3
+
     # Alerts.
     ALERTS_ENABLED = True
     ALERT_RATE_PER_PROJECT_PER_HOUR = 30
@@ -50,6 +55,9 @@ class BugsinkIssuesAppConf(AppConf):  # type: ignore[misc, unused-ignore]
     # True: every address, private, loopback and link-local ones included.
     ALERT_ALLOW_PRIVATE_TARGETS = False
     ALERT_FROM_EMAIL = None  # None: DEFAULT_FROM_EMAIL
+    # User feedback (feedback items, user reports, the crash-report dialog) alerts the project's
+    # channels, one alert per feedback within the channels' rate caps (alerts/feedback.py).
+    ALERT_ON_FEEDBACK = True
     # Used to build links in alerts, e.g. "https://errors.example.com". Empty: no links.
     BASE_URL = ""
 

@@ -2,8 +2,10 @@ from django.urls import path
 
 from bugsink_issues.ui.csp import with_content_security_policy
 from bugsink_issues.ui.views import (
+    attachments,
     auth,
     detail,
+    feedback,
     issues,
     monitors,
     notifications,
@@ -19,6 +21,7 @@ app_name = "bugsink_issues"
 project = "projects/<int:project_id>/"
 issue = "issues/<int:issue_id>/"
 key = project + "keys/<int:key_id>/"
+attachment = issue + "events/<int:event_pk>/attachments/<int:attachment_id>/"
 # Every view is wrapped in `ui`: what it refuses gets the UI's own 404 and 403 pages.
 urlpatterns = [
     path("", ui(projects.project_list), name="projects"),
@@ -32,6 +35,7 @@ urlpatterns = [
     path(project + "team/", ui(projects.project_team), name="project_team"),
     path(project + "releases/", ui(releases.project_releases), name="project_releases"),
     path(project + "monitors/", ui(monitors.project_monitors), name="project_monitors"),
+    path(project + "feedback/", ui(feedback.project_feedback), name="project_feedback"),
     path(
         project + "releases/<int:release_id>/delete/",
         ui(releases.release_delete),
@@ -73,6 +77,9 @@ urlpatterns = [
         name="event_export",
     ),
     path(issue + "events/id/<str:event_id>/", ui(detail.event_by_id), name="event_by_id"),
+    path(attachment, ui(attachments.attachment_preview), name="attachment"),
+    path(attachment + "download/", ui(attachments.attachment_download), name="attachment_download"),
+    path(attachment + "image/", ui(attachments.attachment_image), name="attachment_image"),
     path("teams/", ui(teams.team_list), name="teams"),
     path("teams/<int:team_id>/", ui(teams.team_detail), name="team"),
     path("teams/<int:team_id>/members/", ui(teams.member_add), name="member_add"),

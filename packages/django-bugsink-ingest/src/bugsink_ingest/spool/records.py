@@ -58,8 +58,10 @@ class SpooledEvent:
     event_id: str  # 32 lowercase hex; the envelope's event_id wins over the payload's
     received_at: datetime  # aware UTC, when ingest accepted it
     payload: bytes  # the item's JSON bytes as sent, after the body's decompression; not parsed
-    kind: str = "event"  # "event" | "feedback" | "user_report" | "check_in"
-    attachments: tuple[SpooledAttachment, ...] = ()  # only for kind "event", only if wanted
+    # "event" | "feedback" | "user_report" | "check_in" | "attachment" (attachments alone, for
+    # the stored event named by event_id; the payload is empty)
+    kind: str = "event"
+    attachments: tuple[SpooledAttachment, ...] = ()  # kinds "event" and "attachment", if wanted
     # The request's sentry_client (X-Sentry-Auth, Authorization or the query string), e.g.
     # "raven-js/3.27.2"; "" when it named none. Old SDKs name themselves only there.
     sentry_client: str = ""

@@ -157,6 +157,7 @@ class JSONWebhookSender(WebhookSender):
                 "url": ctx["url"],
             },
             **_monitor_body(ctx),
+            **_feedback_body(ctx),
         }
 
 
@@ -171,6 +172,22 @@ def _monitor_body(ctx: dict[str, Any]) -> dict[str, Any]:
             "last_checkin_at": monitor.last_checkin_at.isoformat()
             if monitor.last_checkin_at
             else None,
+            "url": ctx["url"],
+        }
+    }
+
+
+def _feedback_body(ctx: dict[str, Any]) -> dict[str, Any]:
+    feedback = ctx.get("feedback")
+    if feedback is None:
+        return {}
+    return {
+        "feedback": {
+            "name": feedback.name,
+            "message": feedback.message,
+            "page_url": feedback.url,
+            "event_id": feedback.associated_event_id or None,
+            "received_at": feedback.received_at.isoformat(),
             "url": ctx["url"],
         }
     }

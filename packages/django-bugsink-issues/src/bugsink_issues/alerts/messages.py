@@ -17,6 +17,7 @@ TRIGGER_LABELS = {
     "monitor_failed": "Monitor failed",
     "monitor_missed": "Monitor missed",
     "monitor_timeout": "Monitor timed out",
+    "feedback": "User feedback",
 }
 
 

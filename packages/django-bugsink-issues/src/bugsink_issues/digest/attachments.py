@@ -2,12 +2,17 @@
 written and read a chunk at a time, so that no attachment is ever held whole in memory."""
 
 import hashlib
+import logging
 import threading
 
 import zstandard
+from django.db.models import Sum
 
+from bugsink_issues.conf import app_settings
 from bugsink_issues.digest.storage import decompress
-from bugsink_issues.models import EventAttachment, EventAttachmentChunk
+from bugsink_issues.models import Event, EventAttachment, EventAttachmentChunk
+
+logger = logging.getLogger(__name__)
 
 _local = threading.local()  # zstd compressors are not thread-safe
 
@@ -59,6 +64,81 @@ def store_attachment(event, attachment):
     row.size, row.sha256, row.chunk_count = size, digest.hexdigest(), seq
     EventAttachment.objects.filter(pk=row.pk).update(size=size, sha256=row.sha256, chunk_count=seq)
     return row
+
+
+class AttachmentQuota:
+    """What a project's stored attachments may still grow by (ATTACHMENT_QUOTA_PER_PROJECT),
+    summed once per digest of a batch that has attachments and counted down as they are stored."""
+
+    def __init__(self, project_id):
+        cap = app_settings.ATTACHMENT_QUOTA_PER_PROJECT
+        if cap is None:
+            self.left = None
+        else:
+            used = EventAttachment.objects.filter(event__project_id=project_id).aggregate(
+                total=Sum("size")
+            )["total"]
+            self.left = cap - (used or 0)
+
+    def take(self, size):
+        """True (and counted) if `size` more bytes fit."""
+        if self.left is None:
+            return True
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+def store_attachments(event, attachments, quota):
+    """Store each SpooledAttachment of a saved Event that the quota lets in; those refused are
+    named in the event's problems (shown on its page)."""
+    refused = []
+    for attachment in attachments:
+        if quota.take(attachment.size):
+            store_attachment(event, attachment)
+        else:
+            refused.append(
+                {
+                    "path": f"attachments.{str(attachment.filename)[:100]}",
+                    "problem": f"not stored: the project's attachment quota "
+                    f"({app_settings.ATTACHMENT_QUOTA_PER_PROJECT} bytes, "
+                    f"BUGSINK_ISSUES_ATTACHMENT_QUOTA_PER_PROJECT) is used up",
+                }
+            )
+    if refused:
+        event.problems = [*(event.problems or []), *refused]
+        Event.objects.filter(pk=event.pk).update(problems=event.problems)
+        logger.warning(
+            "project %s: %d attachments of event %s over the attachment quota, not stored",
+            event.project_id,
+            len(refused),
+            event.event_id,
+        )
+
+
+def attach_to_stored_events(project_id, spooled):
+    """Attachments sent in envelopes of their own (no event item; the envelope's event_id names
+    an event stored before): stored with that event. Those whose event is not stored (never
+    sent, removed by retention) are dropped, logged."""
+    events = {
+        e.event_id: e
+        for e in Event.objects.filter(
+            project_id=project_id, event_id__in={s.event_id for s in spooled}
+        ).only("id", "event_id", "project_id", "problems")
+    }
+    quota = AttachmentQuota(project_id)
+    for s in spooled:
+        event = events.get(s.event_id)
+        if event is None:
+            logger.info(
+                "project %s: %d attachments for event %s, which is not stored; dropped",
+                project_id,
+                len(s.attachments),
+                s.event_id,
+            )
+            continue
+        store_attachments(event, s.attachments, quota)
 
 
 def attachment_chunks(attachment):

@@ -16,7 +16,11 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from bugsink_issues.digest.attachments import store_attachment
+from bugsink_issues.digest.attachments import (
+    AttachmentQuota,
+    attach_to_stored_events,
+    store_attachments,
+)
 from bugsink_issues.digest.bulk_insert import insert_returning_pks, row_values, value_columns
 from bugsink_issues.digest.feedback import feedback_row, link_waiting_feedback, store_feedback
 from bugsink_issues.digest.grouping import VERSIONS, grouping_for
@@ -57,7 +61,8 @@ def digest_batch(events):
         project_id: [
             prepare_event(s, *options[project_id])
             for s in batch
-            if s.kind not in ("feedback", "user_report", "check_in") and s.kind not in HEALTH_KINDS
+            if s.kind not in ("feedback", "user_report", "check_in", "attachment")
+            and s.kind not in HEALTH_KINDS
         ]
         for project_id, batch in by_project.items()
     }
@@ -71,6 +76,9 @@ def digest_batch(events):
     }
     check_ins = {
         pid: [s for s in batch if s.kind == "check_in"] for pid, batch in by_project.items()
+    }
+    standalone = {  # attachments in envelopes of their own, for events stored before
+        pid: [s for s in batch if s.kind == "attachment"] for pid, batch in by_project.items()
     }
     with transaction.atomic():
         for project_id in by_project:
@@ -86,6 +94,8 @@ def digest_batch(events):
                 _digest_project(project_settings, prepared[project_id])
             if feedback[project_id]:
                 store_feedback(project_id, feedback[project_id])
+            if standalone[project_id]:  # after this batch's own events
+                attach_to_stored_events(project_id, standalone[project_id])
             if check_ins[project_id]:  # cron monitors (monitors/checkins.py)
                 record_check_ins(project_id, check_ins[project_id])
             if health[project_id]:
@@ -324,6 +334,9 @@ def _adopt_older_keys(project_id, missing, older_versions, found):
 
 
 def _store_attachments(fresh, rows):
+    if not any(p.spooled.attachments for p in fresh):
+        return
+    quota = AttachmentQuota(rows[0].project_id)
     for p, row in zip(fresh, rows, strict=True):
-        for attachment in p.spooled.attachments:
-            store_attachment(row, attachment)
+        if p.spooled.attachments:
+            store_attachments(row, p.spooled.attachments, quota)

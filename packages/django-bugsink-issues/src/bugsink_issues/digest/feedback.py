@@ -3,6 +3,7 @@ through the web API: submit_report)."""
 
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from bugsink_issues.digest import storage
 from bugsink_issues.digest.normalize import clean_text, normalize_event, parse_payload
 from bugsink_issues.models import Event, UserFeedback
+from bugsink_issues.signals import feedback_received
 
 
 def _text(value, limit):
@@ -86,6 +88,8 @@ def store_feedback(project_id, rows):
         if event is not None:
             row.event_id, row.issue_id = event.pk, event.issue_id
     UserFeedback.objects.bulk_create(fresh.values())
+    for row in fresh.values():  # alerts (alerts/receivers.py), once the rows are committed
+        transaction.on_commit(partial(feedback_received.send, sender=UserFeedback, feedback=row))
 
 
 def link_waiting_feedback(project_id, events_by_id):

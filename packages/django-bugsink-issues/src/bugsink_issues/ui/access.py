@@ -15,6 +15,7 @@ from bugsink_issues.models import Issue, Team
 from bugsink_issues.models.access import visible_projects
 
 __all__ = [
+    "attachment_or_404",
     "can_create_project",
     "can_create_team",
     "can_manage_project",
@@ -96,3 +97,11 @@ def event_or_404(issue, event_pk):
     if event is None:
         raise Http404("No such event.")
     return event
+
+
+def attachment_or_404(event, attachment_id):
+    """An attachment of an event the caller already got through event_or_404."""
+    attachment = event.attachments.filter(pk=attachment_id).defer("data").first()
+    if attachment is None:
+        raise Http404("No such attachment.")
+    return attachment

@@ -19,13 +19,16 @@ TABS = [
     ("stacktrace", "Stack trace"),
     ("details", "Event details"),
     ("breadcrumbs", "Breadcrumbs"),
+    ("attachments", "Attachments"),
     ("tags", "Tags"),
     ("events", "Events"),
     ("history", "History"),
     ("grouping", "Grouping"),
+    ("feedback", "Feedback"),
 ]
 EVENT_TABS = {"stacktrace", "details", "breadcrumbs"}
 EVENT_PAGE = 50
+FEEDBACK_SHOWN = 200
 TAG_VALUES_SHOWN = 8
 # Columns the event navigation and lists need; the payload is loaded only for the shown event.
 LIST_COLUMNS = (
@@ -153,6 +156,12 @@ def issue_detail(request, issue_id, event_pk=None):
         ]
     elif tab == "grouping":
         context["groupings"] = issue.groupings.order_by("created_at")
+    elif tab == "attachments" and event is not None:
+        context["attachments"] = event.attachments.defer("data").order_by("pk")
+    elif tab == "feedback":
+        context["feedback"] = issue.feedback.defer("payload").order_by("-received_at", "-pk")[
+            :FEEDBACK_SHOWN
+        ]
     context["show_all_frames"] = request.GET.get("frames") in ("all", "minified")
     context["show_minified"] = request.GET.get("frames") == "minified"
     return page(request, "bugsink_issues/issues/detail.html", context)
