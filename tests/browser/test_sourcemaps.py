@@ -4,9 +4,7 @@ reference deployment; the built bundle then runs in headless Chromium with @sent
 and the issue page shows the original TypeScript file, line and function name."""
 
 import json
-import os
 import re
-import subprocess
 import threading
 import urllib.request
 from functools import partial
@@ -16,6 +14,7 @@ import pytest
 
 from harness.deployment import ADMIN_EMAIL, ADMIN_PASSWORD, Deployment
 from harness.processes import ROOT, wait_for
+from tests.js_builds import run_plugin_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 JS = ROOT / "tests" / "js"
@@ -88,28 +87,7 @@ def built(site, token, tmp_path_factory):
     (app / "src").mkdir()
     (app / "src" / "app.ts").write_text(APP_TS)
     (app / "build.cjs").write_text(BUILD_JS)
-    result = subprocess.run(
-        ["node", "build.cjs"],
-        cwd=app,
-        env={
-            "PATH": os.environ["PATH"],
-            "HOME": str(app),
-            "NODE_PATH": str(JS / "node_modules"),
-            "TRACKER_URL": site.base_url,
-            "TRACKER_TOKEN": token,
-            "RELEASE": RELEASE,
-            # No telemetry, no update check: the build talks to the tracker only.
-            "SENTRY_CLI_NO_TELEMETRY": "1",
-            "SENTRY_CLI_NO_UPDATE_CHECK": "1",
-            "DO_NOT_TRACK": "1",
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0 and "built" in result.stdout, result.stdout + result.stderr
-    # The plugin's errors never fail a build: its own output says whether the upload worked.
-    assert "error" not in (result.stdout + result.stderr).lower(), result.stdout + result.stderr
+    run_plugin_build(["node", "build.cjs"], app, site, token, RELEASE)
     (app / "dist" / "index.html").write_text(PAGE)
     return app / "dist"
 

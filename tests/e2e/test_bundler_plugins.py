@@ -5,17 +5,15 @@ uploader); a real @sentry/node event from the minified bundle then shows the ori
 and function. (The esbuild plugin's build runs in tests/browser/test_sourcemaps.py.)"""
 
 import json
-import os
 import re
-import subprocess
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from harness.deployment import ADMIN_EMAIL, Deployment
 from harness.processes import ROOT
-from tests.e2e.test_sentry_cli import issue_page_with, run_app
+from tests.e2e import test_sentry_cli as cli_tests
+from tests.js_builds import run_plugin_build
 
 pytestmark = pytest.mark.e2e
 
@@ -47,47 +45,17 @@ Sentry.flush(10000).then((ok) => process.exit(ok ? 0 : 3));
 THROW_LINE = 6  # `throw new TypeError(...)` in APP_JS, 1-based
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    deployment = Deployment(tmp_path_factory.mktemp("plugins") / "data")
-    deployment.start()
-    try:
-        yield deployment
-    finally:
-        deployment.stop(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def token(site):
-    return site.manage("bugsink_create_token", "--user", ADMIN_EMAIL).strip().splitlines()[-1]
+# The deployment and the admin's token, as the sentry-cli tests make them (one per module).
+site = cli_tests.site
+token = cli_tests.token
 
 
 def build(app, bundler, site, token, release):
     (app / "src").mkdir(parents=True)
     (app / "src" / "app.js").write_text(APP_JS.replace("{bundler}", bundler))
-    result = subprocess.run(
-        ["node", str(JS / "build_with_plugin.mjs"), bundler],
-        cwd=app,
-        env={
-            "PATH": os.environ["PATH"],
-            "HOME": str(app),
-            "NODE_PATH": str(JS / "node_modules"),
-            "TRACKER_URL": site.base_url,
-            "TRACKER_TOKEN": token,
-            "RELEASE": release,
-            # No telemetry, no update check: the build talks to the tracker only.
-            "SENTRY_CLI_NO_TELEMETRY": "1",
-            "SENTRY_CLI_NO_UPDATE_CHECK": "1",
-            "DO_NOT_TRACK": "1",
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run_plugin_build(
+        ["node", str(JS / "build_with_plugin.mjs"), bundler], app, site, token, release
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0 and "built" in result.stdout, output
-    # A plugin's failed upload never fails the build: its output says whether the upload worked.
-    assert "error" not in output.lower(), output
     return app / "dist"
 
 
@@ -106,8 +74,8 @@ def test_plugin_uploads_and_the_event_shows_the_original_source(site, token, tmp
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.loads(response.read())["version"] == release  # the plugin made it
 
-    run_app(site, dist, release)
-    page = issue_page_with(site, f"via {bundler}")
+    cli_tests.run_app(site, dist, release)
+    page = cli_tests.issue_page_with(site, f"via {bundler}")
     assert "src/app.js" in page
     assert "parseQuantity" in page
     assert re.search(rf">:{THROW_LINE}:\d+<", page), "the throwing frame is not at app.js:6"
