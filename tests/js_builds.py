@@ -35,3 +35,25 @@ def run_plugin_build(command, cwd, site, token, release):
     assert result.returncode == 0 and "built" in result.stdout, output
     assert "error" not in output.lower(), output
     return result
+
+
+def bundle_for_the_browser(out, entry, page):
+    """`entry` (JavaScript importing the npm packages of tests/js) bundled by esbuild into
+    out/bundle.js, beside `page` as out/index.html; returns `out`."""
+    (out / "entry.js").write_text(entry)
+    subprocess.run(
+        [
+            str(JS / "node_modules" / ".bin" / "esbuild"),
+            str(out / "entry.js"),
+            "--bundle",
+            "--format=iife",
+            f"--outfile={out / 'bundle.js'}",
+            "--log-level=warning",
+        ],
+        cwd=JS,
+        check=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "NODE_PATH": str(JS / "node_modules")},
+    )
+    (out / "index.html").write_text(page)
+    return out

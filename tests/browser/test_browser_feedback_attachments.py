@@ -17,6 +17,7 @@ import pytest
 
 from harness.processes import ROOT
 from tests.browser.ui_server import SETUP, log_in, new_page, ui_site
+from tests.js_builds import bundle_for_the_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 JS = ROOT / "tests" / "js"
@@ -92,22 +93,7 @@ def site():
 def app_origin(tmp_path_factory):
     """The shop's own pages, on another origin than the tracker, with @sentry/browser bundled."""
     out = tmp_path_factory.mktemp("feedback-bundle")
-    (out / "entry.js").write_text(ENTRY)
-    subprocess.run(
-        [
-            str(JS / "node_modules" / ".bin" / "esbuild"),
-            str(out / "entry.js"),
-            "--bundle",
-            "--format=iife",
-            f"--outfile={out / 'bundle.js'}",
-            "--log-level=warning",
-        ],
-        cwd=JS,
-        check=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "NODE_PATH": str(JS / "node_modules")},
-    )
-    (out / "index.html").write_text(PAGE)
+    bundle_for_the_browser(out, ENTRY, PAGE)
     handler = partial(SimpleHTTPRequestHandler, directory=str(out))
     handler.log_message = lambda *a: None
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -2,7 +2,6 @@
 through a same-origin tunnel. The SDK is bundled with esbuild at test time."""
 
 import json
-import subprocess
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +11,7 @@ import pytest
 from harness.processes import ROOT
 from tests.ingest.recorder import received
 from tests.ingest.server import start_server, stop_server
+from tests.js_builds import bundle_for_the_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 JS = ROOT / "tests" / "js"
@@ -31,22 +31,7 @@ PAGE = "<!doctype html><meta charset=utf-8><title>app</title><script src=bundle.
 @pytest.fixture(scope="module")
 def bundle_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle")
-    (out / "entry.js").write_text(ENTRY)
-    subprocess.run(
-        [
-            str(JS / "node_modules" / ".bin" / "esbuild"),
-            str(out / "entry.js"),
-            "--bundle",
-            "--format=iife",
-            f"--outfile={out / 'bundle.js'}",
-            "--log-level=warning",
-        ],
-        cwd=JS,
-        check=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "NODE_PATH": str(JS / "node_modules")},
-    )
-    (out / "index.html").write_text(PAGE)
+    bundle_for_the_browser(out, ENTRY, PAGE)
     return out
 
 
