@@ -36,7 +36,8 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     log = site.log()
     assert f"Admin created: {ADMIN_EMAIL}" in log
     assert "Demo project DSN: http://" in log and f"@127.0.0.1:{site.port}/" in log
-    assert "[serve] listening on" in log
+    # Said by a thread that watches the port, so it may follow the first answer by a moment.
+    wait_for(lambda: "[serve] listening on" in site.log(), timeout=10, what="the listening line")
     assert (site.data_dir / "secret_key").stat().st_mode & 0o777 == 0o600
     assert (site.data_dir / "db.sqlite3").exists() and (site.data_dir / "snappea.sqlite3").exists()
 
