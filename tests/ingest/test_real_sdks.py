@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from harness.processes import ROOT
+from harness.processes import ROOT, wait_for
 from tests.ingest.recorder import received
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +67,7 @@ const marker = process.argv[3];
 const big = "x".repeat(40 * 1024);  // over 32 KiB: the SDK gzips this one
 Sentry.captureException(new Error(marker));
 Sentry.captureMessage(marker + " big " + big);
-Sentry.flush(10000).then((ok) => { console.log(ok ? "flushed" : "timeout"); });
+Sentry.flush(30000).then((ok) => { console.log(ok ? "flushed" : "timeout"); });
 """
 
 
@@ -83,8 +83,14 @@ def test_sentry_node_chunked(ingest_server, tmp_path):
         cwd=ROOT / "tests" / "js",
         env={"NODE_PATH": str(ROOT / "tests" / "js" / "node_modules"), "PATH": "/usr/bin:/bin"},
     )
-    assert result.returncode == 0 and "flushed" in result.stdout, result.stderr
-    got = _events_with(ingest_server, marker)
+    assert result.returncode == 0 and "flushed" in result.stdout, result.stdout + result.stderr
+
+    # Both sent; the consumer may record the second a moment after the SDK's flush returns.
+    def both():
+        found = _events_with(ingest_server, marker)
+        return found if len(found) >= 2 else None
+
+    got = wait_for(both, timeout=10, what="both node events")
     assert len(got) == 2
     values = [json.loads(r["payload"]).get("exception", {}).get("values", [{}])[-1] for r in got]
     assert marker in [v.get("value") for v in values]
