@@ -20,6 +20,7 @@ ISSUES = 10_000
 EVENTS = 1_000_000
 DAYS = 30
 CHUNK = 20_000
+SMALL_TEXTS = 20
 
 
 def cache_path(issues=ISSUES, events=EVENTS) -> Path:
@@ -34,6 +35,12 @@ def cache_path(issues=ISSUES, events=EVENTS) -> Path:
     directory = Path(tempfile.gettempdir()) / "bugsink-bench-ui"
     directory.mkdir(exist_ok=True)
     return directory / f"ui-{issues}-{events}-{digest.hexdigest()[:16]}.sqlite3"
+
+
+def _insert_indexed(cursor, model, rows, documents, fulltext):
+    for row, doc_id in zip(rows, fulltext.assign_documents(documents), strict=True):
+        row["search_doc_id"] = doc_id
+    _insert(cursor, model, rows)
 
 
 def event_counts(issues, events):
@@ -89,8 +96,13 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
     span = (now - start).total_seconds()
     rich = json.loads(SAMPLE.read_bytes())
     rich_blob, dict_id = compress(dump_json(rich))
-    small = {"platform": "python", "level": "error", "message": "small event"}
-    small_blob, _ = compress(dump_json(small))
+    # Older events say one of a few texts (an id in the message varies), as real issues do: the
+    # full-text index then holds a few documents per issue, not one.
+    smalls = [
+        {"platform": "python", "level": "error", "message": f"small event for order {n}"}
+        for n in range(SMALL_TEXTS)
+    ]
+    small_blobs = [compress(dump_json(small))[0] for small in smalls]
 
     user = get_user_model().objects.create_user("bench", password="bench")
     team = Team.objects.create(name="Bench team")
@@ -165,13 +177,12 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
         _insert(cursor, IssueTagValue, tag_rows)
 
         # The full-text index (models/fulltext.py) gets each event's document, as the digest
-        # writes it: the free-text searches then read a real index.
-        fts_sql = f"INSERT INTO {fulltext.TABLE} (rowid, issue_id, document) VALUES (%s, %s, %s)"
+        # assigns it: the free-text searches then read a real index.
         batch, documents, event_pk = [], [], 0
         for issue_id, count, first, last in plan:
             step = (last - first) / max(count - 1, 1)
             row = issue_rows[issue_id - 1]
-            small_doc = fulltext.document_for(small, row["title"], row["culprit"])
+            small_docs = [fulltext.document_for(s, row["title"], row["culprit"]) for s in smalls]
             rich_doc = fulltext.document_for(rich, row["title"], row["culprit"])
             for seq in range(1, count + 1):
                 event_pk += 1
@@ -192,21 +203,19 @@ def build(issues=ISSUES, events=EVENTS, seed=1):
                         "platform": "python",
                         "release": releases[issue_id % 20],
                         "environment": envs[issue_id % 2],
-                        "payload": rich_blob if latest else small_blob,
+                        "payload": rich_blob if latest else small_blobs[seq % SMALL_TEXTS],
                         "payload_size": 11_000 if latest else 60,
                         "payload_dict_id": dict_id,
                         "problems": [],
                         "is_pinned": seq == 1,
                     }
                 )
-                documents.append((event_pk, issue_id, rich_doc if latest else small_doc))
+                documents.append((issue_id, rich_doc if latest else small_docs[seq % SMALL_TEXTS]))
                 if len(batch) >= CHUNK:
-                    _insert(cursor, Event, batch)
-                    cursor.executemany(fts_sql, documents)
+                    _insert_indexed(cursor, Event, batch, documents, fulltext)
                     batch, documents = [], []
         if batch:
-            _insert(cursor, Event, batch)
-            cursor.executemany(fts_sql, documents)
+            _insert_indexed(cursor, Event, batch, documents, fulltext)
         ProjectSettings.objects.for_project(project.pk)
         ProjectSettings.objects.filter(project=project).update(
             last_issue_number=issues, stored_event_count=events

@@ -13,7 +13,7 @@ from django.urls import reverse
 from bugsink_ingest.models import Project
 from bugsink_issues import lifecycle
 from bugsink_issues.models import Event, Issue, IssueTagValue, ProjectSettings
-from bugsink_issues.models.fulltext import TABLE, document_for, search_words
+from bugsink_issues.models.fulltext import DOC_TABLE, FTS_TABLE, document_for, search_words
 from bugsink_issues.ui import search as issue_search
 from tests.factories import make_project, make_team, make_user, python_exception, spooled
 from tests.issues.sdk_events import sdk_events
@@ -135,7 +135,8 @@ def test_free_text_uses_the_full_text_index(client, shop, digest):
     assert titles(client, project, "older")[0] == ["X: a zebra here"]
     with CaptureQueriesContext(connection) as queries:
         titles(client, project, "gateway")
-    sql = " ".join(q["sql"] for q in queries.captured_queries if TABLE in q["sql"])
+    table = FTS_TABLE if connection.vendor == "sqlite" else DOC_TABLE
+    sql = " ".join(q["sql"] for q in queries.captured_queries if table in q["sql"])
     assert (" MATCH " in sql) if connection.vendor == "sqlite" else ("@@" in sql)
     issue_queries = [
         q["sql"] for q in queries.captured_queries if "bugsink_issues_issue" in q["sql"]
@@ -147,7 +148,8 @@ def test_the_digest_indexes_every_event_in_its_transaction(project, digest, monk
     from bugsink_issues.digest import consumer
 
     digest([spooled(project, python_exception("E1", "alpha")) for _ in range(3)])
-    assert _documents() == Event.objects.count() == 3
+    assert Event.objects.count() == 3
+    assert _documents() == {("E1: alpha", 3)}  # one document for the three events' one text
 
     def fail(*args, **kwargs):
         raise RuntimeError("after the index was written")
@@ -155,20 +157,50 @@ def test_the_digest_indexes_every_event_in_its_transaction(project, digest, monk
     monkeypatch.setattr(consumer, "_save_issues", fail)
     with pytest.raises(RuntimeError):
         digest([spooled(project, python_exception("E2", "beta"))])
-    assert _documents() == Event.objects.count() == 3  # rolled back together
+    assert _documents() == {("E1: alpha", 3)}  # rolled back together
+    assert Event.objects.count() == 3
+
+
+def test_an_issue_keeps_one_document_per_distinct_text_counted_by_events(project, digest):
+    fp = {"fingerprint": ["one issue"]}
+    digest([spooled(project, {**python_exception("E", f"cart {i % 2}"), **fp}) for i in range(5)])
+    assert _documents() == {("E: cart 1", 2), ("E: cart 0", 3)}
+    assert Event.objects.filter(search_doc_id__isnull=True).count() == 0
+    # An event deleted alone is counted out; the last one of a text takes its document along.
+    Event.objects.filter(pk=Event.objects.order_by("pk").values("pk")[:1]).delete()
+    assert _documents() == {("E: cart 1", 2), ("E: cart 0", 2)}
+    Event.objects.filter(title="E: cart 1").delete()
+    assert _documents() == {("E: cart 0", 2)}
+    digest([spooled(project, {**python_exception("E", "cart 1"), **fp})])  # it comes back
+    assert _documents() == {("E: cart 1", 1), ("E: cart 0", 2)}
+
+
+def test_a_merge_moves_the_documents_with_the_events(project, digest):
+    digest([spooled(project, python_exception("Left", "same words")) for _ in range(2)])
+    digest([spooled(project, python_exception("Right", "other words"))])
+    left, right = (
+        Issue.objects.get(title__startswith="Left"),
+        Issue.objects.get(title__startswith="Right"),
+    )
+    lifecycle.merge([left, right], into=right)
+    found = issue_search.text_filter(Issue.objects.all(), "same words")
+    assert [i.pk for i in found] == [right.pk]
+    assert [i.pk for i in issue_search.text_filter(Issue.objects.all(), "other")] == [right.pk]
+    Event.objects.filter(issue=right).delete()
+    assert _documents() == set()  # the moved documents were counted out with the events
 
 
 def test_retention_and_deletions_remove_documents(project, digest):
     ProjectSettings.objects.for_project(project.pk)
     ProjectSettings.objects.filter(project=project).update(retention_max_events=3)
     digest([spooled(project, python_exception("E1", f"value{i}")) for i in range(6)])
-    assert Event.objects.count() == 3 and _documents() == 3  # evicted events left the index
+    assert Event.objects.count() == 3 and len(_documents()) == 3  # evicted events left it
     other = make_project("Other")
     digest([spooled(other, python_exception("E2", "other"))])
     lifecycle.delete(Issue.objects.get(project=project))
-    assert _documents() == Event.objects.count() == 1
+    assert _documents() == {("E2: other", 1)} and Event.objects.count() == 1
     Project.objects.filter(pk=other.pk).delete()  # the ORM's cascade through issues to events
-    assert _documents() == 0
+    assert _documents() == set()
 
 
 def test_documents_hold_the_searched_words_once():
@@ -191,21 +223,30 @@ def test_documents_hold_the_searched_words_once():
 def test_the_migration_backfills_and_the_trigger_survives_a_table_rebuild(project, digest):
     digest([spooled(project, python_exception("BackfillError", "found after the migration"))])
     call_command("migrate", "bugsink_issues", "0005", verbosity=0)
-    assert TABLE not in connection.introspection.table_names()
+    assert DOC_TABLE not in connection.introspection.table_names()
     call_command("migrate", "bugsink_issues", verbosity=0)
-    assert _documents() == Event.objects.count() == 1
+    assert _documents() == {("BackfillError: found after the migration", 1)}
     words = issue_search.text_filter(Issue.objects.all(), "backfill after")
     assert [i.title for i in words] == ["BackfillError: found after the migration"]
     if connection.vendor == "sqlite":
         # A migration that rebuilds the event table drops its triggers; migrate puts them back.
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TRIGGER {TABLE}_delete")
+            cursor.execute(f"DROP TRIGGER {DOC_TABLE}_event_delete")
         call_command("migrate", verbosity=0)
         Event.objects.all().delete()
-        assert _documents() == 0
+        assert _documents() == set()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {FTS_TABLE}")
+            assert cursor.fetchone()[0] == 0
 
 
 def _documents():
+    """{(the title of an event with the document, its event count)}: each document's text is
+    its events' (they share it), and the title is the first word run of it."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
-        return cursor.fetchone()[0]
+        cursor.execute(f"SELECT id, events FROM {DOC_TABLE}")
+        counts = dict(cursor.fetchall())
+    titles = dict(
+        Event.objects.filter(search_doc_id__in=counts).values_list("search_doc_id", "title")
+    )
+    return {(titles.get(doc_id, "?"), n) for doc_id, n in counts.items()}

@@ -191,8 +191,8 @@ def _digest_project(project_settings, prepared):
                 entry[0] += 1
                 entry[1], entry[2] = min(entry[1], timestamp), max(entry[2], timestamp)
 
-    insert_returning_pks(rows, batch_size=200)
     index_events(rows, [p.data for p in fresh])  # in this transaction: never out of step
+    insert_returning_pks(rows, batch_size=200)
     _store_attachments(fresh, rows)
     _save_issues([issues[pk] for pk in changed], state_changed_issues)
     record_issue_tags(project_id, tag_counts)

@@ -1,11 +1,46 @@
 # Releases ordered within their package, and the full-text index of events (models/fulltext.py).
-# Both data steps read every row once: the releases of each project, then every stored event
-# (its payload decompressed to index its message and exception values), in batches.
+# The data step reads the releases of each project once. The index made here is the first form
+# (one document per event), frozen below; 0014_text_documents replaces it and indexes the events.
 
 from django.db import migrations, models
 
 from bugsink_issues.lifecycle.releases import in_release_order, package_of
-from bugsink_issues.models import fulltext
+
+V1_TABLE = "bugsink_issues_eventsearch"
+V1_SQLITE = [
+    f"CREATE VIRTUAL TABLE {V1_TABLE} USING fts5("
+    "document, issue_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')",
+    f"CREATE TRIGGER IF NOT EXISTS {V1_TABLE}_delete AFTER DELETE ON bugsink_issues_event "
+    f"BEGIN DELETE FROM {V1_TABLE} WHERE rowid = OLD.id; END",
+]
+V1_POSTGRES = [
+    f"CREATE TABLE {V1_TABLE} (event_id bigint PRIMARY KEY, issue_id bigint NOT NULL, "
+    "document tsvector NOT NULL)",
+    f"CREATE INDEX {V1_TABLE}_document ON {V1_TABLE} USING GIN (document)",
+    f"""CREATE OR REPLACE FUNCTION {V1_TABLE}_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN DELETE FROM {V1_TABLE} s USING gone WHERE s.event_id = gone.id; RETURN NULL; END $$""",
+    f"""CREATE TRIGGER {V1_TABLE}_delete AFTER DELETE ON bugsink_issues_event
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION {V1_TABLE}_delete()""",
+    f"""CREATE OR REPLACE FUNCTION {V1_TABLE}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN TRUNCATE {V1_TABLE}; RETURN NULL; END $$""",
+    f"""CREATE TRIGGER {V1_TABLE}_truncate AFTER TRUNCATE ON bugsink_issues_event
+    FOR EACH STATEMENT EXECUTE FUNCTION {V1_TABLE}_truncate()""",
+]
+
+
+def drop_v1_index(schema_editor):
+    """Also 0014's first step."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {V1_TABLE}_delete")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {V1_TABLE}")
+    elif vendor == "postgresql":
+        for name in ("delete", "truncate"):
+            schema_editor.execute(
+                f"DROP TRIGGER IF EXISTS {V1_TABLE}_{name} ON bugsink_issues_event"
+            )
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {V1_TABLE}_{name}()")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {V1_TABLE}")
 
 
 def order_releases_by_package(apps, schema_editor):
@@ -26,12 +61,13 @@ def order_releases_by_package(apps, schema_editor):
 
 
 def create_fulltext_index(apps, schema_editor):
-    fulltext.create_index(schema_editor)
-    fulltext.backfill(apps.get_model("bugsink_issues", "Event"), schema_editor.connection)
+    vendor = schema_editor.connection.vendor
+    for statement in {"sqlite": V1_SQLITE, "postgresql": V1_POSTGRES}.get(vendor, []):
+        schema_editor.execute(statement)
 
 
 def drop_fulltext_index(apps, schema_editor):
-    fulltext.drop_index(schema_editor)
+    drop_v1_index(schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -1,23 +1,30 @@
 """The full-text index of stored events: what the free text of an issue search looks in.
 
-One document per stored event: the words of its title, culprit, message, transaction, logger and
+A document is the words of one event: its title, culprit, message, transaction, logger and
 exception types, values and modules, lower-cased, each once (a word is a run of letters and digits:
 `ValueError: cart_id 42` is `valueerror cart id 42`). An issue matches when one of its stored
 events does, and a search word matches every word it starts (`conn` finds `ConnectionError`).
 
-- SQLite: an FTS5 table (rowid = the event's id, the issue id unindexed beside the document).
-- PostgreSQL: a table of `tsvector`s (the `simple` configuration: no stemming, no stop words,
-  since identifiers are what people search) with a GIN index.
+Documents are kept once per issue and text, with the number of stored events that have it: most
+events of an issue say the same words, so the index grows with the distinct texts, not with the
+events. Each event row names its document (`Event.search_doc_id`); a trigger on the event table
+counts a deleted event out of its document and drops the document with its last event, whatever
+deletes events (retention, an issue's deletion, a project's cascade, a flush), so no code path can
+leave a document behind.
+
+- `bugsink_issues_textdoc`: one row per document (its issue, a digest of its text, its events).
+- SQLite: an FTS5 table beside it (rowid = the document's id, the issue id unindexed).
+- PostgreSQL: the words as a `tsvector` in the same row (the `simple` configuration: no stemming,
+  no stop words, since identifiers are what people search) with a GIN index.
 - Another database: no index; the free text matches issue titles and culprits with icontains.
 
-The digest writes the documents in its own transaction (`index_events`). Triggers on the event
-table delete an event's document with it, whatever deletes it (retention, an issue's deletion, a
-project's cascade, a flush), so no code path can leave a document behind. SQLite drops a table's
-triggers when a migration rebuilds the table; `ensure_triggers` (run after every `migrate`)
-puts them back. The migration `..._ui_workflow` creates the structures and indexes the events
-stored before it.
+The digest assigns the documents in its own transaction (`index_events`, before it inserts the
+events). SQLite drops a table's triggers when a migration rebuilds the table; `ensure_triggers`
+(run after every `migrate`) puts them back. The migration `0014_text_documents` replaces the
+index of one document per event (`0009_ui_workflow`) and indexes the events stored before it.
 """
 
+import hashlib
 import re
 
 from django.db import connection as default_connection
@@ -25,8 +32,10 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 __all__ = [
+    "DOC_TABLE",
+    "FTS_TABLE",
     "SUPPORTED_VENDORS",
-    "TABLE",
+    "assign_documents",
     "backfill",
     "create_index",
     "document_for",
@@ -38,7 +47,8 @@ __all__ = [
     "search_words",
 ]
 
-TABLE = "bugsink_issues_eventsearch"
+DOC_TABLE = "bugsink_issues_textdoc"
+FTS_TABLE = "bugsink_issues_textsearch"  # SQLite
 EVENT_TABLE = "bugsink_issues_event"
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
 MAX_WORDS = 400  # per document: a 16 KB exception value is not read to the end
@@ -85,38 +95,87 @@ def document_for(data, title="", culprit=""):
     return " ".join(_words([t for t in texts if isinstance(t, str)], MAX_WORDS))
 
 
+def _digest(document):
+    return hashlib.blake2b(document.encode(), digest_size=8).hexdigest()
+
+
+def assign_documents(items, connection=default_connection):
+    """[(issue id, document text)] -> [document id or None], in order: each text counted into its
+    issue's document for it, made if the issue has none yet, in the caller's transaction. A text
+    with no words gets None."""
+    keys = [(issue_id, _digest(text)) if text else None for issue_id, text in items]
+    wanted: dict[tuple[int, str], list] = {}  # (issue, digest) -> [text, events]
+    for key, (_issue_id, text) in zip(keys, items, strict=True):
+        if key is not None:
+            wanted.setdefault(key, [text, 0])[1] += 1
+    if not wanted:
+        return [None] * len(items)
+    ids: dict[tuple[int, str], int] = {}
+    issue_ids = sorted({issue_id for issue_id, _ in wanted})
+    with connection.cursor() as cursor:
+        for start in range(0, len(issue_ids), 500):
+            some = issue_ids[start : start + 500]
+            marks = ", ".join(["%s"] * len(some))
+            cursor.execute(
+                f"SELECT id, issue_id, digest FROM {DOC_TABLE} WHERE issue_id IN ({marks})",
+                some,
+            )
+            for doc_id, issue_id, digest in cursor.fetchall():
+                if (issue_id, digest) in wanted:
+                    ids.setdefault((issue_id, digest), doc_id)  # a merge may leave two: either
+        known = [(events, ids[key]) for key, (_text, events) in wanted.items() if key in ids]
+        if known:
+            cursor.executemany(f"UPDATE {DOC_TABLE} SET events = events + %s WHERE id = %s", known)
+        for key, (text, events) in wanted.items():
+            if key in ids:
+                continue
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"INSERT INTO {DOC_TABLE} (issue_id, digest, events, document) "
+                    "VALUES (%s, %s, %s, to_tsvector('simple', %s)) RETURNING id",
+                    [key[0], key[1], events, text],
+                )
+                ids[key] = cursor.fetchone()[0]
+            else:
+                cursor.execute(
+                    f"INSERT INTO {DOC_TABLE} (issue_id, digest, events) VALUES (%s, %s, %s)",
+                    [key[0], key[1], events],
+                )
+                ids[key] = cursor.lastrowid
+                cursor.execute(
+                    f"INSERT INTO {FTS_TABLE} (rowid, issue_id, document) VALUES (%s, %s, %s)",
+                    [ids[key], key[0], text],
+                )
+    return [None if key is None else ids[key] for key in keys]
+
+
 def index_events(rows, datas, connection=default_connection):
-    """Index stored Event rows (saved, with their pks) and their payloads, in the caller's
-    transaction."""
+    """Give Event rows, not inserted yet, their documents (`search_doc_id`) from their
+    (normalised) payloads, in the caller's transaction; the caller then inserts the rows."""
     if connection.vendor not in SUPPORTED_VENDORS:
         return
-    values = [
-        (row.pk, row.issue_id, document_for(data, row.title, row.culprit))
+    items = [
+        (row.issue_id, document_for(data, row.title, row.culprit))
         for row, data in zip(rows, datas, strict=True)
     ]
-    if not values:
-        return
-    if connection.vendor == "sqlite":
-        sql = f"INSERT INTO {TABLE} (rowid, issue_id, document) VALUES (%s, %s, %s)"
-    else:
-        sql = (
-            f"INSERT INTO {TABLE} (event_id, issue_id, document) "
-            "VALUES (%s, %s, to_tsvector('simple', %s)) ON CONFLICT (event_id) DO NOTHING"
-        )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+    for row, doc_id in zip(rows, assign_documents(items, connection), strict=True):
+        row.search_doc_id = doc_id
 
 
 def move_issue_events(source_issue_id, target_issue_id, connection=default_connection):
-    """The documents of one issue's events now belong to another (a merge); call it before the
-    events themselves move, in the same transaction (the event table's index finds the rows)."""
+    """The documents of one issue now belong to another (a merge, which moves all its events), in
+    the caller's transaction."""
     if connection.vendor not in SUPPORTED_VENDORS:
         return
-    key = "rowid" if connection.vendor == "sqlite" else "event_id"
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"UPDATE {FTS_TABLE} SET issue_id = %s WHERE rowid IN "
+                f"(SELECT id FROM {DOC_TABLE} WHERE issue_id = %s)",
+                [target_issue_id, source_issue_id],
+            )
         cursor.execute(
-            f"UPDATE {TABLE} SET issue_id = %s WHERE {key} IN "
-            f"(SELECT id FROM {EVENT_TABLE} WHERE issue_id = %s)",
+            f"UPDATE {DOC_TABLE} SET issue_id = %s WHERE issue_id = %s",
             [target_issue_id, source_issue_id],
         )
 
@@ -130,63 +189,86 @@ def issue_ids_matching(text, connection=default_connection):
     if connection.vendor == "sqlite":
         # Words are letters and digits only; quoted, FTS5 takes them as plain strings.
         match = " ".join(f'"{word}"*' for word in words)
-        return f"SELECT issue_id FROM {TABLE} WHERE {TABLE} MATCH %s", [match]
+        return f"SELECT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
     query = " & ".join(f"'{word}':*" for word in words)
     return (
-        f"SELECT issue_id FROM {TABLE} WHERE document @@ to_tsquery('simple', %s)",
+        f"SELECT issue_id FROM {DOC_TABLE} WHERE document @@ to_tsquery('simple', %s)",
         [query],
     )
 
 
 _SQLITE_TRIGGER = (
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON {EVENT_TABLE} "
-    f"BEGIN DELETE FROM {TABLE} WHERE rowid = OLD.id; END"
+    f"CREATE TRIGGER IF NOT EXISTS {DOC_TABLE}_event_delete AFTER DELETE ON {EVENT_TABLE} "
+    "WHEN OLD.search_doc_id IS NOT NULL BEGIN "
+    f"UPDATE {DOC_TABLE} SET events = events - 1 WHERE id = OLD.search_doc_id; "
+    f"DELETE FROM {FTS_TABLE} WHERE rowid = OLD.search_doc_id AND NOT EXISTS "
+    f"(SELECT 1 FROM {DOC_TABLE} WHERE id = OLD.search_doc_id AND events > 0); "
+    f"DELETE FROM {DOC_TABLE} WHERE id = OLD.search_doc_id AND events <= 0; "
+    "END"
 )
 _POSTGRES_TRIGGERS = [
     # One statement-level trigger per DELETE (its transition table holds the deleted rows).
-    f"""CREATE OR REPLACE FUNCTION {TABLE}_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN DELETE FROM {TABLE} s USING gone WHERE s.event_id = gone.id; RETURN NULL; END $$""",
-    f"DROP TRIGGER IF EXISTS {TABLE}_delete ON {EVENT_TABLE}",
-    f"""CREATE TRIGGER {TABLE}_delete AFTER DELETE ON {EVENT_TABLE}
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_delete()""",
-    f"""CREATE OR REPLACE FUNCTION {TABLE}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN TRUNCATE {TABLE}; RETURN NULL; END $$""",
-    f"DROP TRIGGER IF EXISTS {TABLE}_truncate ON {EVENT_TABLE}",
-    f"""CREATE TRIGGER {TABLE}_truncate AFTER TRUNCATE ON {EVENT_TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_truncate()""",
+    f"""CREATE OR REPLACE FUNCTION {DOC_TABLE}_event_delete() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN
+    UPDATE {DOC_TABLE} d SET events = d.events - g.n FROM
+        (SELECT search_doc_id AS id, count(*) AS n FROM gone WHERE search_doc_id IS NOT NULL
+         GROUP BY search_doc_id) g
+        WHERE d.id = g.id;
+    DELETE FROM {DOC_TABLE} d USING (SELECT DISTINCT search_doc_id AS id FROM gone) g
+        WHERE d.id = g.id AND d.events <= 0;
+    RETURN NULL; END $$""",
+    f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_delete ON {EVENT_TABLE}",
+    f"""CREATE TRIGGER {DOC_TABLE}_event_delete AFTER DELETE ON {EVENT_TABLE}
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
+    EXECUTE FUNCTION {DOC_TABLE}_event_delete()""",
+    f"""CREATE OR REPLACE FUNCTION {DOC_TABLE}_event_truncate() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN TRUNCATE {DOC_TABLE}; RETURN NULL; END $$""",
+    f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_truncate ON {EVENT_TABLE}",
+    f"""CREATE TRIGGER {DOC_TABLE}_event_truncate AFTER TRUNCATE ON {EVENT_TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION {DOC_TABLE}_event_truncate()""",
 ]
 
 
 def create_index(schema_editor):
-    """The table (or FTS5 table), its index and the delete triggers (the ui_workflow migration)."""
+    """The document table, the FTS5 table (SQLite) or GIN index (PostgreSQL) and the triggers."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
         schema_editor.execute(
-            f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
+            f"CREATE TABLE {DOC_TABLE} (id integer PRIMARY KEY, issue_id bigint NOT NULL, "
+            "digest varchar(16) NOT NULL, events integer NOT NULL)"
+        )
+        schema_editor.execute(
+            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
             "document, issue_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')"
         )
         schema_editor.execute(_SQLITE_TRIGGER)
     elif vendor == "postgresql":
         schema_editor.execute(
-            f"CREATE TABLE {TABLE} (event_id bigint PRIMARY KEY, issue_id bigint NOT NULL, "
-            "document tsvector NOT NULL)"
+            f"CREATE TABLE {DOC_TABLE} (id bigserial PRIMARY KEY, issue_id bigint NOT NULL, "
+            "digest varchar(16) NOT NULL, events integer NOT NULL, document tsvector NOT NULL)"
         )
-        schema_editor.execute(f"CREATE INDEX {TABLE}_document ON {TABLE} USING GIN (document)")
+        schema_editor.execute(
+            f"CREATE INDEX {DOC_TABLE}_document ON {DOC_TABLE} USING GIN (document)"
+        )
         for statement in _POSTGRES_TRIGGERS:
             schema_editor.execute(statement)
+    if vendor in SUPPORTED_VENDORS:
+        schema_editor.execute(f"CREATE INDEX {DOC_TABLE}_issue ON {DOC_TABLE} (issue_id, digest)")
 
 
 def drop_index(schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_delete")
-        schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_delete")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {DOC_TABLE}")
     elif vendor == "postgresql":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_delete ON {EVENT_TABLE}")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_truncate ON {EVENT_TABLE}")
-        schema_editor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_delete()")
-        schema_editor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_truncate()")
-        schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        for name in ("delete", "truncate"):
+            schema_editor.execute(
+                f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_{name} ON {EVENT_TABLE}"
+            )
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {DOC_TABLE}_event_{name}()")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {DOC_TABLE}")
 
 
 def backfill(event_model, connection, batch=1000):
@@ -203,7 +285,15 @@ def backfill(event_model, connection, batch=1000):
         )
         if not rows:
             return
-        index_events(rows, [load_payload(row) for row in rows], connection)
+        items = [
+            (row.issue_id, document_for(load_payload(row), row.title, row.culprit)) for row in rows
+        ]
+        doc_ids = assign_documents(items, connection)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {EVENT_TABLE} SET search_doc_id = %s WHERE id = %s",
+                [(doc_id, row.pk) for row, doc_id in zip(rows, doc_ids, strict=True)],
+            )
         last = rows[-1].pk
 
 
@@ -213,7 +303,7 @@ def ensure_triggers(connection):
         return  # PostgreSQL keeps triggers through ALTER TABLE
     with connection.cursor() as cursor:
         tables = {t.name for t in connection.introspection.get_table_list(cursor)}
-        if TABLE in tables and EVENT_TABLE in tables:
+        if DOC_TABLE in tables and EVENT_TABLE in tables:
             cursor.execute(_SQLITE_TRIGGER)
 
 
