@@ -6,7 +6,7 @@ from harness.chaos import scenarios
 from harness.faults import libfaketime_library
 from tests.chaos.books import assert_books_balance, assert_recovered
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 def test_client_clock_skew_is_accepted_or_refused_cleanly(start_chaos):

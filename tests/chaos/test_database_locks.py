@@ -5,7 +5,7 @@ import pytest
 from harness.chaos import scenarios
 from tests.chaos.books import assert_books_balance, assert_recovered
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 def test_long_read_and_write_lock_lose_nothing(start_chaos):

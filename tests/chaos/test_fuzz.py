@@ -17,7 +17,7 @@ from harness.chaos.fuzz import (
 from harness.chaos.run import ChaosRun
 from harness.loadgen import Connection, build_request
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 # Far above what a healthy worker needs, far below what an unbounded decompression would take.
 MAX_PROCESS_RSS_MIB = 600

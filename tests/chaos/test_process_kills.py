@@ -5,7 +5,7 @@ import pytest
 from harness.chaos import scenarios
 from tests.chaos.books import assert_books_balance, assert_recovered
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 # A killed foreman's claimed batch goes back to the spool after BUGSINK_INGEST_SPOOL_CLAIM_SECONDS

@@ -18,7 +18,7 @@ from django.urls import reverse
 from harness.deployment import Deployment, StoredEvents
 from harness.processes import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 HOSTILE_NAME = '<img src=x onerror=alert(1)>"; evil.html'
 

@@ -15,7 +15,7 @@ from harness.processes import ROOT
 from tests.e2e import test_sentry_cli as cli_tests
 from tests.js_builds import run_plugin_build
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 JS = ROOT / "tests" / "js"
 

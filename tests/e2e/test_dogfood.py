@@ -13,7 +13,7 @@ import pytest
 from harness.deployment import Deployment
 from harness.processes import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ from harness.processes import wait_for
 from tests.e2e.load import EventStream
 from tests.e2e.ui import reader_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from harness.deployment import Deployment
 from harness.processes import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 SDK_SCRIPT = r"""
 import sys, sentry_sdk

@@ -19,7 +19,7 @@ import pytest
 from harness.deployment import Deployment
 from harness.processes import ROOT, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 SENDER = ROOT / "tests" / "e2e" / "senders" / "python_health.py"
 

@@ -17,7 +17,7 @@ import pytest
 from harness.deployment import ADMIN_EMAIL, Deployment
 from harness.processes import ROOT, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 JS = ROOT / "tests" / "js"
 CLI3 = shutil.which("sentry-cli")  # the PyPI wheel in the test environment

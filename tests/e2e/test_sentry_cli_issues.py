@@ -21,7 +21,7 @@ import pytest
 from harness.deployment import ADMIN_EMAIL, Deployment, StoredEvents
 from harness.processes import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 SENDER = ROOT / "tests" / "e2e" / "senders" / "python_sdk.py"
 ORG, PROJECT = "bugsink", "demo"

@@ -11,7 +11,7 @@ import pytest
 from harness.deployment import ADMIN_EMAIL
 from harness.processes import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 HAS_SPOOL = find_spec("bugsink_ingest.spool") is not None
 

@@ -9,7 +9,7 @@ import pytest
 from tests.ingest.recorder import received
 from tests.ingest.wire import post
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 AUTH = {"X-Sentry-Auth": "Sentry sentry_key=publickey123, sentry_version=7"}
 
 

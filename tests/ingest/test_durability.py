@@ -11,7 +11,7 @@ from tests.ingest.recorder import received
 from tests.ingest.server import start_server
 from tests.ingest.wire import post
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 @pytest.mark.parametrize(

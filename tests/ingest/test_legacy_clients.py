@@ -19,7 +19,7 @@ from harness.processes import ROOT, wait_for
 from tests.ingest.recorder import received
 from tests.ingest.wire import post
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 JS = ROOT / "tests" / "js"
 
 

@@ -8,7 +8,7 @@ import pytest
 from tests.ingest.server import start_server, stop_server
 from tests.ingest.wire import post
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 EVENT = b'{}\n{"type":"event"}\n{"message":"x"}\n'
 
 

@@ -12,7 +12,7 @@ import zstandard
 from tests.ingest.recorder import received
 from tests.ingest.wire import post, send
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 KEY = "publickey123"
 AUTH = {"X-Sentry-Auth": f"Sentry sentry_key={KEY}, sentry_version=7"}
 

@@ -9,7 +9,7 @@ import pytest
 from harness.processes import ROOT, wait_for
 from tests.ingest.recorder import received
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 PYTHON_SCRIPT = """
 import sys, sentry_sdk

@@ -9,7 +9,7 @@ from tests.ingest.recorder import received
 from tests.ingest.server import prepare
 from tests.ingest.wire import post
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 def test_chunked_body_under_runserver(tmp_path):

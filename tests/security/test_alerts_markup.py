@@ -11,7 +11,7 @@ from harness.deployment import Deployment
 from tests.security.servers import CAPTURE_HOST, CaptureServer
 from tests.security.site import add_channel, channels, new_project, send_exception
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 PING = "<!channel> <!here> <@U024BE7LH> @everyone @here @channel @all"
 PHISH = "<https://evil.example/login|Open issue> [Open issue](https://evil.example/login)"

@@ -19,7 +19,7 @@ from tests.security.site import (
     send_test_alert,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 TIMEOUT = 2  # BUGSINK_ALERT_TIMEOUT of the deployment under test
 

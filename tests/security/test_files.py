@@ -20,7 +20,7 @@ from harness.deployment import MANAGE_PY
 from harness.processes import free_port, stop, wait_for
 from tests.security.site import query, send_exception
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 GENERATED_ADMIN = "admin@localhost"
 

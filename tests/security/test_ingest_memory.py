@@ -23,7 +23,7 @@ from harness.processes import wait_for
 from harness.procstats import children_of
 from tests.ingest.server import start_server, stop_server
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 MiB = 1024 * 1024
 ATTACHMENT = 95 * MiB

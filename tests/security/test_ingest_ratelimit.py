@@ -19,7 +19,7 @@ from tests.ingest.recorder import received
 from tests.ingest.server import start_server, stop_server
 from tests.ingest.wire import post
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 KEY_LIMITED = "/api/1/envelope/?sentry_key=" + "4" * 32  # 3 a minute
 PROJECT_LIMITED = "/api/2/envelope/?sentry_key=" + "2" * 32  # project 2: 5 a minute

@@ -19,7 +19,7 @@ import pytest
 
 from harness.deployment import Deployment
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 SLOW_CLIENTS = 200
 SAMPLES = 400

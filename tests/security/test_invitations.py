@@ -19,7 +19,7 @@ from tests.accounts.site import (
     wait_for_mail,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 PASSWORD = "a long enough password 7"
 

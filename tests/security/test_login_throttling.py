@@ -21,7 +21,7 @@ from tests.accounts.site import (
     totp,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 PASSWORD = "the right password, 42"
 

@@ -11,7 +11,7 @@ from harness.deployment import Deployment
 from harness.processes import wait_for
 from tests.security.leaky_app import make_secrets, send_leaky_error
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 FILTERED = "[Filtered]"
