@@ -113,3 +113,34 @@ def test_a_user_without_an_address_is_told(client, world):
     TeamMembership.objects.create(team=world["shop_team"], user=carol)
     body = choose(client, carol, world["shop"]).content.decode()
     assert "your account has no e-mail address: nothing can be sent" in body
+
+
+def test_feedback_and_cron_monitor_alerts_reach_subscribers_too(client, world, digest):
+    choose(client, world["alice"], world["shop"])
+    choose(client, world["bob"], world["ops"])
+    report = {"event_id": "ab" * 16, "name": "Ann", "comments": "the cart is <b>empty</b>"}
+    digest([spooled(world["shop"], report, kind="user_report")])
+    [feedback] = mail.outbox
+    assert feedback.to == ["alice@example.com"]
+    assert "Ann wrote" in feedback.subject and "the cart is <b>empty</b>" in feedback.body
+    hourly = {"schedule": {"type": "crontab", "value": "0 * * * *"}}
+    digest(
+        [spooled(world["shop"], {"monitor_slug": "backup", "status": "ok",
+                                 "check_in_id": "1" * 32, "monitor_config": hourly},
+                 kind="check_in")]
+    )  # fmt: skip
+    digest(
+        [
+            spooled(
+                world["shop"],
+                {"monitor_slug": "backup", "status": "error", "check_in_id": "2" * 32},
+                kind="check_in",
+            )
+        ]
+    )
+    [_, monitor] = mail.outbox
+    assert monitor.to == ["alice@example.com"]
+    assert "Monitor failed" in monitor.subject and "backup" in monitor.subject
+    triggers = SubscriptionDelivery.objects.order_by("pk").values_list("trigger", "status")
+    assert list(triggers) == [("feedback", "sent"), ("monitor_failed", "sent")]
+    assert SubscriptionDelivery.objects.get(trigger="monitor_failed").issue is None

@@ -43,7 +43,7 @@ def send_issue_alerts_now(issue_id, trigger):
     )
     deliveries = [deliver(channel, issue, trigger) for channel in channels]
     # And each user who chose this project's alerts, at their own address.
-    return deliveries + notify_subscribers(issue, trigger)
+    return deliveries + notify_subscribers(issue.project, trigger, issue=issue)
 
 
 def _over_rate(channel, now):

@@ -1,5 +1,5 @@
 """An alert for user feedback, to every active channel of its project through the channels' own
-senders and rate caps (delivery.deliver). The context is an issue's alert's, with `feedback` set:
+senders and rate caps (delivery.deliver), and to the users who chose the project's alerts. The context is an issue's alert's, with `feedback` set:
 the title says who wrote, the second line is what they wrote; the link goes to the issue's Feedback
 tab, or to the project's Feedback page when the feedback names no stored event."""
 
@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 
 from bugsink_issues.alerts.delivery import deliver
 from bugsink_issues.alerts.messages import TRIGGER_LABELS
+from bugsink_issues.alerts.subscriptions import notify_subscribers
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models import AlertChannel, ProjectSettings, UserFeedback
 
@@ -47,7 +48,9 @@ def feedback_context(channel, feedback):
 
 
 def send_feedback_alerts_now(feedback_id):
-    feedback = UserFeedback.objects.filter(pk=feedback_id).select_related("issue").first()
+    feedback = (
+        UserFeedback.objects.filter(pk=feedback_id).select_related("issue", "project").first()
+    )
     if feedback is None or not app_settings.ALERTS_ENABLED:
         return []
     enabled = (
@@ -60,7 +63,13 @@ def send_feedback_alerts_now(feedback_id):
     channels = AlertChannel.objects.filter(
         project_id=feedback.project_id, is_active=True
     ).select_related("project")
-    return [
+    deliveries = [
         deliver(channel, feedback.issue, TRIGGER, ctx=feedback_context(channel, feedback))
         for channel in channels
     ]
+    return deliveries + notify_subscribers(
+        feedback.project,
+        TRIGGER,
+        issue=feedback.issue,
+        context=lambda channel: feedback_context(channel, feedback),
+    )

@@ -1,11 +1,13 @@
 """A cron monitor's alert (failed, missed, timed out) to every active channel of its project,
-through the channels' own senders and rate caps (delivery.deliver). Each sender reads the same
-context as an issue's alert; `issue` is None and `monitor` names the monitor."""
+through the channels' own senders and rate caps (delivery.deliver), and to the users who chose the
+project's alerts (subscriptions). Each sender reads the same context as an issue's alert; `issue`
+is None and `monitor` names the monitor."""
 
 from django.urls import NoReverseMatch, reverse
 
 from bugsink_issues.alerts.delivery import deliver
 from bugsink_issues.alerts.messages import TRIGGER_LABELS
+from bugsink_issues.alerts.subscriptions import notify_subscribers
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models import AlertChannel, Monitor, ProjectSettings
 
@@ -40,7 +42,7 @@ def monitor_context(channel, monitor, trigger):
 
 
 def send_monitor_alerts_now(monitor_id, trigger):
-    monitor = Monitor.objects.filter(pk=monitor_id).first()
+    monitor = Monitor.objects.filter(pk=monitor_id).select_related("project").first()
     if monitor is None or not app_settings.ALERTS_ENABLED:
         return []
     enabled = (
@@ -53,7 +55,12 @@ def send_monitor_alerts_now(monitor_id, trigger):
     channels = AlertChannel.objects.filter(
         project_id=monitor.project_id, is_active=True
     ).select_related("project")
-    return [
+    deliveries = [
         deliver(channel, None, trigger, ctx=monitor_context(channel, monitor, trigger))
         for channel in channels
     ]
+    return deliveries + notify_subscribers(
+        monitor.project,
+        trigger,
+        context=lambda channel: monitor_context(channel, monitor, trigger),
+    )

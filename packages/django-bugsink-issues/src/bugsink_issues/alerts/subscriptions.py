@@ -1,10 +1,12 @@
-"""Alerts e-mailed to each user who chose a project's alerts (models.notifications).
+"""Alerts e-mailed to each user who chose a project's alerts (models.notifications): an issue's
+(new, regressed, unmuted), a cron monitor's (failed, missed, timed out) and user feedback.
 
 Sent beside the project's channels, through the same e-mail sender (a host that registered its own
 sender for e-mail gets these too), to the user's own address, only while the user can still see the
 project. Each subscriber has the project's hourly cap of their own; what was sent is kept a week.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.utils import timezone
@@ -24,16 +26,24 @@ COUNTED = [DeliveryStatus.SENT, DeliveryStatus.FAILED]
 KEPT = timedelta(days=7)
 
 
-def notify_subscribers(issue, trigger) -> list[SubscriptionDelivery]:
-    """E-mail the alert to every subscriber of the issue's project who may still see it."""
+def notify_subscribers(
+    project, trigger, *, issue=None, context: Callable[[AlertChannel], dict] | None = None
+) -> list[SubscriptionDelivery]:
+    """E-mail the alert to every subscriber of `project` who may still see it. `context`: the
+    alert's context for a channel when it is not an issue's (a monitor's, feedback's)."""
     subscriptions = AlertSubscription.objects.filter(
-        project_id=issue.project_id, user__is_active=True
+        project_id=project.pk, user__is_active=True
     ).select_related("user")
+    if context is None:
+
+        def context(channel):
+            return messages.alert_context(channel, issue, trigger)
+
     return [
-        _deliver(subscription, issue, trigger)
+        _deliver(subscription, project, issue, trigger, context)
         for subscription in subscriptions
         if subscription.user.email
-        and visible_projects(subscription.user).filter(pk=issue.project_id).exists()
+        and visible_projects(subscription.user).filter(pk=project.pk).exists()
     ]
 
 
@@ -55,20 +65,20 @@ def _hourly_cap(project_id) -> int:
     ) or app_settings.ALERT_RATE_PER_PROJECT_PER_HOUR
 
 
-def _deliver(subscription, issue, trigger) -> SubscriptionDelivery:
+def _deliver(subscription, project, issue, trigger, context) -> SubscriptionDelivery:
     now = timezone.now()
     subscription.deliveries.filter(created_at__lt=now - KEPT).delete()
     delivery = SubscriptionDelivery(subscription=subscription, issue=issue, trigger=trigger)
     sent_last_hour = subscription.deliveries.filter(
         created_at__gte=now - timedelta(hours=1), status__in=COUNTED
     ).count()
-    if sent_last_hour >= _hourly_cap(issue.project_id):
+    if sent_last_hour >= _hourly_cap(project.pk):
         delivery.status, delivery.error = DeliveryStatus.RATE_LIMITED, "hourly cap reached"
         delivery.save()
         return delivery
-    channel = subscriber_channel(subscription, issue.project)
+    channel = subscriber_channel(subscription, project)
     try:
-        sender_for(ChannelKind.EMAIL).send(channel, messages.alert_context(channel, issue, trigger))
+        sender_for(ChannelKind.EMAIL).send(channel, context(channel))
         delivery.status = DeliveryStatus.SENT
     except RefusedTarget as exc:
         delivery.status, delivery.error = DeliveryStatus.REFUSED, str(exc)

@@ -13,7 +13,7 @@ __all__ = ["AlertSubscription", "SubscriptionDelivery"]
 
 
 class AlertSubscription(models.Model):
-    """A user has one project's alerts (new issues, regressions, unmutes) e-mailed to them."""
+    """A user has one project's alerts (issues, feedback, cron monitors) e-mailed to them."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
