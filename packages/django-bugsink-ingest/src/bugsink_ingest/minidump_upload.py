@@ -49,13 +49,17 @@ class _Capped:
             yield chunk
 
 
-def _set_bracketed(event: dict[str, Any], name: str, value: str) -> None:
-    """sentry[a][b]=v -> event["a"]["b"] = v (a key the JSON field set as a non-object is
-    replaced)."""
+def _bracket_keys(name: str) -> list[str]:
+    """sentry[a][b] -> ["a", "b"]; BadRequest for any other shape."""
     rest = name[len("sentry") :]
     keys = _BRACKETS.findall(rest)
     if not keys or _BRACKETS.sub("", rest) or len(keys) > MAX_NESTING or not all(keys):
         raise BadRequest(f"form field {name[:100]!r} is not of the form sentry[key][key]...")
+    return keys
+
+
+def _set_nested(event: dict[str, Any], keys: list[str], value: str) -> None:
+    """event[a][b] = value (a key the JSON field set as a non-object is replaced)."""
     target = event
     for key in keys[:-1]:
         child = target.get(key)
@@ -79,7 +83,7 @@ def event_from_upload(
     attachments: list[SpooledAttachment] = []
     keep_files = wants_attachments()
     base: dict[str, Any] = {}
-    bracketed: list[tuple[str, str]] = []
+    bracketed: list[tuple[list[str], str]] = []
     annotations: dict[str, str] = {}
     field_bytes, minidump = 0, None
     try:
@@ -112,13 +116,13 @@ def event_from_upload(
             if part.name == "sentry":
                 base = parse_json_object(value, "the sentry form field")
             elif part.name.startswith("sentry["):
-                bracketed.append((part.name, text))
+                bracketed.append((_bracket_keys(part.name), text))
             elif len(annotations) < 200:
                 annotations[part.name] = text
         if minidump is None:
             raise BadRequest(f"no minidump: the form has no {MINIDUMP_FIELD} file")
-        for name, text in bracketed:
-            _set_bracketed(base, name, text)
+        for keys, text in bracketed:  # after the JSON field, whatever the order they came in
+            _set_nested(base, keys, text)
     except BaseException:
         discard_attachments(attachments)
         raise
