@@ -263,6 +263,7 @@ def _summary(crash: Crash) -> tuple[str, str, dict]:
             "instruction_addr": f"0x{crash.instruction:x}",
             "package": crash.module.name,
             "filename": crash.module.short_name,
+            "module_offset": f"0x{offset:x}",
         }
     elif crash.instruction is not None:
         value = "at an address in no listed module"
