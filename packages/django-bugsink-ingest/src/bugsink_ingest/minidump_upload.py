@@ -131,8 +131,8 @@ def event_from_upload(
     base.setdefault("platform", "native")
     base.setdefault("level", "fatal")
     if annotations:
-        extra = base.get("extra") if isinstance(base.get("extra"), dict) else {}
-        base["extra"] = {**annotations, **extra}
+        extra = base.get("extra")
+        base["extra"] = {**annotations, **(extra if isinstance(extra, dict) else {})}
     payload = json.dumps(base, ensure_ascii=False).encode()
     return SpooledEvent(
         spool_id=new_spool_id(),

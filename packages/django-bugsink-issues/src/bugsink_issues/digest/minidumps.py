@@ -22,12 +22,19 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from minidump.common_structs import MINIDUMP_LOCATION_DESCRIPTOR
-from minidump.directory import MINIDUMP_DIRECTORY
-from minidump.streams.ContextStream import CONTEXT, WOW64_CONTEXT
-from minidump.streams.ExceptionStream import ExceptionCode, ExceptionList
-from minidump.streams.ModuleListStream import MinidumpModuleList
-from minidump.streams.SystemInfoStream import PLATFORM_ID, MinidumpSystemInfo
+# The minidump library ships no type hints.
+from minidump.common_structs import MINIDUMP_LOCATION_DESCRIPTOR  # type: ignore[import-untyped]
+from minidump.directory import MINIDUMP_DIRECTORY  # type: ignore[import-untyped]
+from minidump.streams.ContextStream import CONTEXT, WOW64_CONTEXT  # type: ignore[import-untyped]
+from minidump.streams.ExceptionStream import (  # type: ignore[import-untyped]
+    ExceptionCode,
+    ExceptionList,
+)
+from minidump.streams.ModuleListStream import MinidumpModuleList  # type: ignore[import-untyped]
+from minidump.streams.SystemInfoStream import (  # type: ignore[import-untyped]
+    PLATFORM_ID,
+    MinidumpSystemInfo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +239,8 @@ def apply_minidump(data: dict, spooled, flag) -> None:
         return
     for problem in crash.problems:
         flag(f"attachments.{attachment.filename}", f"minidump: {problem}")
-    contexts = data.get("contexts") if isinstance(data.get("contexts"), dict) else {}
+    found = data.get("contexts")
+    contexts: dict[str, Any] = found if isinstance(found, dict) else {}
     if crash.os_name and "os" not in contexts:
         contexts["os"] = {
             "type": "os",
