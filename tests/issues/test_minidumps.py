@@ -4,6 +4,7 @@ crashing module, with the OS/CPU contexts and the top frame (module + offset) re
 the minidump stored and downloadable from the event page; a file that is no readable minidump
 still makes an event, titled "Native crash", with the file attached."""
 
+import struct
 import uuid
 
 import pytest
@@ -148,3 +149,27 @@ def test_the_event_page_shows_the_crash_and_the_minidump_downloads(client, post_
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="crash.dmp"'
     assert b"".join(response.streaming_content) == MINIDUMP
+
+
+def _moved_crash(data, delta):
+    """The minidump with the crashing instruction (the exception context's RIP) moved by delta."""
+    count, directory = struct.unpack_from("<II", data, 8)
+    for i in range(count):
+        stream_type, _, rva = struct.unpack_from("<III", data, directory + 12 * i)
+        if stream_type == 6:  # the exception stream: its context's location is at +160
+            _, context_rva = struct.unpack_from("<II", data, rva + 160)
+            rip_at = context_rva + 0xF8  # CONTEXT (AMD64).Rip
+            (rip,) = struct.unpack_from("<Q", data, rip_at)
+            return data[:rip_at] + struct.pack("<Q", rip + delta) + data[rip_at + 8 :]
+    raise AssertionError("no exception stream")
+
+
+def test_issues_group_by_reason_and_module_not_offset(post_minidump):
+    first = post_minidump(MINIDUMP)
+    elsewhere_in_module = post_minidump(_moved_crash(MINIDUMP, 0x10))
+    assert elsewhere_in_module.title == "SIGSEGV: in crashdemo at +0x12fb"
+    assert elsewhere_in_module.issue_id == first.issue_id
+    # Far away: in no module of the list (the top frame is a bare address), another issue.
+    nowhere = post_minidump(_moved_crash(MINIDUMP, 0x10_0000_0000))
+    assert nowhere.title == "SIGSEGV: at an address in no listed module"
+    assert nowhere.issue_id != first.issue_id
