@@ -64,6 +64,7 @@ def test_a_posted_minidump_becomes_an_issue_from_what_it_says(post_minidump):
     issue = Issue.objects.get(pk=event.issue_id)
     assert issue.title == TITLE and event.title == TITLE
     assert event.platform == "native" and event.level == "fatal"
+    assert event.culprit == "crashdemo +0x12eb"
     assert event.release == "demo@1.2.3"
     data = load_payload(event)
     (value,) = data["exception"]["values"]
@@ -133,6 +134,7 @@ def test_the_event_page_shows_the_crash_and_the_minidump_downloads(client, post_
     assert TITLE in body
     # The stack trace tab (the default): the crashing module and the offset into it.
     assert '<span class="mono">crashdemo</span>' in body and "+0x12eb</span>" in body
+    assert "crashdemo in ?" not in body  # no made-up function name
     details = client.get(
         reverse("bugsink_issues:event", args=[event.issue_id, event.pk]) + "?tab=details"
     ).content.decode()

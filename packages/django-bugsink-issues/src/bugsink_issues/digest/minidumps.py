@@ -256,16 +256,20 @@ def apply_minidump(data: dict, spooled, flag) -> None:
         data["contexts"] = contexts
     if has_exception:
         return
-    data["exception"] = {"values": [_exception_value(*_summary(crash))]}
+    exc_type, value, detail = _summary(crash)
+    data["exception"] = {"values": [_exception_value(exc_type, value, detail)]}
+    if detail["culprit"] and not data.get("culprit"):
+        data["culprit"] = detail["culprit"]  # the module and offset, not "crashdemo in ?"
 
 
 def _summary(crash: Crash) -> tuple[str, str, dict]:
     """(type, value, detail): the value names the crashing module and offset (stable across
     occurrences: the fault address, which is not, goes to the mechanism's meta)."""
-    value, frame = "", None
+    value, frame, culprit = "", None, None
     if crash.module is not None and crash.instruction is not None:
         offset = crash.instruction - crash.module.base
         value = f"in {crash.module.short_name} at +0x{offset:x}"
+        culprit = f"{crash.module.short_name} +0x{offset:x}"
         # No symbols: the frame is the module and the address, no function name is made up.
         frame = {
             "instruction_addr": f"0x{crash.instruction:x}",
@@ -277,7 +281,8 @@ def _summary(crash: Crash) -> tuple[str, str, dict]:
         value = "at an address in no listed module"
         frame = {"instruction_addr": f"0x{crash.instruction:x}"}
     meta = {"code": crash.code, "address": crash.address}
-    return crash.reason or UNREADABLE_TITLE, value, {"frame": frame, "meta": meta, **_tid(crash)}
+    detail = {"frame": frame, "meta": meta, "culprit": culprit, **_tid(crash)}
+    return crash.reason or UNREADABLE_TITLE, value, detail
 
 
 def _tid(crash: Crash) -> dict:
