@@ -4,6 +4,7 @@ crashing module, with the OS/CPU contexts and the top frame (module + offset) re
 the minidump stored and downloadable from the event page; a file that is no readable minidump
 still makes an event, titled "Native crash", with the file attached."""
 
+import io
 import struct
 import uuid
 
@@ -175,3 +176,25 @@ def test_issues_group_by_reason_and_module_not_offset(post_minidump):
     nowhere = post_minidump(_moved_crash(MINIDUMP, 0x10_0000_0000))
     assert nowhere.title == "SIGSEGV: at an address in no listed module"
     assert nowhere.issue_id != first.issue_id
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream read front to back only, as the database spool's attachment reader is."""
+
+    def __init__(self, data):
+        self._data = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_stream_that_cannot_seek_is_copied_to_disk_and_read():
+    stream = io.BufferedReader(_Unseekable(MINIDUMP))
+    assert not stream.seekable()
+    crash = read_minidump(stream)
+    assert crash.reason == "SIGSEGV" and crash.module.short_name == "crashdemo"

@@ -106,6 +106,14 @@ def _seekable(source: IO[bytes]) -> IO[bytes]:
 def read_minidump(source: IO[bytes]) -> Crash:
     """What the minidump says; UnreadableMinidump if it is not one or its directory is broken."""
     f = _seekable(source)
+    try:
+        return _read_file(f)
+    finally:
+        if f is not source:
+            f.close()  # the copy on disk
+
+
+def _read_file(f: IO[bytes]) -> Crash:
     f.seek(0, os.SEEK_END)
     file_size = f.tell()
     f.seek(0)
