@@ -5,6 +5,7 @@ the minidump stored and downloadable from the event page; a file that is no read
 still makes an event, titled "Native crash", with the file attached."""
 
 import io
+import random
 import struct
 import uuid
 
@@ -13,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from bugsink_ingest.models import ProjectKey
-from bugsink_issues.digest.minidumps import UnreadableMinidump, read_minidump
+from bugsink_issues.digest.minidumps import UnreadableMinidump, apply_minidump, read_minidump
 from bugsink_issues.digest.storage import load_payload
 from bugsink_issues.models import Event, EventAttachment, Issue
 from tests.factories import DATA, SpooledAttachment, make_user, python_exception, spooled
@@ -198,3 +199,31 @@ def test_a_stream_that_cannot_seek_is_copied_to_disk_and_read():
     assert not stream.seekable()
     crash = read_minidump(stream)
     assert crash.reason == "SIGSEGV" and crash.module.short_name == "crashdemo"
+
+
+def test_damaged_minidumps_never_raise_and_always_leave_a_title():
+    """Bytes of the real minidump overwritten at random, or cut short: apply_minidump returns
+    (no exception, no hang) and the event has an exception to be titled from."""
+    rng = random.Random(20261202)
+    for _ in range(300):
+        data = bytearray(MINIDUMP)
+        for _ in range(rng.randrange(1, 40)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        data = bytes(data[: rng.choice([len(data), rng.randrange(len(data))])])
+        item = SpooledAttachment.from_bytes("m.dmp", "", "event.minidump", data)
+        event: dict = {}
+        problems: list = []
+        apply_minidump(
+            event, _Spooled((item,)), lambda _path, problem, p=problems: p.append(problem)
+        )
+        (value,) = event["exception"]["values"]
+        assert value["type"], value
+        if value["type"] == "Native crash":
+            assert problems  # unreadable: the reason is noted
+
+
+class _Spooled:
+    event_id = "ab" * 16
+
+    def __init__(self, attachments):
+        self.attachments = attachments

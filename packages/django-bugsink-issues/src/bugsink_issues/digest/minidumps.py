@@ -41,8 +41,8 @@ logger = logging.getLogger(__name__)
 MINIDUMP_TYPE = "event.minidump"
 UNREADABLE_TITLE = "Native crash"
 MAX_STREAMS = 4096
-# Stream type -> (bytes before the entries, bytes per entry) for the lists read here.
-_LISTS = {4: (4, 108)}  # ModuleListStream
+MAX_MODULES = 8192  # real processes load hundreds at most
+MAX_NAME = 64 * 1024  # bytes of one module's name (UTF-16)
 _SYSTEM_INFO, _EXCEPTION, _MODULES = 7, 6, 4
 _AMD64, _X86 = 9, 0
 _OS_NAMES = {
@@ -178,10 +178,20 @@ def _system_info(crash: Crash, f, directory) -> int:
 
 
 def _modules(crash: Crash, f, directory, file_size) -> None:
-    f.seek(directory.Location.Rva)
+    at = directory.Location.Rva
+    f.seek(at)
     (count,) = struct.unpack("<I", f.read(4))
-    if 4 + 108 * count > directory.Location.DataSize:
+    if count > MAX_MODULES or 4 + 108 * count > directory.Location.DataSize:
         raise UnreadableMinidump("the module count is larger than its stream")
+    for i in range(count):  # each name's length, before the library reads it
+        f.seek(at + 4 + 108 * i + 20)  # MINIDUMP_MODULE.ModuleNameRva
+        (name_at,) = struct.unpack("<I", f.read(4))
+        f.seek(name_at)
+        length = f.read(4)
+        if len(length) < 4 or struct.unpack("<I", length)[0] > MAX_NAME:
+            raise UnreadableMinidump("a module's name lies outside the file or is too long")
+        if name_at + 4 + struct.unpack("<I", length)[0] > file_size:
+            raise UnreadableMinidump("a module's name lies outside the file")
     for module in MinidumpModuleList.parse(directory, f).modules:
         crash.modules.append(Module(str(module.name or "?")[:500], module.baseaddress, module.size))
 
@@ -245,7 +255,10 @@ def apply_minidump(data: dict, spooled, flag) -> None:
         if not has_exception:
             data["exception"] = {"values": [_exception_value(UNREADABLE_TITLE, "", None)]}
         return
-    for problem in crash.problems:
+    problems = list(crash.problems)
+    if crash.reason is None and not has_exception:
+        problems.append("it names no exception (no crash reason)")
+    for problem in problems:
         flag(f"attachments.{attachment.filename}", f"minidump: {problem}")
     found = data.get("contexts")
     contexts: dict[str, Any] = found if isinstance(found, dict) else {}
