@@ -209,3 +209,10 @@ def test_an_envelope_of_a_minidump_alone_becomes_an_event(upload):
         "level": "fatal",
     }
     assert [(a.attachment_type, d) for a, d in files] == [("event.minidump", MINIDUMP)]
+
+
+def test_a_lone_surrogate_in_the_sentry_field_is_kept_escaped(upload):
+    answer = upload({"upload_file_minidump": _dump(), "sentry": '{"message": "bad \\ud800"}'})
+    assert answer.status_code == 200, answer.content
+    ((event, _),) = handed
+    assert b"\\ud800" in event.payload and json.loads(event.payload)["message"] == "bad \ud800"

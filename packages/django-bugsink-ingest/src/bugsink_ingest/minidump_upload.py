@@ -133,7 +133,7 @@ def event_from_upload(
     if annotations:
         extra = base.get("extra")
         base["extra"] = {**annotations, **(extra if isinstance(extra, dict) else {})}
-    payload = json.dumps(base, ensure_ascii=False).encode()
+    payload = json.dumps(base).encode()  # ASCII: a lone surrogate the JSON field had stays escaped
     return SpooledEvent(
         spool_id=new_spool_id(),
         project_id=project_id,
