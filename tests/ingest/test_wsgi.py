@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
+from django.urls import set_script_prefix
 
 from bugsink_ingest import spool
 from bugsink_ingest.wsgi import with_ingest_fast_path
@@ -62,6 +63,9 @@ def key(tmp_path):
         spool._spool_for.cache_clear()
         yield ProjectKey.objects.create(project=Project.objects.create(name="p"))
     spool._spool_for.cache_clear()
+    # A request under a prefix leaves it as this thread's script prefix (each real request sets
+    # its own): later tests' reverse() must not get it.
+    set_script_prefix("/")
 
 
 ENVELOPE = b'{"event_id":"%s"}\n{"type":"event"}\n{"message":"m"}' % (b"b" * 32)
