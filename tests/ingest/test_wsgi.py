@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
+from django.urls import set_script_prefix
 
 from bugsink_ingest import spool
 from bugsink_ingest.wsgi import with_ingest_fast_path
@@ -24,7 +25,7 @@ class SiteMiddleware:
         return self.get_response(request)
 
 
-def call(app, path, body=b"", query=""):
+def call(app, path, body=b"", query="", content_type=""):
     environ = {
         "REQUEST_METHOD": "POST" if body else "GET",
         "PATH_INFO": path,
@@ -34,6 +35,7 @@ def call(app, path, body=b"", query=""):
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": content_type,
         "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
         "wsgi.errors": io.StringIO(),
@@ -61,6 +63,9 @@ def key(tmp_path):
         spool._spool_for.cache_clear()
         yield ProjectKey.objects.create(project=Project.objects.create(name="p"))
     spool._spool_for.cache_clear()
+    # A request under a prefix leaves it as this thread's script prefix (each real request sets
+    # its own): later tests' reverse() must not get it.
+    set_script_prefix("/")
 
 
 ENVELOPE = b'{"event_id":"%s"}\n{"type":"event"}\n{"message":"m"}' % (b"b" * 32)
@@ -87,3 +92,21 @@ def test_without_the_prefix_sdk_requests_still_work_through_the_site(key):
     answer = call(app, f"/errors/api/{key.project_id}/envelope/", ENVELOPE, query)
     assert answer["status"] == 200
     assert SEEN == [f"/errors/api/{key.project_id}/envelope/"]  # the slow path, through the site
+
+
+@pytest.mark.django_db(transaction=True)
+def test_minidump_uploads_take_the_fast_path(key):
+    app = with_ingest_fast_path(WSGIHandler(), prefix="errors/")
+    form = (
+        b'--b\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="m.dmp"'
+        b"\r\n\r\nMDMP\r\n--b--\r\n"
+    )
+    answer = call(
+        app,
+        f"/errors/api/{key.project_id}/minidump/",
+        form,
+        f"sentry_key={key.public_key}",
+        "multipart/form-data; boundary=b",
+    )
+    assert answer["status"] == 200, answer["body"]
+    assert SEEN == []  # no middleware ran (none of them reads the form either)

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import json
 import logging
 import re
 import threading
@@ -23,6 +24,7 @@ from bugsink_ingest.handoff import OPTIONAL_KINDS, wanted_kinds, wants_attachmen
 from bugsink_ingest.spool import SpooledAttachment, SpooledEvent, get_spool, new_spool_id
 from bugsink_ingest.tasks import arm_sweep, arm_sweep_now_and_then, wake_drain
 
+MINIDUMP_TYPE = "event.minidump"  # the attachment_type of a native crash's minidump
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def events_from_envelope(
                 if keep_attachments is None:
                     keep_attachments = wants_attachments()
                 if keep_attachments and item.body is not None:
-                    attachments.append(_spool_attachment(item.headers, item.body))
+                    attachments.append(spool_attachment(item.headers, item.body))
                 continue
             if item.type in OPTIONAL_KINDS:
                 if optional_kinds is None:
@@ -122,10 +124,25 @@ def events_from_envelope(
                 main = event
             events.append(event)
     except BaseException:
-        _discard(attachments)
+        discard_attachments(attachments)
         raise
     if main is not None and attachments:
         main["attachments"] = tuple(attachments)
+    elif not events and any(a.attachment_type == MINIDUMP_TYPE for a in attachments):
+        # A native crash sent as its minidump alone: the event is made of it (the digest reads
+        # the minidump; this is all that is known here).
+        event_id = header_id or uuid.uuid4().hex
+        crash = {"event_id": event_id, "platform": "native", "level": "fatal"}
+        events.append(
+            {
+                "project_id": project_id,
+                "event_id": event_id,
+                "payload": json.dumps(crash).encode(),
+                "kind": "event",
+                "attachments": tuple(attachments),
+                "sentry_client": sentry_client,
+            }
+        )
     elif attachments and header_id and not events:
         # Attachments in an envelope of their own, for the event its header names (sent before):
         # the consumer attaches them to it if it is stored.
@@ -140,11 +157,11 @@ def events_from_envelope(
             }
         )
     elif attachments:  # no event to attach them to
-        _discard(attachments)
+        discard_attachments(attachments)
     return [SpooledEvent(spool_id=new_spool_id(), received_at=now, **e) for e in events]
 
 
-def _spool_attachment(headers: dict[str, Any], body: Iterator[bytes]) -> SpooledAttachment:
+def spool_attachment(headers: dict[str, Any], body: Iterator[bytes]) -> SpooledAttachment:
     spool = get_spool()
     ref, size = spool.write_attachment(body)
     return SpooledAttachment(
@@ -157,7 +174,7 @@ def _spool_attachment(headers: dict[str, Any], body: Iterator[bytes]) -> Spooled
     )
 
 
-def _discard(attachments: Iterable[SpooledAttachment]) -> None:
+def discard_attachments(attachments: Iterable[SpooledAttachment]) -> None:
     refs = [a.ref for a in attachments if a.ref]
     if refs:
         try:
@@ -273,7 +290,7 @@ def accept(events: list[SpooledEvent], key: KeyInfo) -> Accepted:
     finally:
         for event in events[written:]:
             if event.attachments:
-                _discard(event.attachments)
+                discard_attachments(event.attachments)
     if refused:
         logger.info(
             "rate limit (%s) of project %s: %d of %d events dropped",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bugsink_ingest import auth, intake, ratelimit, security, unkept
+from bugsink_ingest import auth, intake, minidump_upload, multipart, ratelimit, security, unkept
 from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.decoding import decode_stream, read_wsgi_body
 from bugsink_ingest.envelope import ChunkReader, Envelope, Limits, read_header, read_items
@@ -225,7 +225,24 @@ def _security(request: HttpRequest, stage: Stage, project_id: str) -> HttpRespon
     return _answer(stage, key, [event], event.event_id)
 
 
+def _minidump(request: HttpRequest, stage: Stage, project_id: str) -> HttpResponse:
+    # Crash reporters authenticate in the query string (?sentry_key=), some with a header.
+    credentials = auth.credentials_from_request(request)
+    key = auth.authenticate(credentials.key, int(project_id))
+    boundary = multipart.boundary_of(request.META.get("CONTENT_TYPE", ""))
+    parts = multipart.read_parts(_body(request, ingest_settings.MAX_ENVELOPE_SIZE), boundary)
+    event = minidump_upload.event_from_upload(
+        parts,
+        key.project_id,
+        max_fields=ingest_settings.MAX_EVENT_SIZE,
+        max_attachment=ingest_settings.MAX_ATTACHMENT_SIZE,
+        sentry_client=credentials.client,
+    )
+    return _answer(stage, key, [event], event.event_id)
+
+
 envelope = _endpoint(_envelope)
+minidump = _endpoint(_minidump)
 store = _endpoint(_store)
 security_report = _endpoint(_security)
 # Mount on the host site for browser code (same origin, auth from the envelope's dsn):

@@ -28,7 +28,7 @@ from django.http import HttpResponseBase
 __all__ = ["IngestHandler", "with_ingest_fast_path"]
 
 WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-INGEST_PATH = r"/api/\d+/(?:envelope|store|security)/?"
+INGEST_PATH = r"/api/\d+/(?:envelope|store|security|minidump)/?"
 INGEST_URLCONF = "bugsink_ingest.urls"
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bugsink_issues.digest import storage
 from bugsink_issues.digest.grouping import GroupingResult, grouping_for
+from bugsink_issues.digest.minidumps import apply_minidump, minidump_of
 from bugsink_issues.digest.normalize import (
     Normalized,
     clean_text,
@@ -86,6 +87,11 @@ def _prepare(
         )
         # Before grouping: issues group by the original frames, not by one build's.
         apply_source_maps(normalized.data, spooled.project_id)
+        # A native crash: its title, frame and contexts come from the minidump, if readable.
+        if minidump_of(spooled) is not None:
+            apply_minidump(normalized.data, spooled, normalized.flag)
+            if normalized.problems:
+                normalized.data["_problems"] = normalized.problems
     data = normalized.data
     _sdk_from_client(data, getattr(spooled, "sentry_client", ""))
     # Before anything is derived from the event (key, title, tags) or stored.

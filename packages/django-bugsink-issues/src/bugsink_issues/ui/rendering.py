@@ -75,6 +75,9 @@ def frame_view(frame, platform, highlight=True):
         "source": source,
         "vars": pairs(variables) if isinstance(variables, dict) else [],
         "package": as_text(frame.get("package") or "", 300),
+        # Native frames without symbols: the address, and the offset into its module if known.
+        "address": as_text(frame.get("instruction_addr") or "", 40),
+        "offset": as_text(frame.get("module_offset") or "", 40),
         # Resolved through a source map in the digest (digest/sourcemaps.py).
         "mapped": isinstance(frame.get("data"), dict) and bool(frame["data"].get("sourcemap")),
     }
