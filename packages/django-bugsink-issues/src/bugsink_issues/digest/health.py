@@ -267,11 +267,13 @@ def _sessions(batch, sessions):
         state.status = status if status in FINAL_STATUSES else "ok"
         state.updated_at = now
         changed[sid_hash] = state
+    # Split before the insert: bulk_create sets the new rows' pks, and updating them again (a
+    # CASE per field over the whole batch) cost more than the rest of the session counting.
     new = [s for s in changed.values() if s.pk is None]
+    known = [s for s in changed.values() if s.pk is not None]
     SessionState.objects.bulk_create(new)
-    SessionState.objects.bulk_update(
-        [s for s in changed.values() if s.pk is not None], ["status", "errored", "updated_at"]
-    )
+    if known:
+        SessionState.objects.bulk_update(known, ["status", "errored", "updated_at"])
 
 
 def _aggregates(batch, spooled, body):
