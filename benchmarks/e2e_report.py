@@ -128,7 +128,8 @@ def health_table(report) -> list[str]:
                 ratios.append(ratio)
                 out.append(
                     f"| {mix['mix']} | {c} | {n} | {alone['e2e_per_s']:.0f} "
-                    f"| {mixed['e2e_per_s']:.0f} | {ratio:.2f} "
+                    f"| {mixed['e2e_per_s']:.0f}{'' if mixed['all_stored'] else ' (not all counted)'} "
+                    f"| {ratio:.2f} "
                     f"| {mixed['sessions_counted']}/{mixed['sessions_sent']} "
                     f"| {mixed['check_ins_stored']}/{mixed['check_ins_sent']} "
                     f"| {alone['load1_before']:.2f}, {mixed['load1_before']:.2f} |"

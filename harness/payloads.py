@@ -228,6 +228,7 @@ class EnvelopeFactory:
         self.templates = {
             kind: (template_dir / f"{kind}.envelope").read_bytes() for kind in ("small", "large")
         }
+        self._check_ins = 0
         self.health_items = {
             item_type: (template_dir / f"{item_type}.item").read_bytes()
             for item_type in HEALTH_ITEMS
@@ -260,7 +261,7 @@ class EnvelopeFactory:
         if session:
             raw += self.session_item(index)
         if check_in:
-            raw += self.check_in_item(index)
+            raw += self.check_in_item()
         return PreparedEvent(event_id, brotli.compress(raw, quality=SDK_BROTLI_QUALITY), len(raw))
 
     USERS = 1000  # distinct session users (`did`) cycled over a run
@@ -280,7 +281,7 @@ class EnvelopeFactory:
 
     MONITORS = 100  # cron jobs the check-ins go to: few enough per monitor to be kept (100 each)
 
-    def check_in_item(self, index: int) -> bytes:
+    def check_in_item(self) -> bytes:
         item = self.health_items["check_in"]
         header, payload = item.split(b"\n", 2)[:2]
         body = json.loads(payload)
@@ -288,10 +289,12 @@ class EnvelopeFactory:
         slug = body["monitor_slug"]  # "bench-nightly" -> "bench-job-017": the same length
         swapped = swapped.replace(
             b'"monitor_slug":"%s"' % slug.encode(),
-            b'"monitor_slug":"%s"' % f"bench-job-{index % self.MONITORS:03d}"[: len(slug)].encode(),
+            b'"monitor_slug":"%s"'
+            % f"bench-job-{self._check_ins % self.MONITORS:03d}"[: len(slug)].encode(),
         )
         # an id of its own, as the SDK gives each check-in (ingest keys check-ins by it)
         swapped = swapped.replace(body["event_id"].encode(), uuid.uuid4().hex.encode())
+        self._check_ins += 1  # round robin over the monitors, whatever the rate of check-ins
         return header + b"\n" + swapped + b"\n"
 
     def headers(self) -> dict[str, str]:

@@ -42,7 +42,7 @@ def test_the_session_item_is_the_sdks_with_fresh_ids_and_right_lengths(templates
     assert s1["init"] is True and s1["status"] == "exited" and s1["errors"] == 1
     assert s1["attrs"] == {"release": "shop@2.4.1", "environment": "production"}
     assert s1["sid"] != s2["sid"] and s1["did"] != s2["did"]
-    assert c1["monitor_slug"] == "bench-job-001" and c2["monitor_slug"] == "bench-job-002"
+    assert c1["monitor_slug"] == "bench-job-000" and c2["monitor_slug"] == "bench-job-001"
     assert c1["status"] == "ok"
     assert c1["check_in_id"] != c2["check_in_id"] and c1["event_id"] != c2["event_id"]
     # Without the options: the error envelope alone, as before.
@@ -64,4 +64,4 @@ def test_the_digest_counts_every_session_and_check_in_of_a_mixed_run(templates):
     assert (bucket.sessions, bucket.errored, bucket.crashed) == (6, 6, 0)
     assert bucket.users.count() == 6
     assert CheckIn.objects.filter(monitor__project_id=project.pk).count() == 2
-    assert Monitor.objects.filter(project_id=project.pk).count() == 2  # bench-job-000 and -003
+    assert Monitor.objects.filter(project_id=project.pk).count() == 2  # bench-job-000 and -001
