@@ -88,6 +88,23 @@ def test_a_batch_delivered_again_counts_nothing_twice(project, digest):
     assert ClientReportCount.objects.get(project=project).quantity == 2
 
 
+def test_session_items_delivered_again_count_nothing_twice_without_receipts(project, digest):
+    from bugsink_issues.models import HealthItemReceipt
+
+    batch = items(
+        project,
+        session("f", "crashed", init=True, errors=1, did="u1"),
+        session("g", errors=1, did="u2"),
+        session("h", "exited", init=True, errors=2, did="u3"),
+    )
+    digest(batch + batch[:1])  # once more within the batch, too
+    digest(batch)
+    f = figures(project)
+    assert (f.sessions, f.errored, f.crashed, f.users, f.crashed_users) == (3, 3, 1, 3, 1)
+    # Their states make them idempotent: no receipt row per session item.
+    assert not HealthItemReceipt.objects.filter(project_id=project.pk).exists()
+
+
 def test_aggregates_and_users(project, digest):
     aggregates = {
         "attrs": {"release": "app@1", "environment": "prod"},
