@@ -65,18 +65,3 @@ def test_the_digest_counts_every_session_and_check_in_of_a_mixed_run(templates):
     assert bucket.users.count() == 6
     assert CheckIn.objects.filter(monitor__project_id=project.pk).count() == 2
     assert Monitor.objects.filter(project_id=project.pk).count() == 2  # bench-job-000 and -001
-
-
-def test_the_benchmark_alternates_the_two_runs_and_pairs_them_by_round():
-    from benchmarks.e2e import HealthMix, variants
-    from benchmarks.e2e_report import health_pairs
-
-    mix = HealthMix(check_in_every=10)
-    order = variants(3, mix)
-    assert order == [None, mix, mix, None, None, mix]  # who goes first swaps each round
-    assert variants(2, None) == [None, None]
-    assert [i for i in range(30) if mix.check_in(i)] == [0, 10, 20]
-    assert not HealthMix(0).check_in(0)
-    runs = [{"n": n, **({"sessions_sent": 1} if v else {})} for n, v in enumerate(order)]
-    pairs = health_pairs(runs)
-    assert [(alone["n"], mixed["n"]) for alone, mixed in pairs] == [(0, 1), (3, 2), (4, 5)]
