@@ -52,13 +52,24 @@ def _text(value: object, limit: int) -> str:
 def record_check_ins(project_id: int, spooled: list) -> list[Transition]:
     """Store the check-ins (oldest first); returns the monitors' transitions (alerted on commit)."""
     transitions: list[Transition] = []
-    touched: dict[str, Monitor] = {}  # by slug: a batch's check-ins mostly share a few monitors
-    for item in spooled:
-        body = _parsed(item)
-        if body is None:
-            continue
+    parsed = [(item, body) for item in spooled if (body := _parsed(item)) is not None]
+    # The batch's monitors and its check-ins stored before, each in one look, not one per item.
+    touched: dict[str, Monitor] = {
+        m.slug: m
+        for m in Monitor.objects.select_for_update().filter(
+            project_id=project_id, slug__in={body["monitor_slug"].strip() for _, body in parsed}
+        )
+    }
+    known: dict[tuple[int, str], CheckIn] = {
+        (c.monitor_id, c.check_in_id): c
+        for c in CheckIn.objects.filter(
+            monitor__in=list(touched.values()),
+            check_in_id__in={_check_in_id(body) for _, body in parsed} - {""},
+        )
+    }
+    for item, body in parsed:
         monitor = _upsert_monitor(project_id, body, touched)
-        transition = _record(monitor, body, item.received_at)
+        transition = _record(monitor, body, item.received_at, known)
         if transition:
             transitions.append(transition)
     for monitor in touched.values():  # once per batch, not per check-in
@@ -94,17 +105,26 @@ def _upsert_monitor(project_id: int, body: dict[str, Any], known: dict[str, Moni
     return monitor
 
 
-def _record(monitor: Monitor, body: dict[str, Any], received_at: datetime) -> Transition | None:
+def _check_in_id(body: dict[str, Any]) -> str:
+    return (_text(body.get("check_in_id"), 64).replace("-", "").lower() or "")[:32]
+
+
+def _record(
+    monitor: Monitor,
+    body: dict[str, Any],
+    received_at: datetime,
+    known: dict[tuple[int, str], CheckIn],
+) -> Transition | None:
+    """`known`: the batch's check-ins stored so far, by (monitor id, check-in id)."""
     status = body["status"]
-    check_in_id = (_text(body.get("check_in_id"), 64).replace("-", "").lower() or "")[:32]
-    check_in_id = check_in_id or uuid.uuid4().hex
+    check_in_id = _check_in_id(body) or uuid.uuid4().hex
     duration = body.get("duration")
     if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
         duration = None
-    existing = CheckIn.objects.filter(monitor=monitor, check_in_id=check_in_id).first()
+    existing = known.get((monitor.pk, check_in_id))
     finished = status != CheckInStatus.IN_PROGRESS
     if existing is None:
-        CheckIn.objects.create(
+        known[(monitor.pk, check_in_id)] = CheckIn.objects.create(
             monitor=monitor,
             check_in_id=check_in_id,
             status=status,
