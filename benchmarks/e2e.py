@@ -1,4 +1,5 @@
-"""`python -m benchmarks e2e [--quick] [--soak=SECONDS] [--rate=N]`: the whole deployment under load.
+"""`python -m benchmarks e2e [--quick] [--soak=SECONDS] [--rate=N] [--with-health]`: the whole
+deployment under load.
 
 Starts the reference deployment (`manage.py serve`: Gunicorn + foreman) on loopback with a fresh data
 directory per mix, sends envelopes made by the real sentry-sdk (brotli, ~4 KB raw; ~50 KB with local
@@ -6,6 +7,12 @@ variables) at concurrency 8 and 32 for three mixes (one issue, 1,000 distinct is
 and waits until every acknowledged event is in the issues database. In the same run, the same
 Gunicorn serves a trivial WSGI app (read body, answer 200): the HTTP ceiling of this machine, the
 baseline every figure is put next to.
+
+With --with-health, every level runs --rounds times two ways, alternating on one deployment: the
+error events alone, and the same events with the release-health items the SDK sends besides (a
+`session` item per envelope, as sentry-sdk makes it with a session that saw the error and ended;
+a cron `check_in` item in every --check-in-every-th). The mixed run ends when its events, sessions
+and check-ins are all counted; the table puts its error rate end to end next to the error-only one.
 
 Prints markdown tables (ready for BENCHMARKS.md) and, with --json=PATH, writes every figure there.
 Bounded: a fixed number of events per run, a deadline per wait; loopback only.
@@ -20,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness import procstats
@@ -52,6 +60,18 @@ def parse_args(argv):
     parser.add_argument("--rate", type=float, default=300, help="events/s during --soak")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", help="write all figures to this file")
+    parser.add_argument(
+        "--with-health",
+        action="store_true",
+        help="alternate error-only runs with runs that add a session item to every envelope",
+    )
+    parser.add_argument(
+        "--check-in-every",
+        type=int,
+        default=10,
+        help="with --with-health: a check_in item in every N-th envelope (0: none)",
+    )
+    parser.add_argument("--rounds", type=int, help="runs per level and variant (3 with health)")
     return parser.parse_args(argv)
 
 
@@ -84,12 +104,31 @@ def load_text() -> str:
 # --- one measured run ---------------------------------------------------------------------------
 
 
-def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
+@dataclass(frozen=True)
+class HealthMix:
+    """What a mixed run adds to each envelope: a session item, and every n-th a check-in."""
+
+    check_in_every: int = 10
+
+    def check_in(self, index: int) -> bool:
+        return self.check_in_every > 0 and index % self.check_in_every == 0
+
+
+def measured_run(
+    deployment, store, factory, kind, concurrency, count, health: HealthMix | None = None
+) -> dict:
     gen = LoadGenerator(
         deployment.port, deployment.dsn.envelope_path, factory.headers(), concurrency
     )
-    requests = [gen.prepare(factory.make(kind, i)) for i in range(count)]
+    if health is None:
+        requests = [gen.prepare(factory.make(kind, i)) for i in range(count)]
+    else:
+        requests = [
+            gen.prepare(factory.make(kind, i, session=True, check_in=health.check_in(i)))
+            for i in range(count)
+        ]
     raw_bytes = len(factory.raw(kind, 0)[1])
+    sessions_before, check_ins_before = store.sessions(), store.check_ins()
     stored_before = store.digested()
     rows_before = store.count()
     disk_before = deployment.disk_bytes()
@@ -101,6 +140,28 @@ def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
     reached, done_at = store.wait_for(
         stored_before + accepted, DIGEST_TIMEOUT, on_poll=lambda t, n: timeline.append((t, n))
     )
+    health_figures = {}
+    if health is not None:
+        accepted_ids = {o.event_id for o in result.accepted}
+        sent_check_ins = sum(
+            1
+            for i, (event_id, _) in enumerate(requests)
+            if event_id in accepted_ids and health.check_in(i)
+        )
+        sessions_reached, sessions_at = wait_for_count(
+            store.sessions, sessions_before + accepted, DIGEST_TIMEOUT
+        )
+        check_ins_reached, check_ins_at = wait_for_count(
+            store.check_ins, check_ins_before + sent_check_ins, DIGEST_TIMEOUT
+        )
+        done_at = max(done_at, sessions_at, check_ins_at)
+        reached = reached and sessions_reached and check_ins_reached
+        health_figures = {
+            "sessions_sent": accepted,
+            "sessions_counted": store.sessions() - sessions_before,
+            "check_ins_sent": sent_check_ins,
+            "check_ins_stored": store.check_ins() - check_ins_before,
+        }
     monitor.stop()
     stored = store.digested() - stored_before
     evicted = stored - (store.count() - rows_before)  # retention at work (10,000 per project)
@@ -108,6 +169,8 @@ def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
     digest_wall = done_at - result.started_at
     return {
         "kind": kind,
+        "variant": "errors + health" if health is not None else "errors",
+        **health_figures,
         "raw_bytes": raw_bytes,
         "concurrency": concurrency,
         "sent": count,
@@ -131,6 +194,22 @@ def measured_run(deployment, store, factory, kind, concurrency, count) -> dict:
         "load1_before": load_before,
         "load1_after": os.getloadavg()[0],
     }
+
+
+def wait_for_count(count, target, timeout, stall=60.0) -> tuple[bool, float]:
+    """Poll count() until it reaches target; give up at timeout or after `stall` seconds without
+    progress (an item refused somewhere is not worth the whole timeout)."""
+    deadline = time.monotonic() + timeout
+    last, last_change = -1, time.monotonic()
+    while True:
+        n, now = count(), time.monotonic()
+        if n >= target:
+            return True, now
+        if n != last:
+            last, last_change = n, now
+        if now >= deadline or now - last_change > stall:
+            return False, now
+        time.sleep(0.05)
 
 
 def max_backlog(result: RunResult, timeline, stored_before) -> int:
@@ -261,7 +340,18 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
 # --- orchestration ------------------------------------------------------------------------------
 
 
-def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
+def variants(rounds: int, health: HealthMix | None) -> list[HealthMix | None]:
+    """The runs of one level: error-only and mixed alternating, the first of each round swapped
+    from round to round, so a drift of the machine's load falls on both alike."""
+    if health is None:
+        return [None] * rounds
+    order: list[HealthMix | None] = []
+    for n in range(rounds):
+        order += [None, health] if n % 2 == 0 else [health, None]
+    return order
+
+
+def run_mix(workdir, factory_for, mix, kind, levels, count, rounds=1, health=None) -> dict:
     data_dir = workdir / f"data-{mix}"
     # the deployment's own number of workers; start() returns at once: the start is measured
     deployment = Deployment(data_dir, web_concurrency=None).start(wait=False)
@@ -279,9 +369,11 @@ def run_mix(workdir, factory_for, mix, kind, levels, count) -> dict:
         idle_before = memory_now(deployment.pid)
         runs = []
         for c in levels:
-            print(f"  {mix} c={c}: {count} events ({load_text()})", flush=True)
-            runs.append(measured_run(deployment, store, factory, kind, c, count))
-            print(f"    -> {summary_line(runs[-1])}", flush=True)
+            for variant in variants(rounds, health):
+                label = "errors + health" if variant is not None else "errors"
+                print(f"  {mix} c={c} {label}: {count} events ({load_text()})", flush=True)
+                runs.append(measured_run(deployment, store, factory, kind, c, count, variant))
+                print(f"    -> {summary_line(runs[-1])}", flush=True)
         settle()
         idle_after = memory_now(deployment.pid)
         return {
@@ -317,6 +409,12 @@ def summary_line(run) -> str:
         f"accepted {run['accepted_per_s']:.0f}/s, e2e {run['e2e_per_s']:.0f}/s, "
         f"p50/p95/p99 {lat[50]:.1f}/{lat[95]:.1f}/{lat[99]:.1f} ms, "
         f"stored {run['stored']}/{run['accepted']}, statuses {run['statuses']}"
+        + (
+            f", sessions {run['sessions_counted']}/{run['sessions_sent']}, "
+            f"check-ins {run['check_ins_stored']}/{run['check_ins_sent']}"
+            if "sessions_sent" in run
+            else ""
+        )
     )
 
 
@@ -325,6 +423,8 @@ def main(argv):
     count = args.events or (1000 if args.quick else 10000)
     levels = [int(c) for c in args.concurrency.split(",")]
     mixes = [m for m in args.mixes.split(",") if m and m != "none"]
+    health = HealthMix(args.check_in_every) if args.with_health else None
+    rounds = args.rounds or (3 if health else 1)
     if not mixes:  # a soak alone still needs a deployment (measured idle, without load runs)
         mixes, levels = ["1000-issues"], []
     report = {"machine": machine_facts(), "command": "python -m benchmarks e2e " + " ".join(argv)}
@@ -341,7 +441,7 @@ def main(argv):
             for n_mix, mix in enumerate(mixes):
                 kind = MIXES[mix]
                 n = count if kind != "large" else max(count // 3, 100)
-                result, last = run_mix(workdir, factory_for, mix, kind, levels, n)
+                result, last = run_mix(workdir, factory_for, mix, kind, levels, n, rounds, health)
                 report["mixes"].append(result)
                 if n_mix < len(mixes) - 1:
                     last.stop()  # one deployment at a time on the two cores

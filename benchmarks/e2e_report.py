@@ -24,7 +24,8 @@ def render_markdown(report, targets) -> str:
         for r in mix["runs"]:
             lat = r["latency_ms"]
             out.append(
-                f"| {mix['mix']} ({r['raw_bytes'] / 1024:.1f} KB raw) | {r['concurrency']} "
+                f"| {mix['mix']}{_variant(r)} ({r['raw_bytes'] / 1024:.1f} KB raw) "
+                f"| {r['concurrency']} "
                 f"| {r['sent']} | {r['accepted_per_s']:.0f} | {r['e2e_per_s']:.0f} "
                 f"| {lat[50]:.1f} | {lat[95]:.1f} | {lat[99]:.1f} | {r['max_backlog']} "
                 f"| {_statuses(r['statuses'])} | {r['stored']}/{r['accepted']}{_evicted(r)} "
@@ -54,6 +55,8 @@ def render_markdown(report, targets) -> str:
 
     if any(mix["runs"] for mix in report["mixes"]):
         out.extend(_cpu_table(report))
+    if any("sessions_sent" in r for mix in report["mixes"] for r in mix["runs"]):
+        out.extend(health_table(report))
 
     if "soak" in report:
         s = report["soak"]
@@ -88,7 +91,7 @@ def _cpu_table(report) -> list[str]:
                 cells.append(f"{c['cores']:.2f} ({c['processes']})" if c else "-")
             wall = r["e2e_wall_s"]
             out.append(
-                f"| {mix['mix']} | {r['concurrency']} | "
+                f"| {mix['mix']}{_variant(r)} | {r['concurrency']} | "
                 + " | ".join(cells)
                 + f" | {r['client_cpu_s'] / wall:.2f} |"
             )
@@ -96,9 +99,62 @@ def _cpu_table(report) -> list[str]:
     return out
 
 
+def health_pairs(runs) -> list[tuple[dict, dict]]:
+    """(error-only, mixed) runs of one level, in the order they ran: each round is one of each."""
+    pairs = []
+    for first, second in zip(runs[::2], runs[1::2], strict=False):
+        if "sessions_sent" in first:
+            first, second = second, first
+        if "sessions_sent" in second and "sessions_sent" not in first:
+            pairs.append((first, second))
+    return pairs
+
+
+def health_table(report) -> list[str]:
+    """The error rate end to end with and without release-health items, round by round."""
+    out = [
+        "Error events end to end, alone and with a session item in every envelope (and a check-in "
+        "in some), alternating on one deployment:\n",
+        "| mix | conc. | round | errors only: stored/s | with health: stored/s | ratio "
+        "| sessions counted/sent | check-ins stored/sent | load1 before (alone, mixed) |",
+        "|---" * 9 + "|",
+    ]
+    ratios = []
+    for mix in report["mixes"]:
+        for c in sorted({r["concurrency"] for r in mix["runs"]}):
+            level = [r for r in mix["runs"] if r["concurrency"] == c]
+            for n, (alone, mixed) in enumerate(health_pairs(level), start=1):
+                ratio = mixed["e2e_per_s"] / alone["e2e_per_s"] if alone["e2e_per_s"] else 0.0
+                ratios.append(ratio)
+                out.append(
+                    f"| {mix['mix']} | {c} | {n} | {alone['e2e_per_s']:.0f} "
+                    f"| {mixed['e2e_per_s']:.0f}{'' if mixed['all_stored'] else ' (not all counted)'} "
+                    f"| {ratio:.2f} "
+                    f"| {mixed['sessions_counted']}/{mixed['sessions_sent']} "
+                    f"| {mixed['check_ins_stored']}/{mixed['check_ins_sent']} "
+                    f"| {alone['load1_before']:.2f}, {mixed['load1_before']:.2f} |"
+                )
+    if ratios:
+        median = sorted(ratios)[len(ratios) // 2]
+        out.append(
+            f"\nMedian ratio (with health / errors only) {median:.2f} over {len(ratios)} rounds "
+            f"(range {min(ratios):.2f}-{max(ratios):.2f}); target: within 10 % "
+            f"({_verdict(median >= 0.9)}).\n"
+        )
+    return out
+
+
+def _variant(run) -> str:
+    return " + health" if "sessions_sent" in run else ""
+
+
 def render_targets(report, targets) -> str:
-    small = [
-        r for mix in report["mixes"] if mix["mix"] != "large" for r in mix["runs"] if r["stored"]
+    small = [  # the error-only runs (the mixed ones have a table of their own)
+        r
+        for mix in report["mixes"]
+        if mix["mix"] != "large"
+        for r in mix["runs"]
+        if r["stored"] and "sessions_sent" not in r
     ]
     rows = ["| target (issue 7) | measured | verdict |", "|---|---|---|"]
     if small:

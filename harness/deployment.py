@@ -399,6 +399,18 @@ class StoredEvents:
         rows = self._query(f'SELECT coalesce(sum(event_count), 0) FROM "{self.ISSUE_TABLE}"')
         return rows[0][0] if rows else 0
 
+    HEALTH_TABLE = "bugsink_issues_releasehealthbucket"
+    CHECK_IN_TABLE = "bugsink_issues_checkin"
+
+    def sessions(self) -> int:
+        """Sessions counted into release health so far (every release, environment and hour)."""
+        rows = self._query(f'SELECT coalesce(sum(sessions), 0) FROM "{self.HEALTH_TABLE}"')
+        return rows[0][0] if rows else 0
+
+    def check_ins(self) -> int:
+        rows = self._query(f'SELECT count(*) FROM "{self.CHECK_IN_TABLE}"')
+        return rows[0][0] if rows else 0
+
     def ids(self) -> set[str]:
         rows = self._query(f'SELECT event_id FROM "{self.table}"')
         return {str(r[0]).replace("-", "").lower() for r in rows}

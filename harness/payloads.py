@@ -25,6 +25,7 @@ import brotli
 CAPTURE_KEY = "0123456789abcdef0123456789abcdef"
 SDK_BROTLI_QUALITY = 4  # sentry_sdk.transport: brotli quality when no level is configured
 KINDS = ("small", "distinct", "large")
+HEALTH_ITEMS = ("session", "check_in")
 TYPE_MARKER = b"BenchError0000"
 
 
@@ -98,6 +99,31 @@ def _capture_with_sdk(port: int, kind: str):
     sentry_sdk.get_client().close()
 
 
+def _capture_health_with_sdk(port: int):
+    """One session (release health on, application mode: the SDK's default outside a web server)
+    that saw the error and ended, and one cron check-in: the items a `--with-health` run adds."""
+    import sentry_sdk
+    from sentry_sdk.crons import capture_checkin
+
+    sentry_sdk.init(
+        dsn=f"http://{CAPTURE_KEY}@127.0.0.1:{port}/1",
+        release="shop@2.4.1",
+        environment="production",
+        server_name="web-1",
+    )
+    sentry_sdk.set_user({"id": "4711"})  # the session's `did`: users are counted per release
+    scope = sentry_sdk.get_isolation_scope()
+    scope.start_session(session_mode="application")
+    try:
+        checkout_view(request_id=981)
+    except Exception:
+        sentry_sdk.capture_exception()
+    scope.end_session()
+    capture_checkin(monitor_slug="bench-nightly", status="ok", duration=1.5)
+    sentry_sdk.flush(5)
+    sentry_sdk.get_client().close()
+
+
 # --- the capture server -------------------------------------------------------------------------
 
 
@@ -137,8 +163,26 @@ def _capture_main(outdir: Path):
             (captured,) = [c for c in store if b'"type":"event"' in _decode(c)]
             (outdir / f"{kind}.envelope").write_bytes(_decode(captured))
             (outdir / f"{kind}.headers.json").write_text(json.dumps(captured.headers))
+        store.clear()
+        _capture_health_with_sdk(server.server_address[1])
+        for item_type in HEALTH_ITEMS:
+            (outdir / f"{item_type}.item").write_bytes(_item_of(store, item_type))
     finally:
         server.shutdown()
+
+
+def _item_of(store: list[Captured], item_type: str) -> bytes:
+    """The first item of `item_type` in the captured envelopes: its header line and payload."""
+    for captured in store:
+        lines = _decode(captured).split(b"\n")
+        for i, line in enumerate(lines[1:-1], start=1):
+            try:
+                header = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(header, dict) and header.get("type") == item_type:
+                return line + b"\n" + lines[i + 1] + b"\n"
+    raise RuntimeError(f"the SDK sent no {item_type} item")
 
 
 def _decode(captured: Captured) -> bytes:
@@ -153,7 +197,7 @@ def _decode(captured: Captured) -> bytes:
 
 
 def capture_templates(outdir: Path) -> Path:
-    if not (outdir / "large.envelope").exists():
+    if not (outdir / "check_in.item").exists():
         subprocess.run(
             [sys.executable, "-m", "harness.payloads", str(outdir)],
             check=True,
@@ -184,6 +228,12 @@ class EnvelopeFactory:
         self.templates = {
             kind: (template_dir / f"{kind}.envelope").read_bytes() for kind in ("small", "large")
         }
+        self._check_ins = 0
+        self.health_items = {
+            item_type: (template_dir / f"{item_type}.item").read_bytes()
+            for item_type in HEALTH_ITEMS
+            if (template_dir / f"{item_type}.item").exists()
+        }
         headers = json.loads((template_dir / "small.headers.json").read_text())
         self.user_agent = dict(headers).get("User-Agent", "sentry.python")
         self.auth_header = (
@@ -200,9 +250,52 @@ class EnvelopeFactory:
             raw = raw.replace(TYPE_MARKER, b"BenchError%04d" % (index % 1000))
         return event_id, raw
 
-    def make(self, kind: str, index: int = 0) -> PreparedEvent:
+    def make(
+        self, kind: str, index: int = 0, *, session: bool = False, check_in: bool = False
+    ) -> PreparedEvent:
+        """With `session`, the envelope also carries the SDK's `session` item (a fresh sid, one of
+        USERS users); with `check_in`, a `check_in` item (a fresh check-in id) too."""
         event_id, raw = self.raw(kind, index)
+        if not raw.endswith(b"\n"):
+            raw += b"\n"
+        if session:
+            raw += self.session_item(index)
+        if check_in:
+            raw += self.check_in_item()
         return PreparedEvent(event_id, brotli.compress(raw, quality=SDK_BROTLI_QUALITY), len(raw))
+
+    USERS = 1000  # distinct session users (`did`) cycled over a run
+
+    def session_item(self, index: int) -> bytes:
+        # same-length swaps, so the item's `length` stays right
+        item = self.health_items["session"]
+        header, payload = item.split(b"\n", 2)[:2]
+        body = json.loads(payload)
+        swapped = payload.replace(body["sid"].encode(), str(uuid.uuid4()).encode())
+        did = body["did"]
+        swapped = swapped.replace(
+            b'"did":"%s"' % did.encode(),
+            b'"did":"%s"' % str(index % self.USERS).zfill(len(did)).encode(),
+        )
+        return header + b"\n" + swapped + b"\n"
+
+    MONITORS = 100  # cron jobs the check-ins go to: few enough per monitor to be kept (100 each)
+
+    def check_in_item(self) -> bytes:
+        item = self.health_items["check_in"]
+        header, payload = item.split(b"\n", 2)[:2]
+        body = json.loads(payload)
+        swapped = payload.replace(body["check_in_id"].encode(), uuid.uuid4().hex.encode())
+        slug = body["monitor_slug"]  # "bench-nightly" -> "bench-job-017": the same length
+        swapped = swapped.replace(
+            b'"monitor_slug":"%s"' % slug.encode(),
+            b'"monitor_slug":"%s"'
+            % f"bench-job-{self._check_ins % self.MONITORS:03d}"[: len(slug)].encode(),
+        )
+        # an id of its own, as the SDK gives each check-in (ingest keys check-ins by it)
+        swapped = swapped.replace(body["event_id"].encode(), uuid.uuid4().hex.encode())
+        self._check_ins += 1  # round robin over the monitors, whatever the rate of check-ins
+        return header + b"\n" + swapped + b"\n"
 
     def headers(self) -> dict[str, str]:
         return {

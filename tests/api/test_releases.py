@@ -186,3 +186,90 @@ def test_release_list_pages_filters_and_names_its_projects(world, call):
     # The project path sees that project's row alone.
     beta = call("GET", "/api/0/projects/bugsink/beta/releases/5.0/", root, status=200).json()
     assert [p["slug"] for p in beta["projects"]] == ["beta"]
+
+
+def _session(sid, status, did, release, errors=0):
+    from datetime import UTC, datetime
+
+    return {
+        "sid": sid,
+        "init": True,
+        "started": datetime.now(UTC).isoformat(),
+        "status": status,
+        "errors": errors,
+        "did": did,
+        "attrs": {"release": release, "environment": "production"},
+    }
+
+
+@pytest.fixture
+def healthy_world(world, alice, call, django_capture_on_commit_callbacks):
+    """Release 1.2.3 of Alpha with 4 sessions of 3 users (one crashed, one errored), and 1.2.2
+    with one session of another user: adoption of 1.2.3 is 3 of 4 users, 4 of 5 sessions."""
+    from bugsink_issues.digest import digest_batch
+
+    call("POST", f"{ORG}/releases/", alice, {"version": "1.2.3", "projects": ["alpha"]}, 201)
+    bodies = [
+        _session("s1", "exited", "u1", "1.2.3"),
+        _session("s2", "crashed", "u2", "1.2.3", errors=1),
+        _session("s3", "exited", "u3", "1.2.3", errors=2),
+        _session("s4", "exited", "u1", "1.2.3"),
+        _session("s5", "exited", "u9", "1.2.2"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        digest_batch([spooled(world["alpha"], b, kind="session") for b in bodies])
+    return world
+
+
+def test_release_health_data_when_asked(healthy_world, alice, call):
+    from tests.api.test_shapes import check_shape
+
+    for path in (f"{ORG}/releases/1.2.3/", "/api/0/projects/bugsink/alpha/releases/1.2.3/"):
+        plain = call("GET", path, alice, status=200).json()
+        check_shape(plain, "release")
+        (project,) = plain["projects"]
+        assert project["hasHealthData"] is True and project["healthData"] is None
+
+        asked = call("GET", f"{path}?health=1", alice, status=200).json()
+        check_shape(asked, "release")
+        health = asked["projects"][0]["healthData"]
+        check_shape(health, "release_health")
+        assert health["totalSessions"] == 4 and health["totalSessions24h"] == 4
+        assert (health["sessionsCrashed"], health["sessionsErrored"]) == (1, 2)
+        assert (health["totalUsers"], health["totalProjectUsers24h"]) == (3, 4)
+        assert health["totalProjectSessions24h"] == 5
+        assert health["crashFreeSessions"] == 75.0
+        assert health["crashFreeUsers"] == pytest.approx(66.6667)
+        assert health["adoption"] == 75.0 and health["sessionsAdoption"] == 80.0
+        assert health["hasHealthData"] is True
+        (points,) = health["stats"].values()
+        assert list(health["stats"]) == ["24h"] and len(points) == 24
+        assert sum(n for _, n in points) == 4 and points[-1][1] == 4  # this hour's
+
+    listed = call("GET", f"{ORG}/releases/?health=1&healthStatsPeriod=14d", alice, status=200)
+    by_version = {r["version"]: r for r in listed.json()}
+    assert set(by_version) == {"1.2.3", "1.2.2"}  # 1.2.2 made by its sessions
+    old = by_version["1.2.2"]["projects"][0]["healthData"]
+    check_shape(old, "release_health")
+    assert old["totalSessions"] == 1 and old["sessionsAdoption"] == 20.0
+    (daily,) = old["stats"].values()
+    assert len(daily) == 14 and sum(n for _, n in daily) == 1
+
+
+def test_release_health_periods_are_checked_and_other_teams_see_nothing(healthy_world, alice, call):
+    bad = call("GET", f"{ORG}/releases/1.2.3/?health=1&summaryStatsPeriod=3y", alice, status=400)
+    assert "summaryStatsPeriod" in bad.json()["detail"]
+    call("GET", f"{ORG}/releases/?health=1&healthStatsPeriod=<x>", alice, status=400)
+    bob = ApiToken.objects.create_user_token(healthy_world["bob"])[1]
+    call("GET", f"{ORG}/releases/1.2.3/?health=1", bob, status=404)
+    assert call("GET", f"{ORG}/releases/?health=1", bob, status=200).json() == []
+
+
+def test_a_release_without_sessions_has_empty_health_data(world, alice, call):
+    call("POST", f"{ORG}/releases/", alice, {"version": "9.9", "projects": ["alpha"]}, 201)
+    out = call("GET", f"{ORG}/releases/9.9/?health=true", alice, status=200).json()
+    (project,) = out["projects"]
+    assert project["hasHealthData"] is False
+    health = project["healthData"]
+    assert health["totalSessions"] == 0 and health["hasHealthData"] is False
+    assert health["crashFreeSessions"] is None and health["adoption"] is None

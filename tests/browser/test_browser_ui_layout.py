@@ -47,6 +47,10 @@ def test_no_page_scrolls_sideways_at_400_px(chromium, server, artifacts_dir):
     ]
     page.goto(base + "/teams/")
     urls.append(page.get_attribute(".bsk-table a[data-open]", "href"))
+    page.goto(f"{base}/projects/{project}/releases/")  # each release's own page, long names too
+    releases = page.locator(".bsk-releases td.mono a")
+    assert releases.count() >= 1
+    urls += [releases.nth(i).get_attribute("href") for i in range(releases.count())]
     for href in _issue_links(page, server):
         urls += [f"{href}?tab={tab}&frames=all" for tab in TABS]
     checked = 0

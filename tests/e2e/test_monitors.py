@@ -1,5 +1,5 @@
-"""Cron monitors end to end: sentry-sdk's `monitor` decorator and `capture_checkin`, and the real
-`sentry-cli monitors run`, against the reference deployment (Gunicorn, the foreman, the spool);
+"""Cron monitors end to end: sentry-sdk's `monitor` decorator and `capture_checkin`, @sentry/node's
+`captureCheckIn` and `withMonitor`, and the real `sentry-cli monitors run`, against the reference deployment (Gunicorn, the foreman, the spool);
 their monitors, statuses and check-ins read back from the Monitors page as its admin sees it."""
 
 import html
@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from harness.deployment import Deployment
-from harness.processes import wait_for
+from harness.processes import ROOT, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
@@ -42,6 +42,27 @@ run = capture_checkin(monitor_slug="py-manual", status="in_progress",
                       monitor_config={"schedule": {"type": "crontab", "value": "*/10 * * * *"}})
 capture_checkin(monitor_slug="py-manual", check_in_id=run, status="ok", duration=1.5)
 sentry_sdk.flush(10)
+"""
+
+NODE_SCRIPT = r"""
+const Sentry = require("@sentry/node");
+Sentry.init({ dsn: process.argv[2], release: "cron@node", environment: "e2e-node",
+              defaultIntegrations: false });
+(async () => {
+  const run = Sentry.captureCheckIn(
+    { monitorSlug: "node-manual", status: "in_progress" },
+    { schedule: { type: "crontab", value: "*/5 * * * *" }, checkinMargin: 3, maxRuntime: 10,
+      timezone: "Europe/Berlin" });
+  Sentry.captureCheckIn({ checkInId: run, monitorSlug: "node-manual", status: "ok", duration: 2.5 });
+  await Sentry.withMonitor("node-wrapped", async () => 42,
+    { schedule: { type: "interval", value: 2, unit: "hour" } });
+  try {
+    Sentry.withMonitor("node-failing", () => { throw new Error("the node cron job broke"); },
+      { schedule: { type: "crontab", value: "0 4 * * *" } });
+  } catch (e) {}
+  const ok = await Sentry.flush(30000);
+  console.log(ok ? "flushed" : "timeout");
+})();
 """
 
 
@@ -131,3 +152,41 @@ def test_sentry_cli_monitors_run(site):
     )
     assert "OK" in found["cli-ok"] and "30 2 * * * (UTC)" in found["cli-ok"]
     assert "Failing" in found["cli-fails"] and "Error" in found["cli-fails"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_sentry_node_capture_check_in_and_with_monitor(site, tmp_path):
+    script = tmp_path / "cron.js"
+    script.write_text(NODE_SCRIPT)
+    result = subprocess.run(
+        ["node", str(script), site.demo_dsn()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT / "tests" / "js",
+        env={"NODE_PATH": str(ROOT / "tests" / "js" / "node_modules"), "PATH": os.environ["PATH"]},
+    )
+    assert result.returncode == 0 and "flushed" in result.stdout, result.stdout + result.stderr
+    read = monitors_page(site)
+    wanted = {"node-manual", "node-wrapped", "node-failing"}
+    found = wait_for(
+        lambda: rows_when(
+            read,
+            lambda r: (
+                wanted <= set(r)
+                and "Error" in r["node-failing"]
+                and "2.5 s" in r["node-manual"]
+                and r["node-wrapped"].count("OK") == 2
+            ),  # the monitor's status and its run's
+        ),
+        timeout=60,
+        what="@sentry/node's monitors on the Monitors page",
+    )
+    manual = found["node-manual"]
+    # the in_progress and its ok are one run: one check-in, closed, with the SDK's duration
+    assert "*/5 * * * * (Europe/Berlin)" in manual and "margin 3 min, max runtime 10 min" in manual
+    assert manual.count("OK") == 2 and "In progress" not in manual  # status, and the run
+    assert "2.5 s" in manual and "e2e-node" in manual
+    assert "every 2 hours" in found["node-wrapped"]
+    failing = found["node-failing"]
+    assert "Failing" in failing and "0 4 * * * (UTC)" in failing

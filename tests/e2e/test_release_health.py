@@ -141,9 +141,9 @@ def test_the_sdk_stops_sending_transactions_after_the_first_answer(site):
 
 
 def _row(page: str, version: str) -> str:
-    """The Releases page's table row of a version (as the page escapes it)."""
-    cell = f'<td class="mono">{html.escape(version)}</td>'
-    start = page.index(cell)
+    """The Releases page's table row of a version (as the page escapes it; a link to its page)."""
+    cell = f'">{html.escape(version)}</a></td>'
+    start = page.rindex("<tr>", 0, page.index(cell))
     return page[start : page.index("</tr>", start)]
 
 
@@ -185,6 +185,18 @@ def test_release_health_from_sdk_sessions(site, ui):
     # The hostile names are text, never markup.
     assert "<script>alert(" not in page and "<img src=x" not in page
     assert html.escape(hostile_environment) in hostile_row
+
+    # The release's own page, linked from its row: the same figures.
+    link = re.search(r'<td class="mono"><a href="([^"]+)">', row)
+    assert link, row
+    status, _, detail = ui.get(html.unescape(link.group(1)))
+    assert status == 200
+    assert f'<h2 class="mono bsk-release-version">{html.escape(release)}</h2>' in detail
+    assert (
+        '<td class="bsk-sessions">5</td>' in detail and '<td class="bsk-crashed">2</td>' in detail
+    )
+    assert '<td class="bsk-crash-free-users">50.0%</td>' in detail
+    assert '<td class="bsk-adoption">83.3%</td>' in detail
 
 
 def test_client_reports_are_counted_on_the_settings_page(site, ui):

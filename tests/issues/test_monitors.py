@@ -229,3 +229,34 @@ def test_one_check_chain_while_monitors_have_a_schedule(project, digest):
         Monitor.objects.all().delete()
         assert tasks.check_monitors.call(new_token) == "ended"
         assert not MonitorCheckChain.objects.exists()
+
+
+def test_one_batch_of_many_runs_of_many_monitors(project, digest):
+    """A batch's monitors and stored check-ins are looked up once: runs opened and closed in one
+    batch, a run opened before and closed in it, a redelivered close, several monitors."""
+    before = uuid.uuid4().hex
+    digest([check_in(project, "m1", "in_progress", check_in_id=before, config=HOURLY)])
+    runs = [uuid.uuid4().hex for _ in range(3)]
+    later = T0 + timedelta(seconds=30)
+    batch = [
+        check_in(project, "m1", "ok", at=later, check_in_id=before, duration=30),
+        check_in(project, "m2", "in_progress", at=later, check_in_id=runs[0]),
+        check_in(project, "m2", "error", at=later, check_in_id=runs[0], duration=1),
+        check_in(project, "m3", "ok", at=later, check_in_id=runs[1]),
+        check_in(project, "m3", "in_progress", at=later, check_in_id=runs[2]),
+    ]
+    digest(batch)
+    digest(batch[:1])  # the close of m1's run again: nothing new
+    rows = {
+        (c.monitor.slug, c.check_in_id): c.status for c in CheckIn.objects.select_related("monitor")
+    }
+    assert rows == {
+        ("m1", before): "ok",
+        ("m2", runs[0]): "error",
+        ("m3", runs[1]): "ok",
+        ("m3", runs[2]): "in_progress",
+    }
+    statuses = dict(Monitor.objects.values_list("slug", "status"))
+    assert statuses == {"m1": "ok", "m2": "failing", "m3": "ok"}
+    m1 = Monitor.objects.get(slug="m1")
+    assert m1.last_checkin_at == later and m1.schedule_value == "0 * * * *"

@@ -88,6 +88,23 @@ def test_a_batch_delivered_again_counts_nothing_twice(project, digest):
     assert ClientReportCount.objects.get(project=project).quantity == 2
 
 
+def test_session_items_delivered_again_count_nothing_twice_without_receipts(project, digest):
+    from bugsink_issues.models import HealthItemReceipt
+
+    batch = items(
+        project,
+        session("f", "crashed", init=True, errors=1, did="u1"),
+        session("g", errors=1, did="u2"),
+        session("h", "exited", init=True, errors=2, did="u3"),
+    )
+    digest(batch + batch[:1])  # once more within the batch, too
+    digest(batch)
+    f = figures(project)
+    assert (f.sessions, f.errored, f.crashed, f.users, f.crashed_users) == (3, 3, 1, 3, 1)
+    # Their states make them idempotent: no receipt row per session item.
+    assert not HealthItemReceipt.objects.filter(project_id=project.pk).exists()
+
+
 def test_aggregates_and_users(project, digest):
     aggregates = {
         "attrs": {"release": "app@1", "environment": "prod"},
@@ -191,3 +208,77 @@ def test_the_settings_page_shows_client_reports_escaped(client, digest):
     client.force_login(admin)
     page = client.get(reverse("bugsink_issues:project_settings", args=[project.pk])).content
     assert b'<td class="mono">&lt;b&gt;why&lt;/b&gt;</td><td>5</td>' in page
+
+
+def test_a_release_has_a_page_with_its_health_issues_deploys_and_commits(client, digest):
+    from bugsink_issues.models import Deploy, Issue, ReleaseCommit
+    from tests.factories import python_exception, spooled
+
+    member, outsider = make_user("member"), make_user("outsider")
+    project = make_project("shop", team=make_team("t", members=[member]))
+    other = make_project("elsewhere", team=make_team("other", members=[outsider]))
+    # An issue first seen in 1.0 and seen again in the hostile release; one new in it.
+    digest([spooled(project, python_exception("OldError", "old", release="1.0"))])
+    digest(
+        [
+            spooled(project, python_exception("OldError", "old", release=HOSTILE)),
+            spooled(project, python_exception("NewError", "<b>new</b>", release=HOSTILE)),
+            spooled(project, python_exception("NewError", "<b>new</b>", release=HOSTILE)),
+        ]
+    )
+    digest(
+        items(
+            project,
+            session("p1", "crashed", did="u1", release=HOSTILE, env=HOSTILE_ENV),
+            session("p2", "exited", errors=1, did="u2", release=HOSTILE, env=HOSTILE_ENV),
+            session("p3", "exited", did="u2", release=HOSTILE, env=HOSTILE_ENV),
+            session("p4", "exited", did="u3", release="1.0"),
+        )
+    )
+    deploy = Deploy.objects.create(version=HOSTILE, environment="<i>prod</i>", name="first")
+    deploy.projects.add(project)
+    ReleaseCommit.objects.create(
+        version=HOSTILE, commit_id="abcdef1234567890", message="<u>fix</u>", author_name="Ann"
+    )
+    release = Release.objects.get(project=project, version=HOSTILE)
+    url = reverse("bugsink_issues:release", args=[project.pk, release.pk])
+
+    client.force_login(member)
+    listing = client.get(reverse("bugsink_issues:project_releases", args=[project.pk]))
+    assert f'href="{url}"' in listing.content.decode()  # the list links to it
+    page = client.get(url).content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "<b>new</b>" not in page and "<i>prod</i>" not in page and "<u>fix</u>" not in page
+    assert f'<h2 class="mono bsk-release-version">{html.escape(HOSTILE)}</h2>' in page
+    assert html.escape(HOSTILE_ENV) in page and "&lt;i&gt;prod&lt;/i&gt;" in page
+    assert '<td class="bsk-sessions">3</td>' in page and '<td class="bsk-crashed">1</td>' in page
+    assert "66.7%" in page  # crash-free sessions: 2 of 3
+    assert '<td class="bsk-crash-free-users">50.0%</td>' in page  # u1 crashed, u2 not
+    assert '<td class="bsk-adoption">75.0%</td>' in page  # 3 of the project's 4 sessions
+    new_issue = Issue.objects.get(project=project, first_release=HOSTILE)
+    old_issue = Issue.objects.get(project=project, first_release="1.0")
+    new_part = page.split('class="bsk-plain bsk-new-issues"')[1].split("</ul>")[0]
+    seen_part = page.split('class="bsk-plain bsk-seen-issues"')[1].split("</ul>")[0]
+    new_link = reverse("bugsink_issues:issue", args=[new_issue.pk])
+    old_link = reverse("bugsink_issues:issue", args=[old_issue.pk])
+    assert new_link in new_part and old_link not in new_part
+    assert new_link in seen_part and old_link in seen_part
+    assert "2 events in this release" in seen_part and "1 events in this release" in seen_part
+    assert "abcdef123456" in page and "Ann" in page and "&lt;u&gt;fix&lt;/u&gt;" in page
+
+    # Not to those who do not see the project, nor through another project's address.
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    foreign = reverse("bugsink_issues:release", args=[other.pk, release.pk])
+    assert client.get(foreign).status_code == 404
+
+
+def test_a_release_page_without_sessions_or_tooling(client, digest):
+    member = make_user("member")
+    project = make_project("shop", team=make_team("t", members=[member]))
+    release = Release.objects.create(project=project, version="2.0")
+    client.force_login(member)
+    page = client.get(reverse("bugsink_issues:release", args=[project.pk, release.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'class="muted bsk-no-sessions"' in text and "No deploys" in text and "No commits" in text

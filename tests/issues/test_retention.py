@@ -1,5 +1,6 @@
 """Retention: the per-project cap and maximum age, bounded batches, pinned events kept, exact counts."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,3 +135,38 @@ def test_the_settings_form_leaves_the_digests_counters_alone(project, digest):
     row.refresh_from_db()
     assert row.retention_max_events == 9
     stored_counts_are_exact(project)  # the 5 stored events, not the 3 the form had read
+
+
+@override_settings(BUGSINK_ISSUES_ATTACHMENT_QUOTA_PER_PROJECT=10)
+def test_evicted_attachments_give_their_bytes_back_to_the_quota(project, digest, caplog):
+    from bugsink_issues.lifecycle.retention import enforce_and_report
+    from bugsink_issues.models import EventAttachment, EventAttachmentChunk
+    from tests.factories import SpooledAttachment
+
+    def attachment(name):
+        return SpooledAttachment.from_bytes(name, "", "event.attachment", b"123456")
+
+    caplog.set_level(logging.INFO, logger="bugsink_issues.lifecycle.retention")
+    ProjectSettings.objects.create(project=project, retention_max_events=2)
+    digest([spooled(project, python_exception("A"))])  # the issue's first event: pinned
+    digest([spooled(project, python_exception("A"), attachments=(attachment("one.txt"),))])
+    assert EventAttachmentChunk.objects.count() == 1
+    # 6 of the 10 bytes used: a second attachment of 6 does not fit while the first is stored...
+    digest([spooled(project, python_exception("A"), attachments=(attachment("refused.txt"),))])
+    refused = Event.objects.filter(project=project).order_by("-pk").first()
+    assert any("quota" in p["problem"] for p in refused.problems)
+    # ...and that third event put the project over its cap: the oldest unpinned one went, and
+    # one.txt (its rows and chunks) with it.
+    assert Event.objects.filter(project=project).count() == 2
+    assert not EventAttachment.objects.exists() and not EventAttachmentChunk.objects.exists()
+    assert "with 1 attachments (6 bytes" in caplog.text
+    # Its bytes are back: the next one fits.
+    digest([spooled(project, python_exception("A"), attachments=(attachment("two.txt"),))])
+    assert list(EventAttachment.objects.values_list("filename", flat=True)) == ["two.txt"]
+
+    # What an enforcement reports: the events, and the attachments and bytes that went with them.
+    ProjectSettings.objects.filter(project=project).update(retention_max_events=1)
+    report = enforce_and_report(ProjectSettings.objects.get(project=project))
+    assert (report.events, report.attachments, report.attachment_bytes) == (1, 1, 6)
+    assert not EventAttachment.objects.exists()
+    stored_counts_are_exact(project)

@@ -34,6 +34,11 @@ urlpatterns = [
     path(project + "settings/", ui(projects.project_settings), name="project_settings"),
     path(project + "team/", ui(projects.project_team), name="project_team"),
     path(project + "releases/", ui(releases.project_releases), name="project_releases"),
+    path(
+        project + "releases/<int:release_id>/",
+        ui(releases.release_detail),
+        name="release",
+    ),
     path(project + "monitors/", ui(monitors.project_monitors), name="project_monitors"),
     path(project + "feedback/", ui(feedback.project_feedback), name="project_feedback"),
     path(

@@ -16,8 +16,12 @@ they arrive (inside the digest's write transaction) into models/health.py.
 - A session without a release is not counted (release health is per release).
 - A `client_report` adds each `discarded_events` entry's quantity to its (category, reason).
 
-Every item is counted at most once, by the id ingest gave it (a receipt kept two days), so a batch
-delivered again counts nothing twice. Malformed items are skipped, never raised on.
+Every item is counted at most once, so a batch delivered again counts nothing twice: a `session`
+item by its session's state (its sid is known and each of its counts is taken once: a session, its
+errored, its final status), the other kinds by the id ingest gave them (a receipt kept two days).
+A session item needs no receipt of its own: one a row fewer for each, the commonest item of all
+(with release health on, one per error event and more). Malformed items are skipped, never raised
+on.
 """
 
 import hashlib
@@ -172,7 +176,9 @@ def _parse(spooled):
 
 def record_health(project_id, items):
     """Count a project's health items (SpooledEvents of HEALTH_KINDS), oldest first."""
-    fresh = _drop_counted(project_id, items)
+    fresh = _drop_counted(project_id, [s for s in items if s.kind != "session"])
+    fresh += _once_each([s for s in items if s.kind == "session"])
+    fresh.sort(key=lambda s: s.spool_id)
     if not fresh:
         return
     batch = _Batch(project_id)
@@ -193,7 +199,20 @@ def record_health(project_id, items):
     _prune(project_id)
 
 
+def _once_each(items):
+    """The items of a batch, each id once (SessionState makes a session's counts idempotent
+    across batches)."""
+    seen, out = set(), []
+    for s in items:
+        if s.event_id not in seen:
+            seen.add(s.event_id)
+            out.append(s)
+    return out
+
+
 def _drop_counted(project_id, items):
+    if not items:
+        return []
     ids = {s.event_id for s in items}
     counted = set(
         HealthItemReceipt.objects.filter(project_id=project_id, item_id__in=ids).values_list(
@@ -267,11 +286,13 @@ def _sessions(batch, sessions):
         state.status = status if status in FINAL_STATUSES else "ok"
         state.updated_at = now
         changed[sid_hash] = state
+    # Split before the insert: bulk_create sets the new rows' pks, and updating them again (a
+    # CASE per field over the whole batch) cost more than the rest of the session counting.
     new = [s for s in changed.values() if s.pk is None]
+    known = [s for s in changed.values() if s.pk is not None]
     SessionState.objects.bulk_create(new)
-    SessionState.objects.bulk_update(
-        [s for s in changed.values() if s.pk is not None], ["status", "errored", "updated_at"]
-    )
+    if known:
+        SessionState.objects.bulk_update(known, ["status", "errored", "updated_at"])
 
 
 def _aggregates(batch, spooled, body):

@@ -3,17 +3,40 @@
 Eviction runs inside the digest's transaction in bounded batches (BUGSINK_ISSUES_RETENTION_EVICT_BATCH
 rows at most), oldest first, never touching pinned events (the first event of every issue and the
 events that changed its state). Issue.event_count (seen) never changes; stored counts stay exact.
+
+An evicted event's attachments go with it (a cascade), and so their bytes go back to the project's
+attachment quota, which is the sum of its stored attachments (digest/attachments.AttachmentQuota);
+`enforce_and_report` says how many attachments and bytes went, and evictions that freed some are
+logged.
 """
 
+import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from bugsink_issues.conf import app_settings
-from bugsink_issues.models import Event, Issue, ProjectSettings
+from bugsink_issues.models import Event, EventAttachment, Issue, ProjectSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Evicted:
+    """What one enforcement removed: events, and the attachments (and their bytes) with them."""
+
+    events: int = 0
+    attachments: int = 0
+    attachment_bytes: int = 0
+
+    def add(self, other: "Evicted") -> None:
+        self.events += other.events
+        self.attachments += other.attachments
+        self.attachment_bytes += other.attachment_bytes
 
 
 def max_events(project_settings):
@@ -26,22 +49,36 @@ def max_age_days(project_settings):
 
 def enforce(project_settings, now=None):
     """Evict what is over the cap or too old, at most one bounded batch. Returns events evicted."""
+    return enforce_and_report(project_settings, now).events
+
+
+def enforce_and_report(project_settings, now=None) -> Evicted:
+    """As enforce(), and what went: events, attachments, attachment bytes."""
     now = now or timezone.now()
     budget = app_settings.RETENTION_EVICT_BATCH
-    evicted = 0
+    evicted = Evicted()
     over = project_settings.stored_event_count - max_events(project_settings)
     if over > 0:
-        evicted += _evict(project_settings, min(over, budget))
+        evicted.add(_evict(project_settings, min(over, budget)))
     age = max_age_days(project_settings)
     last_sweep = project_settings.last_age_sweep_at
     sweep_every = timedelta(seconds=app_settings.RETENTION_AGE_SWEEP_SECONDS)
-    if age and budget > evicted and (last_sweep is None or now - last_sweep >= sweep_every):
-        limit = budget - evicted
+    if age and budget > evicted.events and (last_sweep is None or now - last_sweep >= sweep_every):
+        limit = budget - evicted.events
         aged = _evict(project_settings, limit, older_than=now - timedelta(days=age))
-        evicted += aged
-        if aged < limit:  # done for now; otherwise continue with the next batch
+        evicted.add(aged)
+        if aged.events < limit:  # done for now; otherwise continue with the next batch
             project_settings.last_age_sweep_at = now
             ProjectSettings.objects.filter(pk=project_settings.pk).update(last_age_sweep_at=now)
+    if evicted.attachments:
+        logger.info(
+            "retention: project %s: %d events evicted, with %d attachments (%d bytes, back to "
+            "the attachment quota)",
+            project_settings.project_id,
+            evicted.events,
+            evicted.attachments,
+            evicted.attachment_bytes,
+        )
     return evicted
 
 
@@ -54,9 +91,14 @@ def _evict(project_settings, limit, older_than=None):
         events = events.order_by("id")  # the (project, is_pinned, id) index: oldest stored first
     victims = list(events.values_list("id", "issue_id")[:limit])
     if not victims:
-        return 0
+        return Evicted()
+    ids = [pk for pk, _ in victims]
+    # Counted before the cascade takes them (one indexed look over the victims' attachments).
+    freed = EventAttachment.objects.filter(event_id__in=ids).aggregate(
+        n=Count("pk"), size=Sum("size")
+    )
     # only("id"): the cascade needs the ids, not the payloads.
-    Event.objects.filter(id__in=[pk for pk, _ in victims]).only("id").delete()
+    Event.objects.filter(id__in=ids).only("id").delete()
     # One executemany, not an UPDATE query built per issue (up to a batch's worth of issues).
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -69,7 +111,7 @@ def _evict(project_settings, limit, older_than=None):
         stored_event_count=F("stored_event_count") - len(victims)
     )
     project_settings.stored_event_count -= len(victims)
-    return len(victims)
+    return Evicted(len(victims), freed["n"] or 0, freed["size"] or 0)
 
 
 def limits_of(project_settings):

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from django.db.models import Q
 
 from bugsink_issues.conf import app_settings
 from bugsink_issues.models.monitors import CheckIn, CheckInStatus, Monitor, MonitorStatus
@@ -51,23 +52,34 @@ def _text(value: object, limit: int) -> str:
 def record_check_ins(project_id: int, spooled: list) -> list[Transition]:
     """Store the check-ins (oldest first); returns the monitors' transitions (alerted on commit)."""
     transitions: list[Transition] = []
-    touched: dict[int, Monitor] = {}
-    for item in spooled:
-        body = _parsed(item)
-        if body is None:
-            continue
-        monitor = _upsert_monitor(project_id, body)
-        touched[monitor.pk] = monitor
-        transition = _record(monitor, body, item.received_at)
+    parsed = [(item, body) for item in spooled if (body := _parsed(item)) is not None]
+    # The batch's monitors and its check-ins stored before, each in one look, not one per item.
+    touched: dict[str, Monitor] = {
+        m.slug: m
+        for m in Monitor.objects.select_for_update().filter(
+            project_id=project_id, slug__in={body["monitor_slug"].strip() for _, body in parsed}
+        )
+    }
+    known: dict[tuple[int, str], CheckIn] = {
+        (c.monitor_id, c.check_in_id): c
+        for c in CheckIn.objects.filter(
+            monitor__in=list(touched.values()),
+            check_in_id__in={_check_in_id(body) for _, body in parsed} - {""},
+        )
+    }
+    for item, body in parsed:
+        monitor = _upsert_monitor(project_id, body, touched)
+        transition = _record(monitor, body, item.received_at, known)
         if transition:
             transitions.append(transition)
-    for monitor in touched.values():
+    for monitor in touched.values():  # once per batch, not per check-in
+        monitor.save(update_fields=["status", "last_checkin_at", "next_expected_at"])
         trim(monitor)
     announce(transitions)
     return transitions
 
 
-def _upsert_monitor(project_id: int, body: dict[str, Any]) -> Monitor:
+def _upsert_monitor(project_id: int, body: dict[str, Any], known: dict[str, Monitor]) -> Monitor:
     slug = body["monitor_slug"].strip()
     fields: dict[str, Any] = {}
     if "monitor_config" in body:
@@ -77,9 +89,13 @@ def _upsert_monitor(project_id: int, body: dict[str, Any]) -> Monitor:
             logger.warning(
                 "monitor %r of project %s: %s; schedule unchanged", slug, project_id, exc
             )
-    monitor, created = Monitor.objects.select_for_update().get_or_create(
-        project_id=project_id, slug=slug, defaults=fields
-    )
+    monitor = known.get(slug)
+    created = False
+    if monitor is None:
+        monitor, created = Monitor.objects.select_for_update().get_or_create(
+            project_id=project_id, slug=slug, defaults=fields
+        )
+        known[slug] = monitor
     if not created and fields:
         changed = [name for name, value in fields.items() if getattr(monitor, name) != value]
         for name in changed:
@@ -89,17 +105,26 @@ def _upsert_monitor(project_id: int, body: dict[str, Any]) -> Monitor:
     return monitor
 
 
-def _record(monitor: Monitor, body: dict[str, Any], received_at: datetime) -> Transition | None:
+def _check_in_id(body: dict[str, Any]) -> str:
+    return (_text(body.get("check_in_id"), 64).replace("-", "").lower() or "")[:32]
+
+
+def _record(
+    monitor: Monitor,
+    body: dict[str, Any],
+    received_at: datetime,
+    known: dict[tuple[int, str], CheckIn],
+) -> Transition | None:
+    """`known`: the batch's check-ins stored so far, by (monitor id, check-in id)."""
     status = body["status"]
-    check_in_id = (_text(body.get("check_in_id"), 64).replace("-", "").lower() or "")[:32]
-    check_in_id = check_in_id or uuid.uuid4().hex
+    check_in_id = _check_in_id(body) or uuid.uuid4().hex
     duration = body.get("duration")
     if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
         duration = None
-    existing = CheckIn.objects.filter(monitor=monitor, check_in_id=check_in_id).first()
+    existing = known.get((monitor.pk, check_in_id))
     finished = status != CheckInStatus.IN_PROGRESS
     if existing is None:
-        CheckIn.objects.create(
+        known[(monitor.pk, check_in_id)] = CheckIn.objects.create(
             monitor=monitor,
             check_in_id=check_in_id,
             status=status,
@@ -124,7 +149,6 @@ def _record(monitor: Monitor, body: dict[str, Any], received_at: datetime) -> Tr
         monitor.status = MonitorStatus.OK  # a run that came (or started) after a miss
     if monitor.last_checkin_at is None or received_at >= monitor.last_checkin_at:
         monitor.last_checkin_at = received_at
-    monitor.save(update_fields=["status", "last_checkin_at", "next_expected_at"])
     return Transition(monitor, before, monitor.status) if monitor.status != before else None
 
 
@@ -132,8 +156,12 @@ def trim(monitor: Monitor) -> int:
     """Keep the monitor's newest MONITOR_CHECKINS_KEPT check-ins; returns how many went."""
     kept = app_settings.MONITOR_CHECKINS_KEPT
     rows = CheckIn.objects.filter(monitor=monitor)
-    if rows.count() <= kept:
+    # The newest one not kept (one indexed look; none: nothing to trim), then it and all older.
+    cutoff = rows.order_by("-started_at", "-pk").values_list("started_at", "pk")[kept : kept + 1]
+    if not cutoff:
         return 0
-    newest = list(rows.order_by("-started_at", "-pk").values_list("pk", flat=True)[:kept])
-    deleted, _ = rows.exclude(pk__in=newest).delete()
+    ((started_at, pk),) = cutoff
+    deleted, _ = rows.filter(
+        Q(started_at__lt=started_at) | Q(started_at=started_at, pk__lte=pk)
+    ).delete()
     return deleted

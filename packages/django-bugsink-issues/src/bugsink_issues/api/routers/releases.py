@@ -15,6 +15,7 @@ from bugsink_issues.api.errors import ApiError, empty_response
 from bugsink_issues.api.lookups import project_or_404, projects_by_slugs
 from bugsink_issues.api.organization import organization_or_404
 from bugsink_issues.api.pagination import paginate
+from bugsink_issues.api.release_health import windows_from_query
 from bugsink_issues.api.schemas.releases import (
     CommitOut,
     DeployIn,
@@ -58,15 +59,16 @@ def _check_version(version):
         raise ApiError(400, reason)
 
 
-def _release_answer(principal, version, project=None):
+def _release_answer(principal, version, project=None, health=None):
     projects = principal.visible_projects()
     if project is not None:
         projects = projects.filter(pk=project.pk)
-    (out,) = releases_out([version], projects.values("pk"))
+    (out,) = releases_out([version], projects.values("pk"), health)
     return out
 
 
 def _list(request, response, principal, project=None):
+    health = windows_from_query(request)  # before any work: a bad period is a 400
     releases = _visible_releases(principal, project)
     query = request.GET.get("query", "").strip()
     if query:
@@ -78,7 +80,7 @@ def _list(request, response, principal, project=None):
     projects = principal.visible_projects()
     if project is not None:
         projects = projects.filter(pk=project.pk)
-    return releases_out(versions, projects.values("pk"))
+    return releases_out(versions, projects.values("pk"), health)
 
 
 def _create(principal, projects, payload):
@@ -162,8 +164,9 @@ def organization_release_create(request, org: str, payload: ReleaseIn):
 @organization_router.get("/{org}/releases/{version}/", response=ReleaseOut, auth=READ)
 def organization_release(request, org: str, version: str):
     organization_or_404(org)
+    health = windows_from_query(request)
     _release_rows_or_404(request.auth, version)
-    return _release_answer(request.auth, version)
+    return _release_answer(request.auth, version, health=health)
 
 
 @organization_router.put("/{org}/releases/{version}/", response=ReleaseOut, auth=WRITE)
@@ -271,8 +274,9 @@ def project_release_create(request, org: str, project: str, payload: ReleaseIn):
 @project_router.get("/{org}/{project}/releases/{version}/", response=ReleaseOut, auth=READ)
 def project_release(request, org: str, project: str, version: str):
     found = project_or_404(request.auth, org, project)
+    health = windows_from_query(request)
     _release_rows_or_404(request.auth, version, found)
-    return _release_answer(request.auth, version, found)
+    return _release_answer(request.auth, version, found, health)
 
 
 @project_router.put("/{org}/{project}/releases/{version}/", response=ReleaseOut, auth=WRITE)

@@ -8,7 +8,8 @@ from datetime import datetime
 from django.db.models import Count, Max, Min
 from ninja import Field, Schema
 
-from bugsink_issues.models import Deploy, Issue, Release, ReleaseCommit
+from bugsink_issues.api.release_health import HealthWindows, health_data_by_project
+from bugsink_issues.models import Deploy, Issue, Release, ReleaseCommit, ReleaseHealthBucket
 
 __all__ = [
     "CommitIn",
@@ -17,6 +18,7 @@ __all__ = [
     "DeployOut",
     "RefIn",
     "commit_out",
+    "ReleaseHealthOut",
     "ReleaseIn",
     "ReleaseOut",
     "ReleaseUpdateIn",
@@ -72,6 +74,27 @@ class DeployIn(Schema):
 # --- answers ------------------------------------------------------------------------------------
 
 
+class ReleaseHealthOut(Schema):
+    """A release's health in one project (api/release_health.py); percentages 0..100."""
+
+    durationP50: float | None
+    durationP90: float | None
+    crashFreeUsers: float | None
+    crashFreeSessions: float | None
+    totalUsers: int
+    totalUsers24h: int
+    totalProjectUsers24h: int
+    totalSessions: int
+    totalSessions24h: int
+    totalProjectSessions24h: int
+    sessionsCrashed: int
+    sessionsErrored: int
+    adoption: float | None
+    sessionsAdoption: float | None
+    hasHealthData: bool
+    stats: dict[str, list[list[int]]]
+
+
 class ReleaseProjectOut(Schema):
     id: int
     slug: str
@@ -80,6 +103,7 @@ class ReleaseProjectOut(Schema):
     platform: str | None
     platforms: list[str]
     hasHealthData: bool
+    healthData: ReleaseHealthOut | None = None  # with `health=1` only
 
 
 class CommitAuthorOut(Schema):
@@ -166,9 +190,10 @@ def deploy_out(deploy):
     )
 
 
-def releases_out(versions, visible_projects):
+def releases_out(versions, visible_projects, health: HealthWindows | None = None):
     """ReleaseOut for each of `versions` (in that order), over the Release rows of
-    `visible_projects`: a fixed number of queries for the whole page."""
+    `visible_projects`: a fixed number of queries for the whole page (and, with `health`, a few
+    more per project on it for each release's healthData)."""
     versions = list(versions)
     rows = defaultdict(list)
     for release in (
@@ -203,6 +228,21 @@ def releases_out(versions, visible_projects):
     last_deploys: dict[str, Deploy] = {}
     for deploy in deploys.order_by("-date_finished", "-pk"):
         last_deploys.setdefault(deploy.version, deploy)
+
+    with_sessions = set(
+        ReleaseHealthBucket.objects.filter(
+            release__in=versions, project__in=visible_projects, sessions__gt=0
+        )
+        .values_list("release", "project_id")
+        .distinct()
+    )
+    health_data = (
+        health_data_by_project(
+            {r.project_id for of_version in rows.values() for r in of_version}, versions, health
+        )
+        if health is not None
+        else {}
+    )
 
     out = []
     for version in versions:
@@ -243,7 +283,8 @@ def releases_out(versions, visible_projects):
                         newGroups=new_groups[(version, r.project_id)],
                         platform=None,
                         platforms=[],
-                        hasHealthData=False,
+                        hasHealthData=(version, r.project_id) in with_sessions,
+                        healthData=health_data.get((version, r.project_id)),
                     )
                     for r in of_version
                 ],

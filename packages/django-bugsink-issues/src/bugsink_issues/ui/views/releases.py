@@ -1,7 +1,8 @@
 """A project's Releases page: each release with its first and last event, the issues new in it,
 its health (sessions, crash-free sessions and users, adoption), its deploys per environment, its
 commits, and the artifact bundles and files uploaded for it; deleting a release, a bundle or a
-file (admins of the project's team)."""
+file (admins of the project's team). A release's own page: all of that for one release, its
+deploys and commits in full, and the issues first seen in it and those seen in it."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -15,12 +16,14 @@ from django.views.decorators.http import require_POST
 from bugsink_issues.artifacts import assemble
 from bugsink_issues.artifacts.store import StoreNotConfigured, blob_store
 from bugsink_issues.conf import app_settings
+from bugsink_issues.digest.tags import MAX_VALUE
 from bugsink_issues.lifecycle import managed_releases
 from bugsink_issues.models import (
     ArtifactBundle,
     ArtifactFile,
     Deploy,
     Issue,
+    IssueTagValue,
     Release,
     ReleaseCommit,
     ReleaseHealthBucket,
@@ -30,6 +33,7 @@ from bugsink_issues.ui.views.common import page
 
 MAX_RELEASES = 50
 NEW_ISSUES_SHOWN = 5
+DETAIL_ROWS = 100  # issues, commits and deploys listed on a release's page
 
 
 def _overview(project):
@@ -92,6 +96,67 @@ def project_releases(request, project_id):
             "project": project,
             "rows": rows,
             "unbound_bundles": unbound,
+            "can_manage": access.can_manage_project(request.user, project),
+            "health_days": app_settings.RELEASE_HEALTH_WINDOW_DAYS,
+        },
+    )
+
+
+def _release_detail(project, release):
+    version = release.version
+    since = timezone.now() - timedelta(days=app_settings.RELEASE_HEALTH_WINDOW_DAYS)
+    health = ReleaseHealthBucket.objects.figures_by_release(project, since, [version])
+    new_issues = Issue.objects.filter(project=project, first_release=version).order_by("-last_seen")
+    # The issues with events in it: the digest counts each issue's release tag values exactly
+    # (tag values are kept to their first MAX_VALUE characters, as the digest stores them).
+    seen = (
+        IssueTagValue.objects.filter(
+            issue__project=project,
+            tag_value__project=project,
+            tag_value__key="release",
+            tag_value__value=version[:MAX_VALUE],
+        )
+        .select_related("issue")
+        .order_by("-count", "-last_seen")
+    )
+    return {
+        "health": health.get(version),
+        "new_issue_count": new_issues.count(),
+        "new_issues": list(new_issues[:DETAIL_ROWS]),
+        "seen_issue_count": seen.count(),
+        "seen": list(seen[:DETAIL_ROWS]),
+        "deploys": list(
+            Deploy.objects.filter(version=version, projects=project).order_by(
+                "-date_finished", "-pk"
+            )[:DETAIL_ROWS]
+        ),
+        "commit_count": ReleaseCommit.objects.filter(version=version).count(),
+        "commits": list(
+            ReleaseCommit.objects.filter(version=version).order_by("position", "pk")[:DETAIL_ROWS]
+        ),
+        "bundles": list(
+            ArtifactBundle.objects.filter(projects=project, version=version).order_by(
+                "-date_created"
+            )
+        ),
+        "files": list(
+            ArtifactFile.objects.filter(project=project, bundle__isnull=True, version=version)
+        ),
+    }
+
+
+@login_required
+def release_detail(request, project_id, release_id):
+    project = access.project_or_404(request.user, project_id)
+    release = get_object_or_404(Release, project=project, pk=release_id)
+    return page(
+        request,
+        "bugsink_issues/releases/detail.html",
+        {
+            "project": project,
+            "release": release,
+            **_release_detail(project, release),
+            "shown": DETAIL_ROWS,
             "can_manage": access.can_manage_project(request.user, project),
             "health_days": app_settings.RELEASE_HEALTH_WINDOW_DAYS,
         },
