@@ -7,7 +7,8 @@ UI, one call to the API with a token, one event ingested and digested), which is
 looks like for most of its life. PSS splits shared pages fairly between the processes that map
 them, so the per-process figures add up to what the deployment costs.
 
-Options: --rounds N (start N deployments one after another and report each; default 1), --json PATH.
+Options: --rounds N (start N deployments one after another and report each; default 1), --uses N
+(page, call and send N times instead of once), --json PATH.
 """
 
 import argparse
@@ -31,6 +32,9 @@ ROLE_ORDER = ["supervisor", "gunicorn master", "gunicorn worker", "foreman"]
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks memory")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--uses", type=int, default=1, help="how many times to page, call and send (default 1)"
+    )
     parser.add_argument("--json", help="write the figures to this file too")
     return parser.parse_args(argv)
 
@@ -102,37 +106,39 @@ def envelope(public_key: str) -> tuple[bytes, dict]:
     return body, headers
 
 
-def exercise(deployment: Deployment, store: StoredEvents) -> dict:
-    """One page of the UI, one API call, one event digested; the statuses seen."""
+def exercise(deployment: Deployment, store: StoredEvents, uses: int = 1) -> dict:
+    """`uses` times: a page of the UI, an API call, an event sent; then wait for the events to
+    be digested. The statuses seen (the last of each)."""
     ui = deployment.browser().login()
-    ui_status, _, _ = ui.get("/")
     token = deployment.manage("bugsink_create_token", "--user", ADMIN_EMAIL).strip().splitlines()
-    request = urllib.request.Request(
-        deployment.base_url + "/api/0/organizations/",
-        headers={"Authorization": f"Bearer {token[-1]}"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        api_status = response.status
     dsn = deployment.dsn
-    body, headers = envelope(dsn.public_key)
     before = store.digested() if store.ready() else 0
-    request = urllib.request.Request(
-        deployment.base_url + dsn.envelope_path, data=body, headers=headers, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        ingest_status = response.status
-    digested, _ = store.wait_for(before + 1, 60)
+    for _ in range(uses):
+        ui_status, _, _ = ui.get("/")
+        request = urllib.request.Request(
+            deployment.base_url + "/api/0/organizations/",
+            headers={"Authorization": f"Bearer {token[-1]}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            api_status = response.status
+        body, headers = envelope(dsn.public_key)
+        request = urllib.request.Request(
+            deployment.base_url + dsn.envelope_path, data=body, headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            ingest_status = response.status
+    digested, _ = store.wait_for(before + uses, 120)
     return {"ui": ui_status, "api": api_status, "ingest": ingest_status, "digested": digested}
 
 
-def one_round(workdir: Path, n: int) -> dict:
+def one_round(workdir: Path, n: int, uses: int) -> dict:
     deployment = Deployment(workdir / f"data-{n}", web_concurrency=None)
     load_before = os.getloadavg()[0]
     deployment.start()
     try:
         time.sleep(SETTLE_S)
         idle = snapshot(deployment.pid)
-        statuses = exercise(deployment, StoredEvents(deployment.data_dir))
+        statuses = exercise(deployment, StoredEvents(deployment.data_dir), uses)
         time.sleep(SETTLE_S)
         after = snapshot(deployment.pid)
     except BaseException:
@@ -189,7 +195,7 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         for n in range(args.rounds):
             print(f"  round {n + 1}: load1 {os.getloadavg()[0]:.2f}", flush=True)
-            rounds.append(one_round(Path(tmp), n))
+            rounds.append(one_round(Path(tmp), n, args.uses))
     print(render(rounds))
     if args.json:
         Path(args.json).write_text(json.dumps(rounds, indent=2))

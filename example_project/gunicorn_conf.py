@@ -4,7 +4,6 @@ Every value can be overridden from the environment (the names below) or Gunicorn
 GUNICORN_CMD_ARGS.
 """
 
-import gc
 import os
 import sys
 
@@ -73,9 +72,3 @@ def pre_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
-    # What the master has loaded (Django, the apps, every view module) is shared with the worker
-    # only as long as neither writes to its pages. A garbage collection writes to the header of
-    # every object it walks: the worker's first full one would copy most of the heap. Frozen
-    # objects are never walked again (in the master nor in the worker).
-    gc.collect()
-    gc.freeze()
