@@ -79,7 +79,11 @@ BUGSINK_WORKER_COMMAND = {
 }[TASKS_BACKEND_NAME]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The background worker serves no admin page: its registrations (every app's admin.py, their
+    # forms and widgets) would be memory it never uses. The admin's models stay installed.
+    "django.contrib.admin.apps.SimpleAdminConfig"
+    if os.environ.get("BUGSINK_PROCESS") == "worker"
+    else "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -8,12 +8,13 @@
 
 `manage.py serve` prepares everything with Django loaded, then exec()s `python -m
 bugsink_site.supervisor SPEC` in the same process: the supervisor imports no Django, so it idles in a
-few MB instead of keeping a whole Django in memory for the life of the deployment.
+few MB instead of keeping a whole Django in memory for the life of the deployment. For the same
+reason it imports little of the standard library (no logging, dataclasses or pathlib: together some
+3 MiB of a process that only waits).
 """
 
 import ctypes
 import json
-import logging
 import os
 import signal
 import socket
@@ -21,10 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 try:
@@ -43,14 +40,17 @@ def _die_with_parent(parent_pid: int):
     return preexec
 
 
-@dataclass
 class Child:
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    proc: subprocess.Popen | None = None
-    exits: list[float] = field(default_factory=list)  # monotonic times of unexpected exits
-    restart_at: float | None = None
+    def __init__(self, name: str, args: list[str], env: dict[str, str]):
+        self.name = name
+        self.args = args
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self.exits: list[float] = []  # monotonic times of unexpected exits
+        self.restart_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"Child({self.name!r}, pid={self.pid})"
 
     @property
     def pid(self) -> int | None:
@@ -66,7 +66,7 @@ class Supervisor:
         max_restarts: int = 5,
         restart_window: float = 60.0,
         first_backoff: float = 0.5,
-        state_file: Path | None = None,
+        state_file: str | None = None,
         out=None,
     ):
         self.children = children
@@ -186,9 +186,10 @@ class Supervisor:
             "supervisor": None if stopped else os.getpid(),
             **{c.name: (None if stopped else c.pid) for c in self.children},
         }
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.state_file)
+        tmp = f"{self.state_file}.tmp"
+        with open(tmp, "w") as f:
+            f.write(json.dumps(state))
+        os.replace(tmp, self.state_file)
 
 
 def announce_when_listening(supervisor: Supervisor, host: str, port: int, url: str, timeout=60.0):
@@ -212,7 +213,7 @@ def main(argv: list[str]) -> int:
         stop_timeout=spec["stop_timeout"],
         max_restarts=spec["max_restarts"],
         first_backoff=spec["first_backoff"],
-        state_file=Path(spec["state_file"]),
+        state_file=spec["state_file"],
     )
     supervisor.install_signal_handlers()
     announce = spec.get("announce")
