@@ -1,0 +1,37 @@
+"""The RQ worker class of BUGSINK_TASKS_BACKEND=rq (`rqworker --worker-class`): RQ's own worker,
+made to come back by itself from a Redis that restarted empty (no persistence, or a failover).
+
+- RQ's worker registers itself once, at birth; after such a restart its heartbeats write a bare key
+  that no registry lists, and the readiness check would see no worker at all. Here a heartbeat that
+  finds its worker unregistered registers it again.
+- The scheduler (which moves deferred tasks, `run_after`, to the queue) is a child process that
+  exits when Redis goes away; the worker starts it again in its maintenance pass, which RQ runs
+  every 10 minutes. Every MAINTENANCE_SECONDS here: the ingest sweep and the drain's retries wait
+  on that scheduler, and a killed worker's jobs are cleaned up as soon.
+"""
+
+from rq import Worker as RQWorker
+from rq import worker_registration
+
+MAINTENANCE_SECONDS = 15
+
+
+class Worker(RQWorker):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
+        super().__init__(*args, **kwargs)
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        if pipeline is None and self.birth_date is not None:
+            self._register_again_if_forgotten()
+        return super().heartbeat(timeout, pipeline)
+
+    def _register_again_if_forgotten(self) -> None:
+        if self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
+            return
+        self.log.warning("Worker %s: not registered in Redis (was it restarted?); again", self.name)
+        with self.connection.pipeline() as pipeline:
+            pipeline.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipeline)
+            pipeline.expire(self.key, self.worker_ttl + 60)
+            pipeline.execute()
