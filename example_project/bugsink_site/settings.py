@@ -84,31 +84,32 @@ RQ_QUEUES = {
 }
 # Worker processes runworker starts (and restarts) on this host: `runworker --processes N`.
 BUGSINK_WORKER_PROCESSES = env.env_int("BUGSINK_WORKER_PROCESSES", 1)
-_processes = ["--processes", str(BUGSINK_WORKER_PROCESSES)] if BUGSINK_WORKER_PROCESSES > 1 else []
-# The command `serve` supervises beside Gunicorn (None: no worker process): the backend's own
-# worker command, behind runworker (which tunes the garbage collector for the digest). Nothing
-# else runs: ingest keeps its spool drained through the Tasks backend alone.
-BUGSINK_WORKER_COMMAND = {
-    "snappea": ["runworker", "runsnappea"],
-    "db": [
-        "runworker",
-        *_processes,
-        *("db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"),
-    ],
+# The backend's own worker command, which `manage.py runworker` runs (with no arguments) behind
+# the garbage-collector tuning for the digest; None: no worker process.
+BUGSINK_WORKER_ENGINE_COMMAND = {
+    "snappea": ["runsnappea"],
+    "db": ["db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"],
     # --with-scheduler: the worker moves deferred tasks (run_after: the sweep, the drain's retry)
     # to the queue when due; with several workers one holds the scheduler's lock at a time.
     # --worker-ttl 30: an idle worker's heartbeat every 15 s (RQ's default: 405 s), so that the
     # readiness check can tell a live worker from a dead one. django-tasks-rq's job class runs a
     # job as the Task it names (RQ's own would call the Task object).
     "rq": [
-        "runworker",
-        *_processes,
         *("rqworker", "--with-scheduler", "--worker-ttl", "30"),
         *("--worker-class", "bugsink_site.rq_worker.Worker", "--job-class", "django_tasks_rq.Job"),
         "default",
     ],
     "immediate": None,
 }[TASKS_BACKEND_NAME]
+# The command `serve` supervises beside Gunicorn (None: no worker process). Nothing else runs:
+# ingest keeps its spool drained through the Tasks backend alone. Several processes for the
+# backends whose queue is shared (the foreman runs one per host, on its SQLite queue).
+_processes = ["--processes", str(BUGSINK_WORKER_PROCESSES)] * (
+    BUGSINK_WORKER_PROCESSES > 1 and TASKS_BACKEND_NAME != "snappea"
+)
+BUGSINK_WORKER_COMMAND = (
+    ["runworker", *_processes, *_engine] if (_engine := BUGSINK_WORKER_ENGINE_COMMAND) else None
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -279,6 +280,15 @@ BUGSINK_ISSUES_ACCOUNT_URL = "usersessions_list" if SSO_ONLY else "account_email
 
 # The apps.
 BUGSINK_INGEST_BASE_URL = BASE_URL
+# Where events wait between the 200 and the digest: "segments" (files under the data directory:
+# one web host) or "database" (rows in the main database, which several web hosts share), or a
+# spool class's dotted path.
+_SPOOLS = {
+    "segments": "bugsink_ingest.spool.segments.SegmentSpool",
+    "database": "bugsink_ingest.spool.database.DatabaseSpool",
+}
+_spool = os.environ.get("BUGSINK_SPOOL", "segments").strip()
+BUGSINK_INGEST_SPOOL = _SPOOLS.get(_spool, _spool)
 BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
 # fsync each spooled event: survives power loss too, not only a crash of any process (slower).
 BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)

@@ -24,16 +24,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--processes",
             type=int,
-            default=1,
-            help="worker processes to run and supervise (default 1: the worker command itself)",
+            default=None,
+            help="worker processes to run and supervise (default: BUGSINK_WORKER_PROCESSES, 1)",
         )
-        parser.add_argument("worker_command", nargs=argparse.REMAINDER)
+        parser.add_argument(
+            "worker_command",
+            nargs=argparse.REMAINDER,
+            help="the worker's command (default: the configured backend's own worker)",
+        )
 
     def handle(self, *args, processes, worker_command, **options):
+        if processes is None:
+            processes = getattr(settings, "BUGSINK_WORKER_PROCESSES", 1)
         if processes < 1:
             raise CommandError("--processes must be at least 1")
+        worker_command = worker_command or getattr(settings, "BUGSINK_WORKER_ENGINE_COMMAND", None)
         if not worker_command:
-            raise CommandError("name the worker command, e.g. `runworker rqworker default`")
+            raise CommandError("no worker command: this Tasks backend runs no worker process")
         if processes > 1:
             return self._supervise(processes, worker_command)
         from bugsink_site import gc_tuning
