@@ -96,19 +96,20 @@ class PostgresServer:
         log.close()
         wait_for(self._accepts, timeout, what=f"PostgreSQL on port {self.port}", interval=0.1)
         if fresh:
-            self._execute("CREATE DATABASE bugsink", database="postgres")
+            self.query("CREATE DATABASE bugsink", database="postgres")
         return self
 
     def _accepts(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             raise RuntimeError(f"postgres exited with {self.proc.returncode}: {self.log()}")
         try:
-            self._execute("SELECT 1", database="postgres")
+            self.query("SELECT 1", database="postgres")
             return True
         except Exception:
             return False
 
-    def _execute(self, sql: str, database: str = "bugsink"):
+    def query(self, sql: str, database: str = "bugsink"):
+        """One statement on its own connection (autocommit); its rows, or None."""
         import psycopg
 
         url = f"postgres://{ROLE}@127.0.0.1:{self.port}/{database}"

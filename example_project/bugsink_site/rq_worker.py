@@ -8,6 +8,11 @@ made to come back by itself from a Redis that restarted empty (no persistence, o
   exits when Redis goes away; the worker starts it again in its maintenance pass, which RQ runs
   every 10 minutes. Every MAINTENANCE_SECONDS here: the ingest sweep and the drain's retries wait
   on that scheduler, and a killed worker's jobs are cleaned up as soon.
+- Such a restart also loses the queued drains and the sweep's deferred link. Ingest re-arms its
+  sweep where events arrive and where a drain starts, so on a site gone quiet nothing would: the
+  events already acknowledged would wait for the next one. So each maintenance pass arms the sweep
+  too (bugsink_ingest.tasks.arm_sweep: a look at the spool's sweep marker, a new chain only once
+  the old one's marker went stale), and the waiting events are drained within about a minute.
 """
 
 from rq import Worker as RQWorker
@@ -20,6 +25,19 @@ class Worker(RQWorker):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         super().__init__(*args, **kwargs)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        from django.db import connections
+
+        from bugsink_ingest.tasks import arm_sweep
+
+        try:
+            arm_sweep()  # logs and returns on any error
+        finally:
+            # This is the worker's main process: a connection left open here would be shared by
+            # every job's forked work horse.
+            connections.close_all()
 
     def heartbeat(self, timeout=None, pipeline=None):
         if pipeline is None and self.birth_date is not None:

@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = (
         "The deployment's background worker: the Tasks backend's worker command (e.g. runsnappea), "
         "with the garbage collector tuned for the digest. --processes N runs N of them, each "
-        "restarted when it dies."
+        "restarted when it dies (--processes 1: one, supervised)."
     )
     # `serve` has run the system checks already. Here they would import the URLconf, and with it
     # every view module (the UI's, allauth's, cryptography, fido2), which the worker never serves.
@@ -25,7 +25,8 @@ class Command(BaseCommand):
             "--processes",
             type=int,
             default=None,
-            help="worker processes to run and supervise (default: BUGSINK_WORKER_PROCESSES, 1)",
+            help="worker processes to run and restart when they die (default: "
+            "BUGSINK_WORKER_PROCESSES; unsupervised when that is 1 and this is not given)",
         )
         parser.add_argument(
             "worker_command",
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, processes, worker_command, **options):
+        # Asked for (even 1), or configured above 1: supervised, each process restarted when it
+        # dies (RQ's worker exits on some Redis errors, e.g. while it restarts).
+        supervise = processes is not None
         if processes is None:
             processes = getattr(settings, "BUGSINK_WORKER_PROCESSES", 1)
         if processes < 1:
@@ -41,7 +45,7 @@ class Command(BaseCommand):
         worker_command = worker_command or getattr(settings, "BUGSINK_WORKER_ENGINE_COMMAND", None)
         if not worker_command:
             raise CommandError("no worker command: this Tasks backend runs no worker process")
-        if processes > 1:
+        if supervise or processes > 1:
             return self._supervise(processes, worker_command)
         from bugsink_site import gc_tuning
 
