@@ -11,8 +11,8 @@ made to come back by itself from a Redis that restarted empty (no persistence, o
 - Such a restart also loses the queued drains and the sweep's deferred link. Ingest re-arms its
   sweep where events arrive and where a drain starts, so on a site gone quiet nothing would: the
   events already acknowledged would wait for the next one. So each maintenance pass arms the sweep
-  too (bugsink_ingest.tasks.arm_sweep: a look at the spool's sweep marker, a new chain only once
-  the old one's marker went stale), and the waiting events are drained within about a minute.
+  too while events wait (bugsink_ingest.tasks.arm_sweep: a look at the spool's sweep marker, a new
+  chain only once the old one's marker went stale), and they are drained within about a minute.
 """
 
 from rq import Worker as RQWorker
@@ -30,10 +30,14 @@ class Worker(RQWorker):
         super().run_maintenance_tasks()
         from django.db import connections
 
+        from bugsink_ingest.spool import get_spool
         from bugsink_ingest.tasks import arm_sweep
 
         try:
-            arm_sweep()  # logs and returns on any error
+            if get_spool().backlog_size():  # an idle site needs no sweep chain
+                arm_sweep()  # logs and returns on any error
+        except Exception:
+            self.log.exception("could not look at the ingest spool; the next pass tries again")
         finally:
             # This is the worker's main process: a connection left open here would be shared by
             # every job's forked work horse.

@@ -45,6 +45,8 @@ class Command(BaseCommand):
         worker_command = worker_command or getattr(settings, "BUGSINK_WORKER_ENGINE_COMMAND", None)
         if not worker_command:
             raise CommandError("no worker command: this Tasks backend runs no worker process")
+        if processes > 1 and getattr(settings, "TASKS_BACKEND_NAME", None) == "snappea":
+            raise CommandError("snappea runs one foreman per host (SNAPPEA_WORKERS: its threads)")
         if supervise or processes > 1:
             return self._supervise(processes, worker_command)
         from bugsink_site import gc_tuning
