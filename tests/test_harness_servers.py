@@ -37,14 +37,14 @@ def test_redis_server_restarts_empty_on_its_port_and_can_be_killed():
 def test_postgres_server_keeps_committed_rows_across_a_restart_and_a_kill():
     if reason := unavailable_reason():
         pytest.skip(reason)
-    pytest.importorskip("psycopg")
+    psycopg = pytest.importorskip("psycopg")
     with PostgresServer() as pg:
         pg.query("CREATE TABLE t (x int)")
         pg.query("INSERT INTO t VALUES (1)")
         pg.restart()
         pg.query("INSERT INTO t VALUES (2)")
         pg.kill()
-        with pytest.raises(Exception):
+        with pytest.raises(psycopg.OperationalError):
             pg.query("SELECT 1")
         pg.start()
         assert pg.query("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
