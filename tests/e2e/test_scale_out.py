@@ -42,6 +42,7 @@ def scaled_out(make_deployment, postgres_database, backend):
         pytest.skip("django-tasks-rq is not installed (tests/requirements.txt has it)")
     redis = started_redis_server()
     site = make_deployment(env=scale_out_env(postgres_database, redis.url))
+    site.redis = redis  # type: ignore[attr-defined]  (for the readiness test below)
     try:
         yield site.start()
     finally:
@@ -123,3 +124,18 @@ def test_a_deferred_task_runs_on_the_worker(scaled_out, backend):
     # The worker's readiness shows no overdue deferred task afterwards.
     ready = wait_for(lambda: site.get_json("/health/ready")[1]["checks"]["worker"]["ok"], 20)
     assert ready
+
+
+@pytest.mark.parametrize("backend", ["rq"])  # RQ's own check
+def test_readiness_reports_redis_down_and_the_workers_back_after_its_restart(scaled_out):
+    """The RQ check is honest: Redis gone is "not ready" with the reason; once Redis is back
+    (empty, as without persistence) the worker registers again and the site is ready again."""
+    site = scaled_out
+    site.redis.stop()
+    status, ready = site.get_json("/health/ready")
+    worker = ready["checks"]["worker"]
+    assert status == 503 and not worker["ok"] and "Redis" in worker["error"], worker
+    site.redis.start()
+    wait_for(lambda: site.get_status("/health/ready") == 200, 60, what="ready again", interval=0.5)
+    worker = site.get_json("/health/ready")[1]["checks"]["worker"]
+    assert worker["live_workers"] == 1 and worker["scheduler"], worker
