@@ -19,11 +19,15 @@ from rq import Worker as RQWorker
 from rq import worker_registration
 
 MAINTENANCE_SECONDS = 15
+JOB_MONITORING_SECONDS = 10
 
 
 class Worker(RQWorker):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
+        # While a job runs the worker beats at this interval (RQ's default, 30 s, is the readiness
+        # check's whole limit: a worker busy with a 30 s drain would look dead now and then).
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_SECONDS)
         super().__init__(*args, **kwargs)
 
     def run_maintenance_tasks(self):
