@@ -65,6 +65,7 @@ class Deployment:
         env: dict | None = None,
         port: int | None = None,
         web_concurrency: int | None = 2,
+        serve_args: tuple[str, ...] = (),
     ):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
@@ -82,6 +83,7 @@ class Deployment:
             **({"WEB_CONCURRENCY": str(web_concurrency)} if web_concurrency else {}),
             **(env or {}),
         }
+        self.serve_args = tuple(serve_args)  # e.g. ("--no-worker",): one web host of several
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-serve.log"
         self.starts = 0
@@ -99,7 +101,10 @@ class Deployment:
         self.starts += 1
         self.started_at = time.monotonic()
         self.proc = start(
-            [sys.executable, str(MANAGE_PY), "serve", "--bind", f"127.0.0.1:{self.port}"],
+            [
+                *(sys.executable, str(MANAGE_PY), "serve", "--bind", f"127.0.0.1:{self.port}"),
+                *self.serve_args,
+            ],
             env=self.env,
             cwd=self.data_dir.parent,  # the deployment must not depend on the working directory
             log_path=self.log_path,

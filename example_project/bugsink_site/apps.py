@@ -18,6 +18,8 @@ class BugsinkSiteConfig(AppConfig):
         checks = {}
         if settings.TASKS_BACKEND_NAME == "db":
             checks["worker"] = "bugsink_site.health.db_worker_readiness"
+        elif settings.TASKS_BACKEND_NAME == "rq":
+            checks["worker"] = "bugsink_site.health.rq_worker_readiness"
         elif settings.TASKS_BACKEND_NAME == "immediate":
             checks["worker"] = "bugsink_site.health.no_worker_readiness"
         return checks

@@ -51,11 +51,14 @@ TASKS_MODULE = "django.tasks" if HAS_DJANGO_TASKS else "django_tasks"
 
 # The background worker. "snappea" (default): the SQLite queue and its foreman. "db":
 # django-tasks-db in the main database with its db_worker (the scale-out path with PostgreSQL).
-# "immediate": tasks run inside the request (no worker; for trying things out only).
+# "rq": RQ on Redis (REDIS_URL) through django-tasks-rq, workers on as many hosts as needed (the
+# scale-out path with several worker hosts). "immediate": tasks run inside the request (no worker;
+# for trying things out only).
 TASKS_BACKEND_NAME = os.environ.get("BUGSINK_TASKS_BACKEND", "snappea").strip().lower()
 _TASK_BACKENDS = {
     "snappea": ("snappea.backend.SnappeaBackend", ["snappea"]),
     "db": ("django_tasks_db.DatabaseBackend", ["django_tasks_db"]),
+    "rq": ("django_tasks_rq.RQBackend", ["django_rq"]),
     "immediate": (f"{TASKS_MODULE}.backends.immediate.ImmediateBackend", []),
 }
 if TASKS_BACKEND_NAME not in _TASK_BACKENDS:
@@ -65,18 +68,48 @@ if TASKS_BACKEND_NAME not in _TASK_BACKENDS:
 _tasks_backend, _tasks_apps = _TASK_BACKENDS[TASKS_BACKEND_NAME]
 if TASKS_BACKEND_NAME == "db" and find_spec("django_tasks_db") is None:
     raise ValueError("BUGSINK_TASKS_BACKEND=db needs django-tasks-db: pip install django-tasks-db")
+if TASKS_BACKEND_NAME == "rq" and find_spec("django_tasks_rq") is None:
+    raise ValueError("BUGSINK_TASKS_BACKEND=rq needs django-tasks-rq: pip install django-tasks-rq")
 TASKS = {"default": {"BACKEND": _tasks_backend, "QUEUES": []}}
-# The command `serve` supervises beside Gunicorn (None: no worker process): the backend's own
-# worker command, behind runworker (which tunes the garbage collector for the digest). Nothing
-# else runs: ingest keeps its spool drained through the Tasks backend alone.
-BUGSINK_WORKER_COMMAND = {
-    "snappea": ["runworker", "runsnappea"],
-    "db": [
-        "runworker",
-        *("db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"),
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# django-rq's queues: the tasks all use Django's "default" queue. A job may run this long before
+# RQ kills it (a drain hands over to a fresh task after 30 s; a digest batch takes well under a
+# second). Results stay an hour: the Tasks API can read them, and Redis does not fill up.
+RQ_QUEUES = {
+    "default": {
+        "URL": REDIS_URL,
+        "DEFAULT_TIMEOUT": env.env_int("BUGSINK_RQ_JOB_TIMEOUT", 300),
+        "DEFAULT_RESULT_TTL": 3600,
+    }
+}
+# Worker processes runworker starts (and restarts) on this host: `runworker --processes N`.
+BUGSINK_WORKER_PROCESSES = env.env_int("BUGSINK_WORKER_PROCESSES", 1)
+# The backend's own worker command, which `manage.py runworker` runs (with no arguments) behind
+# the garbage-collector tuning for the digest; None: no worker process.
+BUGSINK_WORKER_ENGINE_COMMAND = {
+    "snappea": ["runsnappea"],
+    "db": ["db_worker", "--queue-name", "*", "--interval", "0.2", "--no-startup-delay"],
+    # --with-scheduler: the worker moves deferred tasks (run_after: the sweep, the drain's retry)
+    # to the queue when due; with several workers one holds the scheduler's lock at a time.
+    # --worker-ttl 30: an idle worker's heartbeat every 15 s (RQ's default: 405 s), so that the
+    # readiness check can tell a live worker from a dead one. django-tasks-rq's job class runs a
+    # job as the Task it names (RQ's own would call the Task object).
+    "rq": [
+        *("rqworker", "--with-scheduler", "--worker-ttl", "30"),
+        *("--worker-class", "bugsink_site.rq_worker.Worker", "--job-class", "django_tasks_rq.Job"),
+        "default",
     ],
     "immediate": None,
 }[TASKS_BACKEND_NAME]
+# The command `serve` supervises beside Gunicorn (None: no worker process). Nothing else runs:
+# ingest keeps its spool drained through the Tasks backend alone. Several processes for the
+# backends whose queue is shared (the foreman runs one per host, on its SQLite queue).
+_processes = ["--processes", str(BUGSINK_WORKER_PROCESSES)] * (
+    BUGSINK_WORKER_PROCESSES > 1 and TASKS_BACKEND_NAME != "snappea"
+)
+BUGSINK_WORKER_COMMAND = (
+    ["runworker", *_processes, *_engine] if (_engine := BUGSINK_WORKER_ENGINE_COMMAND) else None
+)
 
 INSTALLED_APPS = [
     # The background worker serves no admin page: its registrations (every app's admin.py, their
@@ -251,6 +284,15 @@ BUGSINK_ISSUES_ACCOUNT_URL = "usersessions_list" if SSO_ONLY else "account_email
 
 # The apps.
 BUGSINK_INGEST_BASE_URL = BASE_URL
+# Where events wait between the 200 and the digest: "segments" (files under the data directory:
+# one web host) or "database" (rows in the main database, which several web hosts share), or a
+# spool class's dotted path.
+_SPOOLS = {
+    "segments": "bugsink_ingest.spool.segments.SegmentSpool",
+    "database": "bugsink_ingest.spool.database.DatabaseSpool",
+}
+_spool = os.environ.get("BUGSINK_SPOOL", "segments").strip()
+BUGSINK_INGEST_SPOOL = _SPOOLS.get(_spool, _spool)
 BUGSINK_INGEST_SPOOL_DIR = DATA_DIR / "spool"
 # fsync each spooled event: survives power loss too, not only a crash of any process (slower).
 BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)

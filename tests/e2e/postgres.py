@@ -1,5 +1,5 @@
 """The scale-out path for end-to-end tests: a fresh PostgreSQL database, and the environment that
-switches the deployment to it and to django-tasks-db."""
+switches the deployment to it and to django-tasks-db or RQ."""
 
 import contextlib
 import os
@@ -24,6 +24,9 @@ def fresh_postgres_database():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def scale_out_env(database_url: str) -> dict:
-    """The scale-out path, by environment only: PostgreSQL and django-tasks-db's db_worker."""
+def scale_out_env(database_url: str, redis_url: str | None = None) -> dict:
+    """The scale-out path, by environment only: PostgreSQL and django-tasks-db's db_worker, or
+    with a redis_url RQ's worker on that Redis."""
+    if redis_url:
+        return {"DATABASE_URL": database_url, "BUGSINK_TASKS_BACKEND": "rq", "REDIS_URL": redis_url}
     return {"DATABASE_URL": database_url, "BUGSINK_TASKS_BACKEND": "db"}

@@ -165,3 +165,31 @@ def test_production_environment(tmp_path):
             587,
             True,
         )
+
+
+def test_scale_out_with_rq_and_the_database_spool(tmp_path):
+    s = load_site_settings(
+        tmp_path,
+        DATABASE_URL="postgres://u:p@db:5432/bugsink",
+        BUGSINK_TASKS_BACKEND="rq",
+        REDIS_URL="redis://queue.internal:6380/2",
+        BUGSINK_SPOOL="database",
+        BUGSINK_WORKER_PROCESSES="3",
+        SECRET_KEY="k" * 50,
+    )
+    assert s["TASKS"]["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
+    assert "django_rq" in s["INSTALLED_APPS"] and "snappea" not in s["INSTALLED_APPS"]
+    assert s["RQ_QUEUES"]["default"]["URL"] == "redis://queue.internal:6380/2"
+    assert s["BUGSINK_INGEST_SPOOL"] == "bugsink_ingest.spool.database.DatabaseSpool"
+    # serve's worker: three supervised RQ workers with the scheduler (deferred tasks), our class.
+    command = s["BUGSINK_WORKER_COMMAND"]
+    assert command[:4] == ["runworker", "--processes", "3", "rqworker"]
+    assert "--with-scheduler" in command and "bugsink_site.rq_worker.Worker" in command
+    assert s["BUGSINK_WORKER_ENGINE_COMMAND"] == command[3:]
+
+
+def test_unknown_spool_names_a_class_and_unknown_backend_is_refused(tmp_path):
+    s = load_site_settings(tmp_path, BUGSINK_SPOOL="myapp.spool.MySpool")
+    assert s["BUGSINK_INGEST_SPOOL"] == "myapp.spool.MySpool"
+    with pytest.raises(AssertionError, match="use one of"):
+        load_site_settings(tmp_path, BUGSINK_TASKS_BACKEND="celery")
