@@ -5,6 +5,12 @@ finds or creates issues, stores events, updates counters, releases, tags, regres
 conditions, and applies retention. Idempotent: an event id already stored for its project is
 skipped, so a redelivered batch changes nothing. Signals (and through them alerts) go out after
 commit.
+
+Several workers at once (PostgreSQL): each project's settings row is locked FOR UPDATE before
+anything of the project is read, in project id order, and stays locked until commit. So the write
+phases of two batches sharing a project run one after the other (the second sees what the first
+committed: its new groupings, counters, releases, retention), while their CPU phases overlap.
+Grouping's unique (project, key) then never sees a race. On SQLite the write lock does the same.
 """
 
 import logging
@@ -81,7 +87,9 @@ def digest_batch(events):
         pid: [s for s in batch if s.kind == "attachment"] for pid, batch in by_project.items()
     }
     with transaction.atomic():
-        for project_id in by_project:
+        # Projects in id order: each one's settings row stays locked until commit, so two
+        # workers taking the projects of their batches in different orders would deadlock.
+        for project_id in sorted(by_project):
             project_settings = _locked_settings(project_id)
             if project_settings is None:
                 logger.warning(
