@@ -32,6 +32,12 @@ class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
         300  # DatabaseSpool: a claimed batch whose drain died is retried after this
     )
     SPOOL_POISON_ATTEMPTS = 3  # failures alone, while others go through, before quarantine
+    # Fan-out: a drain that finds more than one batch waiting wakes another drain (still at most
+    # one pending, so the number running is bounded by the Tasks workers). Off by default: on one
+    # machine with SQLite the digest has one writer, so a second drain would only queue for the
+    # write lock (and hold a second batch in memory); turn it on with PostgreSQL and several
+    # workers (the DatabaseSpool's leases with SKIP LOCKED keep their claims disjoint).
+    PARALLEL_DRAINS = False
     # The sweep: while events wait, a deferred task looks this often whether a drain is pending
     # and starts one if not (None or 0: no sweep).
     SWEEP_SECONDS = 15.0
@@ -90,6 +96,7 @@ class IngestSettings:
     SPOOL_BATCH_SIZE: _Setting[int] = _Setting()
     SPOOL_CLAIM_SECONDS: _Setting[float] = _Setting()
     SPOOL_POISON_ATTEMPTS: _Setting[int] = _Setting()
+    PARALLEL_DRAINS: _Setting[bool] = _Setting()
     SWEEP_SECONDS: _Setting[float | None] = _Setting()
     MAX_BACKLOG: _Setting[int | None] = _Setting()
     BACKPRESSURE_RETRY_AFTER: _Setting[int] = _Setting()
