@@ -60,6 +60,9 @@ class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
     # SQLite file shared by the worker processes for the rate-limit counters (None: in SPOOL_DIR,
     # else a file in the temp dir named after this site's SECRET_KEY).
     RATE_LIMIT_DB = None
+    # Redis URL (redis://host:6379/0) for counters shared by several hosts (None: the file above,
+    # per machine). Needs the extra django-bugsink-ingest[redis].
+    RATE_LIMIT_REDIS_URL = None
     # CORS: the allowed origin ("*" for any; SDK requests carry no credentials).
     CORS_ALLOW_ORIGIN = "*"
     # Seconds a looked-up key stays cached in each worker process (a disabled key stops working
@@ -110,6 +113,7 @@ class IngestSettings:
     RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
     PROJECT_RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
     RATE_LIMIT_DB: _Setting[str | PathLike[str] | None] = _Setting()
+    RATE_LIMIT_REDIS_URL: _Setting[str | None] = _Setting()
     CORS_ALLOW_ORIGIN: _Setting[str] = _Setting()
     KEY_CACHE_SECONDS: _Setting[float] = _Setting()
 

@@ -68,7 +68,9 @@ def store_attachment(event, attachment):
 
 class AttachmentQuota:
     """What a project's stored attachments may still grow by (ATTACHMENT_QUOTA_PER_PROJECT),
-    summed once per digest of a batch that has attachments and counted down as they are stored."""
+    summed once per digest of a batch that has attachments and counted down as they are stored.
+    Summed from the database inside the digest's transaction, under the project's lock: every
+    worker and host shares it, and two digests of a project never spend the same bytes."""
 
     def __init__(self, project_id):
         cap = app_settings.ATTACHMENT_QUOTA_PER_PROJECT
