@@ -7,7 +7,7 @@ with the baseline it is compared against, in the same run.
 import importlib
 import sys
 
-BENCHMARKS = ["snappea", "ingest", "spool", "digest", "ui", "e2e"]
+BENCHMARKS = ["snappea", "ingest", "spool", "digest", "ui", "e2e", "scaleout"]
 
 
 def main(argv):
