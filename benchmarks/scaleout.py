@@ -140,6 +140,34 @@ def _process_cpu(pid):
         return float("nan")  # another machine's server: not measured
 
 
+def _statement_kind(sql):
+    """ "INSERT bugsink_issues_event", "SELECT ... FOR UPDATE bugsink_issues_projectsettings"."""
+    words = sql.split()
+    verb = words[0].upper() if words else "?"
+    table = next(
+        (w.strip('"(') for w in words[1:] if w.strip('"(').startswith(("bugsink_", "django_"))),
+        "",
+    )
+    if verb == "SELECT" and "FOR UPDATE" in sql:
+        verb = "SELECT FOR UPDATE"
+    return f"{verb} {table}".strip()
+
+
+def _timing(totals):
+    """An execute wrapper adding each statement's wall time (round trip and server) by kind."""
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            entry = totals.setdefault(_statement_kind(sql), [0.0, 0])
+            entry[0] += time.perf_counter() - started
+            entry[1] += len(params) if many and params is not None else 1
+
+    return wrapper
+
+
 def _worker(database, data_dir, batch):
     _configure(database, data_dir, batch)
     from django.db import connection
@@ -152,11 +180,13 @@ def _worker(database, data_dir, batch):
     backend = connection.connection.info.backend_pid
     consumer = get_consumer()
     assert consumer is not None
+    sql: dict[str, list[float]] = {}
     print("ready", flush=True)
     sys.stdin.readline()  # released with the others
     cpu, pg = resource.getrusage(resource.RUSAGE_SELF), _process_cpu(backend)
     run = Drain(DatabaseSpool(), consumer)
-    emptied = run.run(time.monotonic() + 3600)
+    with connection.execute_wrapper(_timing(sql)):
+        emptied = run.run(time.monotonic() + 3600)
     after = resource.getrusage(resource.RUSAGE_SELF)
     print(
         json.dumps(
@@ -165,6 +195,7 @@ def _worker(database, data_dir, batch):
                 "emptied": emptied,
                 "cpu": after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime,
                 "pg_cpu": _process_cpu(backend) - pg,
+                "sql": sql,
             }
         ),
         flush=True,
@@ -230,7 +261,18 @@ def _round(database, data_dir, batch, workers):
         "cpu": sum(r["cpu"] for r in results),
         "pg_cpu": sum(r["pg_cpu"] for r in results),
         "busy": (busy1 - busy0) / max(1, total1 - total0),
+        "sql": _merge([r["sql"] for r in results]),
     }
+
+
+def _merge(tables):
+    merged: dict[str, list[float]] = {}
+    for table in tables:
+        for kind, (seconds, count) in table.items():
+            entry = merged.setdefault(kind, [0.0, 0])
+            entry[0] += seconds
+            entry[1] += count
+    return merged
 
 
 def _driver(data_dir, database, argv):
@@ -283,6 +325,21 @@ def _driver(data_dir, database, argv):
             flush=True,
         )
     rate = {w: statistics.median(events / r["wall"] for r in figures[w]) for w in (1, 2)}
+    print("SQL wall time (round trip and server, waits included), µs per event, all rounds:")
+    sql = {w: _merge([r["sql"] for r in figures[w]]) for w in (1, 2)}
+    total = {w: events * len(figures[w]) for w in (1, 2)}
+    # By the 2-worker time: lock waits show there (the project settings row's FOR UPDATE).
+    kinds = sorted(sql[2], key=lambda k: -sql[2][k][0])[:14]
+    print(f"{'statement':<58} {'1 worker':>9} {'2 workers':>9} {'per event':>9}")
+    for kind in kinds:
+        one, two = sql[1].get(kind, [0.0, 0]), sql[2][kind]
+        print(
+            f"{kind[:58]:<58} {one[0] / total[1] * 1e6:>9.0f} {two[0] / total[2] * 1e6:>9.0f} "
+            f"{one[1] / total[1]:>9.1f}"
+        )
+    for w in (1, 2):
+        all_sql = sum(v[0] for v in sql[w].values()) / total[w] * 1e6
+        print(f"all SQL, {w} worker(s): {all_sql:.0f} µs per event (summed over workers)")
     print(
         f"median ev/s: 1 worker {rate[1]:.0f}, 2 workers {rate[2]:.0f}; "
         f"2 workers / 1 worker = {rate[2] / rate[1]:.2f}x; load {_load()} at end"

@@ -1,4 +1,5 @@
-"""Several digest workers at once, on PostgreSQL (the scale-out database; SQLite has one writer).
+"""Several digest workers at once, on PostgreSQL (the scale-out database; SQLite has one writer),
+and the one transaction per project that lets them overlap (on either database).
 
 Each worker is a thread with its own database connection, released by a barrier so their batches
 meet: the same new grouping keys, the same projects (listed in opposite orders), the same tags,
@@ -23,13 +24,12 @@ from bugsink_issues.models import (
 )
 from tests.factories import make_project, python_exception, spooled
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 KEYS = 15  # new grouping keys shared by both workers
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent writers need PostgreSQL (SQLite serialises every write)")
@@ -84,7 +84,9 @@ def _run_at_once(batches):
     return errors
 
 
-def test_two_workers_digesting_the_same_new_keys_and_projects_at_once():
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_digesting_the_same_new_keys_and_projects_at_once(_postgres_only):
     first, second = make_project("first"), make_project("second")
     rounds = 3
     for round_ in range(rounds):
@@ -115,3 +117,45 @@ def test_two_workers_digesting_the_same_new_keys_and_projects_at_once():
         assert Release.objects.filter(project=project, version="app@1.0").count() == 1
         buckets = ReleaseHealthBucket.objects.filter(project=project, release="app@1.0")
         assert sum(buckets.values_list("sessions", flat=True)) == rounds * 2
+
+
+@pytest.mark.django_db
+def test_a_batch_failing_in_a_later_project_is_redelivered_without_doubles(digest, monkeypatch):
+    """Each project commits on its own: the earlier projects' part of a failed batch is stored,
+    and the redelivery stores nothing of it twice (events, counters, standalone attachments)."""
+    from django.db import OperationalError
+
+    from bugsink_issues.digest import consumer
+    from bugsink_issues.models import EventAttachment
+    from tests.factories import SpooledAttachment
+
+    first, second = make_project("first"), make_project("second")
+    earlier = spooled(first, python_exception("Earlier"))
+    digest([earlier])
+    log = SpooledAttachment.from_bytes("log.txt", "text/plain", "event.attachment", b"hello")
+    batch = [
+        spooled(first, python_exception("Again")),
+        spooled(first, b"{}", kind="attachment", event_id=earlier.event_id, attachments=(log,)),
+        spooled(second, python_exception("Again")),
+    ]
+    enforce, failed = consumer.retention.enforce, []
+
+    def down_once(project_settings):
+        if project_settings.project_id == second.pk and not failed:
+            failed.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+        return enforce(project_settings)
+
+    monkeypatch.setattr(consumer.retention, "enforce", down_once)
+    with pytest.raises(OperationalError):
+        digest(batch)
+    assert Event.objects.filter(project=first).count() == 2  # committed before the failure
+    assert Event.objects.filter(project=second).count() == 0
+    digest(batch)  # the drain delivers it again
+    for project, events in ((first, 2), (second, 1)):
+        assert Event.objects.filter(project=project).count() == events
+        assert ProjectSettings.objects.get(project=project).stored_event_count == events
+        assert sum(Issue.objects.filter(project=project).values_list("event_count", flat=True)) == (
+            events
+        )
+    assert EventAttachment.objects.filter(event__event_id=earlier.event_id).count() == 1

@@ -129,6 +129,13 @@ def attach_to_stored_events(project_id, spooled):
             project_id=project_id, event_id__in={s.event_id for s in spooled}
         ).only("id", "event_id", "project_id", "problems")
     }
+    # Stored by an earlier delivery of this batch (a later project of it failed after this one
+    # committed, or the drain died before its ack): not stored twice.
+    stored = set(
+        EventAttachment.objects.filter(event__in=events.values()).values_list(
+            "event_id", "filename", "size"
+        )
+    )
     quota = AttachmentQuota(project_id)
     for s in spooled:
         event = events.get(s.event_id)
@@ -140,7 +147,9 @@ def attach_to_stored_events(project_id, spooled):
                 s.event_id,
             )
             continue
-        store_attachments(event, s.attachments, quota)
+        fresh = [a for a in s.attachments if (event.pk, a.filename, a.size) not in stored]
+        if fresh:
+            store_attachments(event, fresh, quota)
 
 
 def attachment_chunks(attachment):
