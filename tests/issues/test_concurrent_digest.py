@@ -24,7 +24,6 @@ from bugsink_issues.models import (
 )
 from tests.factories import make_project, python_exception, spooled
 
-
 KEYS = 15  # new grouping keys shared by both workers
 NOW = datetime.now(UTC).replace(microsecond=0)
 
