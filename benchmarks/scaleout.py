@@ -22,6 +22,8 @@ drains (BUGSINK_INGEST_PARALLEL_DRAINS) is tested in tests/ingest/test_parallel_
   worker CPU    user+system CPU of the worker processes, microseconds per event;
   PG CPU        CPU of the PostgreSQL backends serving the workers (from /proc), per event
                 (the WAL writer, checkpointer and autovacuum are not in it);
+  cores         worker and PG CPU over wall time: how many cores the round got (on a machine
+                other users load, the scheduler's share, not the digest, may cap it);
   machine busy  all CPUs' busy share over the round (/proc/stat: other users' load counts too).
 
 Each worker digests batches of different projects; batches that share a project queue for its
@@ -304,7 +306,7 @@ def _driver(data_dir, database, argv):
     figures: dict[int, list[dict]] = {1: [], 2: []}
     print(
         f"{'round':>5} {'workers':>7} {'ev/s':>7} {'split':>11} {'worker CPU':>10} "
-        f"{'PG CPU':>8} {'busy':>5}  (CPU in µs per event)"
+        f"{'PG CPU':>8} {'cores':>5} {'busy':>5}  (CPU in µs per event)"
     )
     for number, workers in enumerate(order, 1):
         project_ids = _spool_round(factory, number, events, issues, projects)
@@ -321,7 +323,7 @@ def _driver(data_dir, database, argv):
             f"{number:>5} {workers:>7} {events / result['wall']:>7.0f} "
             f"{'/'.join(map(str, result['per_worker'])):>11} "
             f"{result['cpu'] / events * 1e6:>10.0f} {result['pg_cpu'] / events * 1e6:>8.0f} "
-            f"{result['busy']:>5.0%}",
+            f"{(result['cpu'] + result['pg_cpu']) / result['wall']:>5.2f} {result['busy']:>5.0%}",
             flush=True,
         )
     rate = {w: statistics.median(events / r["wall"] for r in figures[w]) for w in (1, 2)}
