@@ -7,7 +7,7 @@ with the baseline it is compared against, in the same run.
 import importlib
 import sys
 
-BENCHMARKS = ["snappea", "ingest", "spool", "digest", "ui", "e2e", "memory"]
+BENCHMARKS = ["snappea", "ingest", "spool", "digest", "ui", "e2e", "memory", "scaleout"]
 
 
 def main(argv):

@@ -255,3 +255,24 @@ def test_spooled_event_shape_matches_the_contract():
         "kind",
         "attachments",
     } <= fields
+
+
+def test_tag_counts_of_more_rows_than_one_statement_takes(project, digest):
+    from bugsink_issues.digest.tags import ROWS_PER_STATEMENT
+    from bugsink_issues.models import IssueTagValue
+
+    def batch():
+        return [
+            spooled(
+                project, python_exception(f"Many{i}Error", tags={f"t{n}": "x" for n in range(10)})
+            )
+            for i in range(60)
+        ]
+
+    digest(batch())
+    rows = IssueTagValue.objects.filter(issue__project=project)
+    assert rows.count() > ROWS_PER_STATEMENT  # spread over several statements
+    assert set(rows.values_list("count", flat=True)) == {1}
+    digest(batch())  # the same issues and tags again: every row counted up once
+    assert set(rows.values_list("count", flat=True)) == {2}
+    assert rows.filter(key="t3").count() == 60

@@ -32,6 +32,12 @@ class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
         300  # DatabaseSpool: a claimed batch whose drain died is retried after this
     )
     SPOOL_POISON_ATTEMPTS = 3  # failures alone, while others go through, before quarantine
+    # Fan-out: a drain that finds more than one batch waiting wakes another drain (still at most
+    # one pending, so the number running is bounded by the Tasks workers). Off by default: on one
+    # machine with SQLite the digest has one writer, so a second drain would only queue for the
+    # write lock (and hold a second batch in memory); turn it on with PostgreSQL and several
+    # workers (the DatabaseSpool's leases with SKIP LOCKED keep their claims disjoint).
+    PARALLEL_DRAINS = False
     # The sweep: while events wait, a deferred task looks this often whether a drain is pending
     # and starts one if not (None or 0: no sweep).
     SWEEP_SECONDS = 15.0
@@ -54,6 +60,9 @@ class BugsinkIngestConf(AppConf):  # type: ignore[misc]  # AppConf is untyped
     # SQLite file shared by the worker processes for the rate-limit counters (None: in SPOOL_DIR,
     # else a file in the temp dir named after this site's SECRET_KEY).
     RATE_LIMIT_DB = None
+    # Redis URL (redis://host:6379/0) for counters shared by several hosts (None: the file above,
+    # per machine). Needs the extra django-bugsink-ingest[redis].
+    RATE_LIMIT_REDIS_URL = None
     # CORS: the allowed origin ("*" for any; SDK requests carry no credentials).
     CORS_ALLOW_ORIGIN = "*"
     # Seconds a looked-up key stays cached in each worker process (a disabled key stops working
@@ -90,6 +99,7 @@ class IngestSettings:
     SPOOL_BATCH_SIZE: _Setting[int] = _Setting()
     SPOOL_CLAIM_SECONDS: _Setting[float] = _Setting()
     SPOOL_POISON_ATTEMPTS: _Setting[int] = _Setting()
+    PARALLEL_DRAINS: _Setting[bool] = _Setting()
     SWEEP_SECONDS: _Setting[float | None] = _Setting()
     MAX_BACKLOG: _Setting[int | None] = _Setting()
     BACKPRESSURE_RETRY_AFTER: _Setting[int] = _Setting()
@@ -103,6 +113,7 @@ class IngestSettings:
     RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
     PROJECT_RATE_LIMIT_PER_MINUTE: _Setting[int | None] = _Setting()
     RATE_LIMIT_DB: _Setting[str | PathLike[str] | None] = _Setting()
+    RATE_LIMIT_REDIS_URL: _Setting[str | None] = _Setting()
     CORS_ALLOW_ORIGIN: _Setting[str] = _Setting()
     KEY_CACHE_SECONDS: _Setting[float] = _Setting()
 

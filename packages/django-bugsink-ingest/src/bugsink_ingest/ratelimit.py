@@ -11,21 +11,29 @@ first ones that fit are let through, the rest are refused and counted as dropped
 (`dropped_count`). Feedback and user reports are charged like events: each becomes a stored row
 as an event does, so a flood of them costs the same.
 
+Several hosts share counters on Redis instead (BUGSINK_INGEST_RATE_LIMIT_REDIS_URL, the extra
+django-bugsink-ingest[redis]): the same windows, syncs and exact decisions near a limit (a Lua
+script), behind the CounterStore protocol. Unreachable, it lets events through (logged) rather
+than refusing them all.
+
 The file is BUGSINK_INGEST_RATE_LIMIT_DB, else `ratelimits.sqlite3` in the spool directory, else
 (a spool without a directory) a file in the temp dir named after this site's SECRET_KEY: private
 to the site (two sites' key and project ids would otherwise count against each other), and one
 minute of counts is all a lost file costs.
 """
 
+import logging
 import os
 import random
 import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
@@ -33,6 +41,7 @@ from django.utils.crypto import salted_hmac
 from bugsink_ingest.auth import KeyInfo
 from bugsink_ingest.conf import ingest_settings
 
+logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 SYNC_SECONDS = 0.1
 _lock = threading.Lock()
@@ -53,27 +62,50 @@ class Charge:
     limited: Limited | None
 
 
+def _site() -> str:
+    """This site's name for its counters (from SECRET_KEY): two sites never share them."""
+    site = salted_hmac(
+        "bugsink_ingest.ratelimit", "counters", secret=settings.SECRET_KEY, algorithm="sha256"
+    )
+    return site.hexdigest()[:16]
+
+
 def db_path() -> Path:
     if ingest_settings.RATE_LIMIT_DB:
         return Path(ingest_settings.RATE_LIMIT_DB)
     if ingest_settings.SPOOL_DIR:
         return Path(ingest_settings.SPOOL_DIR) / "ratelimits.sqlite3"
-    site = salted_hmac(
-        "bugsink_ingest.ratelimit", "counters", secret=settings.SECRET_KEY, algorithm="sha256"
-    )
-    return Path(tempfile.gettempdir()) / f"bugsink-ratelimits-{site.hexdigest()[:16]}.sqlite3"
+    return Path(tempfile.gettempdir()) / f"bugsink-ratelimits-{_site()}.sqlite3"
 
 
-class _Counters:
-    """One process's view: shared counts as of the last sync, plus its own unsynced counts."""
+class CounterStore(Protocol):
+    """Where the processes' counts meet: per window, a count per name ("k12", "p3", "global",
+    "dropped:p3"). Both steps are atomic, so processes (or hosts) deciding at once never
+    overshoot a limit."""
 
-    def __init__(self, path: str, where: tuple[object, ...]):
-        # where: the settings the path came from (compared per event instead of the path)
-        self.path, self.pid, self.where = path, os.getpid(), where
-        self.window = -1
-        self.shared: dict[str, int] = {}
-        self.pending: dict[str, int] = {}
-        self.synced_at = 0.0
+    def add_and_read(self, window: int, adds: dict[str, int], names: set[str]) -> dict[str, int]:
+        """Add `adds` to the window's counts; return the counts of `names` (absent: 0)."""
+        ...
+
+    def reserve(
+        self, window: int, limits: list[tuple[str, int]], n: int, adds: dict[str, int]
+    ) -> tuple[int, dict[str, int]]:
+        """In one atomic step: add `adds`, then charge as many of n events to every (name,
+        limit) as all have room for; (that number, the limits' counts after)."""
+        ...
+
+    def read(self, window: int, name: str) -> int: ...
+
+
+class StoreDown(Exception):
+    """The shared store cannot be reached (a network store): the limits are not enforced
+    meanwhile, rather than every event refused; the counts are added once it is back."""
+
+
+class SQLiteCounterStore:
+    """The default: a small SQLite file (WAL, no fsync) shared by the processes of one machine."""
+
+    def __init__(self, path: str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -83,67 +115,198 @@ class _Counters:
             "PRIMARY KEY (scope, window)) WITHOUT ROWID"
         )
 
-    def sync(self, names: Iterable[str], now: float) -> None:
+    def _add(self, window: int, adds: dict[str, int]) -> None:
+        self.conn.executemany(
+            "INSERT INTO counters VALUES (?, ?, ?) "
+            "ON CONFLICT(scope, window) DO UPDATE SET n = n + excluded.n",
+            [(name, window, n) for name, n in adds.items() if n],
+        )
+
+    def _read(self, window: int, names: Iterable[str]) -> dict[str, int]:
+        names = list(names)
+        marks = ",".join("?" * len(names))
+        rows = self.conn.execute(
+            f"SELECT scope, n FROM counters WHERE window = ? AND scope IN ({marks})",
+            (window, *names),
+        ).fetchall()
+        return {name: 0 for name in names} | dict(rows)
+
+    def add_and_read(self, window: int, adds: dict[str, int], names: set[str]) -> dict[str, int]:
+        with self._write():
+            self._add(window, adds)
+            counts = self._read(window, names)
+            if random.random() < 0.01:
+                self.conn.execute("DELETE FROM counters WHERE window < ?", (window - 1,))
+        return counts
+
+    def reserve(
+        self, window: int, limits: list[tuple[str, int]], n: int, adds: dict[str, int]
+    ) -> tuple[int, dict[str, int]]:
+        names = [name for name, _ in limits]
+        with self._write():
+            self._add(window, adds)
+            counts = self._read(window, names)
+            allowed = max(0, min(n, *(limit - counts[name] for name, limit in limits)))
+            self._add(window, dict.fromkeys(names, allowed))
+        return allowed, {name: counts[name] + allowed for name in names}
+
+    def read(self, window: int, name: str) -> int:
+        return self._read(window, [name])[name]
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(
-                "INSERT INTO counters VALUES (?, ?, ?) "
-                "ON CONFLICT(scope, window) DO UPDATE SET n = n + excluded.n",
-                [(name, self.window, n) for name, n in self.pending.items() if n],
-            )
-            wanted = set(names) | set(self.pending)
-            marks = ",".join("?" * len(wanted))
-            rows = conn.execute(
-                f"SELECT scope, n FROM counters WHERE window = ? AND scope IN ({marks})",
-                (self.window, *wanted),
-            ).fetchall()
-            if random.random() < 0.01:
-                conn.execute("DELETE FROM counters WHERE window < ?", (self.window - 1,))
+            yield
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        self.shared = {name: 0 for name in wanted} | dict(rows)
+
+
+# KEYS: the limits' counters first (ARGV[2] of them), then the others to add to. ARGV: n, the
+# number of limits, the keys' lifetime, each key's add, each limit. Returns the number let
+# through, then the limits' counts after. A script runs alone on the server: one atomic step.
+_RESERVE = """
+local n, nl, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local room = n
+for i = 1, nl do
+  local left = tonumber(ARGV[3 + #KEYS + i])
+    - (tonumber(redis.call('GET', KEYS[i]) or '0') + tonumber(ARGV[3 + i]))
+  if left < room then room = left end
+end
+if room < 0 then room = 0 end
+local out = {room}
+for i = 1, #KEYS do
+  local add = tonumber(ARGV[3 + i])
+  if i <= nl then add = add + room end
+  local v
+  if add ~= 0 then
+    v = redis.call('INCRBY', KEYS[i], add)
+    redis.call('EXPIRE', KEYS[i], ttl)
+  else
+    v = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+  if i <= nl then out[#out + 1] = v end
+end
+return out
+"""
+
+
+class RedisCounterStore:
+    """Counters on a Redis server shared by every host (BUGSINK_INGEST_RATE_LIMIT_REDIS_URL): with
+    a file per machine, three hosts would let three times a limit through. Keys expire two
+    windows after their last change; they are named after this site's SECRET_KEY, so two sites
+    on one Redis count apart."""
+
+    def __init__(self, url: str, site: str):
+        import redis  # the optional extra django-bugsink-ingest[redis]; only needed here
+
+        self.errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.prefix = f"bugsink-ratelimit:{site}"
+        self.script = self.client.register_script(_RESERVE)
+
+    def _key(self, window: int, name: str) -> str:
+        # The window as the hash tag: one script's keys are in one slot on a Redis Cluster.
+        return f"{self.prefix}:{{{window}}}:{name}"
+
+    def add_and_read(self, window: int, adds: dict[str, int], names: set[str]) -> dict[str, int]:
+        wanted = sorted(names)
+        try:
+            pipe = self.client.pipeline(transaction=True)  # MULTI: adds and reads in one step
+            for name, n in adds.items():
+                if n:
+                    pipe.incrby(self._key(window, name), n)
+                    pipe.expire(self._key(window, name), 2 * WINDOW_SECONDS)
+            if wanted:
+                pipe.mget([self._key(window, name) for name in wanted])
+            replies = pipe.execute()
+        except self.errors as e:
+            raise StoreDown(e) from e
+        values = replies[-1] if wanted else []
+        return {name: int(v or 0) for name, v in zip(wanted, values, strict=True)}
+
+    def reserve(
+        self, window: int, limits: list[tuple[str, int]], n: int, adds: dict[str, int]
+    ) -> tuple[int, dict[str, int]]:
+        names = [name for name, _ in limits]
+        others = [name for name in adds if name not in names]
+        keys = [self._key(window, name) for name in names + others]
+        argv = [n, len(names), 2 * WINDOW_SECONDS]
+        argv += [adds.get(name, 0) for name in names + others]
+        argv += [limit for _, limit in limits]
+        try:
+            reply = self.script(keys=keys, args=argv)
+        except self.errors as e:
+            raise StoreDown(e) from e
+        return int(reply[0]), {name: int(v) for name, v in zip(names, reply[1:], strict=True)}
+
+    def read(self, window: int, name: str) -> int:
+        try:
+            return int(self.client.get(self._key(window, name)) or 0)
+        except self.errors as e:
+            raise StoreDown(e) from e
+
+
+def make_store() -> CounterStore:
+    """The configured store: Redis if BUGSINK_INGEST_RATE_LIMIT_REDIS_URL is set, else the file."""
+    url = ingest_settings.RATE_LIMIT_REDIS_URL
+    if url:
+        return RedisCounterStore(url, _site())
+    return SQLiteCounterStore(str(db_path()))
+
+
+class _Counters:
+    """One process's view: shared counts as of the last sync, plus its own unsynced counts."""
+
+    def __init__(self, store: CounterStore, where: tuple[object, ...]):
+        # where: the settings the store came from (compared per event instead of the store)
+        self.store, self.pid, self.where = store, os.getpid(), where
+        self.window = -1
+        self.shared: dict[str, int] = {}
+        self.pending: dict[str, int] = {}
+        self.synced_at = 0.0
+        self.down_logged_at = 0.0
+
+    def sync(self, names: Iterable[str], now: float) -> None:
+        wanted = set(names) | set(self.pending)
+        try:
+            counts = self.store.add_and_read(self.window, self.pending, wanted)
+        except StoreDown as e:
+            self._down(e, now, names)
+            return
+        self.shared = counts
         self.pending = {}
         self.synced_at = now
 
     def reserve(self, limits: list[tuple[str, str, int]], n: int, now: float) -> int:
-        """Charge up to n events to the shared counts in one write transaction (adding this
-        process's pending counts); returns how many fit under every limit."""
-        names = [name for name, _, _ in limits]
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        """Charge up to n events to the shared counts in one atomic step (adding this process's
+        pending counts); returns how many fit under every limit."""
         try:
-            marks = ",".join("?" * len(names))
-            rows: dict[str, int] = dict(
-                conn.execute(
-                    f"SELECT scope, n FROM counters WHERE window = ? AND scope IN ({marks})",
-                    (self.window, *names),
-                ).fetchall()
+            allowed, counts = self.store.reserve(
+                self.window, [(name, limit) for name, _, limit in limits], n, self.pending
             )
-            room = min(
-                limit - rows.get(name, 0) - self.pending.get(name, 0) for name, _, limit in limits
-            )
-            allowed = max(0, min(n, room))
-            writes = dict(self.pending)
-            for name in names:
-                writes[name] = writes.get(name, 0) + allowed
-            conn.executemany(
-                "INSERT INTO counters VALUES (?, ?, ?) "
-                "ON CONFLICT(scope, window) DO UPDATE SET n = n + excluded.n",
-                [(name, self.window, count) for name, count in writes.items() if count],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self.shared.update({name: rows.get(name, 0) + writes[name] for name in names})
+        except StoreDown as e:
+            self._down(e, now, [name for name, _, _ in limits])
+            for name, _, _ in limits:
+                self.pending[name] = self.pending.get(name, 0) + n
+            return n
+        self.shared.update(counts)
         self.pending = {}
         self.synced_at = now
         return allowed
+
+    def _down(self, error: StoreDown, now: float, names: Iterable[str]) -> None:
+        # Tried again after SYNC_SECONDS, not on every event; the pending counts wait meanwhile.
+        self.synced_at = now
+        for name in names:
+            self.shared.setdefault(name, 0)
+        if now - self.down_logged_at > WINDOW_SECONDS:
+            self.down_logged_at = now
+            logger.error("rate-limit counters unreachable, limits not enforced: %s", error.args[0])
 
 
 _counters: _Counters | None = None
@@ -151,10 +314,15 @@ _counters: _Counters | None = None
 
 def _get_counters() -> _Counters:
     global _counters
-    # The path is only recomputed when a setting it depends on changed (Path() costs per event).
-    where = (ingest_settings.RATE_LIMIT_DB, ingest_settings.SPOOL_DIR, settings.SECRET_KEY)
+    # The store is only remade when a setting it depends on changed (Path() costs per event).
+    where = (
+        ingest_settings.RATE_LIMIT_REDIS_URL,
+        ingest_settings.RATE_LIMIT_DB,
+        ingest_settings.SPOOL_DIR,
+        settings.SECRET_KEY,
+    )
     if _counters is None or _counters.where != where or _counters.pid != os.getpid():
-        _counters = _Counters(str(db_path()), where)
+        _counters = _Counters(make_store(), where)
     return _counters
 
 
@@ -205,10 +373,10 @@ def dropped_count(project_id: int) -> int:
     last sync of each)."""
     counters = _get_counters()
     window = int(time.time() // WINDOW_SECONDS)
-    row = counters.conn.execute(
-        "SELECT n FROM counters WHERE window = ? AND scope = ?", (window, f"dropped:p{project_id}")
-    ).fetchone()
-    return int(row[0]) if row else 0
+    try:
+        return counters.store.read(window, f"dropped:p{project_id}")
+    except StoreDown:
+        return 0
 
 
 def _total(c: _Counters, name: str) -> int:

@@ -7,6 +7,10 @@ the marker is still fresh when the retry starts and clears it). That drain then 
 raising: a backend's own retries of a failed task would multiply drains. A backend that cannot
 defer (ImmediateBackend) gets the error raised, and the next request starts the next drain.
 
+Several drains at once (BUGSINK_INGEST_PARALLEL_DRAINS, for PostgreSQL and several workers): a
+drain that starts with more than one batch waiting wakes another one (fan_out), which does the
+same; the spool gives each its own claims.
+
 The sweep keeps ingest live with nothing but the host's Tasks worker. A drain starts when an event
 is spooled. Events can still wait with no drain coming: the drain's enqueue failed (the event was
 acknowledged all the same), a drain was killed (its claims come back only at the next claim), a
@@ -66,6 +70,8 @@ def drain(failures: int = 0, *, schedule_retry: bool = True) -> int:
     if consumer is None:
         logger.warning("no ingest consumer configured: events stay in the spool")
         return 0
+    if ingest_settings.PARALLEL_DRAINS:
+        fan_out(spool)
     run = Drain(spool, consumer)
     error: Exception | None
     try:
@@ -104,6 +110,19 @@ def _retry_later(spool: Spool, failures: int, error: Exception | None, handed_of
         exc_info=error,
     )
     return handed_off
+
+
+def fan_out(spool: Spool) -> None:
+    """More than one batch waits: wake another drain to work beside this one. That one does the
+    same when it starts, so drains spread over the free workers while the backlog lasts; the one
+    pending marker keeps it at one waiting task. Never raises (logged): this drain runs anyway."""
+    if isinstance(drain_spool.get_backend(), ImmediateBackend):
+        return  # it would run inside this one, not beside it
+    try:
+        if spool.approximate_backlog() > ingest_settings.SPOOL_BATCH_SIZE:
+            wake_drain()
+    except Exception:
+        logger.exception("could not wake a second drain; this one drains alone")
 
 
 def wake_drain() -> None:

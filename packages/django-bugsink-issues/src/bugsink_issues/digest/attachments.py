@@ -68,7 +68,9 @@ def store_attachment(event, attachment):
 
 class AttachmentQuota:
     """What a project's stored attachments may still grow by (ATTACHMENT_QUOTA_PER_PROJECT),
-    summed once per digest of a batch that has attachments and counted down as they are stored."""
+    summed once per digest of a batch that has attachments and counted down as they are stored.
+    Summed from the database inside the digest's transaction, under the project's lock: every
+    worker and host shares it, and two digests of a project never spend the same bytes."""
 
     def __init__(self, project_id):
         cap = app_settings.ATTACHMENT_QUOTA_PER_PROJECT
@@ -127,6 +129,13 @@ def attach_to_stored_events(project_id, spooled):
             project_id=project_id, event_id__in={s.event_id for s in spooled}
         ).only("id", "event_id", "project_id", "problems")
     }
+    # Stored by an earlier delivery of this batch (a later project of it failed after this one
+    # committed, or the drain died before its ack): not stored twice.
+    stored = set(
+        EventAttachment.objects.filter(event__in=events.values()).values_list(
+            "event_id", "filename", "size"
+        )
+    )
     quota = AttachmentQuota(project_id)
     for s in spooled:
         event = events.get(s.event_id)
@@ -138,7 +147,9 @@ def attach_to_stored_events(project_id, spooled):
                 s.event_id,
             )
             continue
-        store_attachments(event, s.attachments, quota)
+        fresh = [a for a in s.attachments if (event.pk, a.filename, a.size) not in stored]
+        if fresh:
+            store_attachments(event, fresh, quota)
 
 
 def attachment_chunks(attachment):

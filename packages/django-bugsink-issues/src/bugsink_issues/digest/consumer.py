@@ -1,10 +1,16 @@
 """The consumer of spooled events: `digest_batch(events)`.
 
-All CPU work (parse, normalise, group, compress) happens first; then one write transaction per batch
-finds or creates issues, stores events, updates counters, releases, tags, regressions and unmute
-conditions, and applies retention. Idempotent: an event id already stored for its project is
+All CPU work (parse, normalise, group, compress) happens first; then one write transaction per
+project of the batch finds or creates issues, stores events, updates counters, releases, tags,
+regressions and unmute conditions, and applies retention. Idempotent: an event id already stored for its project is
 skipped, so a redelivered batch changes nothing. Signals (and through them alerts) go out after
 commit.
+
+Several workers at once (PostgreSQL): each project's settings row is locked FOR UPDATE before
+anything of the project is read, projects in id order, and stays locked until that project's
+commit. So two batches' writes to one project run one after the other (the second sees what the
+first committed: its new groupings, counters, releases, retention), while their CPU phases and
+their writes to different projects overlap. Grouping's unique (project, key) then never sees a race. On SQLite the write lock does the same.
 """
 
 import logging
@@ -80,8 +86,13 @@ def digest_batch(events):
     standalone = {  # attachments in envelopes of their own, for events stored before
         pid: [s for s in batch if s.kind == "attachment"] for pid, batch in by_project.items()
     }
-    with transaction.atomic():
-        for project_id in by_project:
+    # One transaction per project, in project id order. Each holds its project's settings row
+    # locked until it commits, so a worker whose batch shares projects with another's follows it
+    # project by project instead of waiting for its whole batch (and the id order means two
+    # workers never wait for each other in a circle). A failure leaves the projects before it
+    # committed: the batch is redelivered, and what is stored already is skipped (idempotent).
+    for project_id in sorted(by_project):
+        with transaction.atomic():
             project_settings = _locked_settings(project_id)
             if project_settings is None:
                 logger.warning(
