@@ -327,21 +327,32 @@ def _find_or_create_issues(project_settings, fresh, now):
 
 
 def _adopt_older_keys(project_id, missing, older_versions, found):
-    for p in missing:
-        if p.grouping.key in found:  # several events of the batch share the new key
-            continue
-        for version in sorted(older_versions, reverse=True):
-            old = grouping_for(p.data, version)
-            existing = Grouping.objects.filter(project_id=project_id, key=old.key).first()
-            if existing:
-                found[p.grouping.key] = Grouping.objects.create(
+    """A new key whose event has an issue under an older version's key joins that issue. One
+    query per older version for the whole batch (a query per event cost an eighth of the digest
+    when many new keys came in)."""
+    firsts: dict[str, PreparedEvent] = {}
+    for p in missing:  # several events of the batch may share the new key: the first decides
+        firsts.setdefault(p.grouping.key, p)
+    for version in sorted(older_versions, reverse=True):
+        waiting = {key: p for key, p in firsts.items() if key not in found}
+        if not waiting:
+            return
+        old_keys = {key: grouping_for(p.data, version).key for key, p in waiting.items()}
+        existing = dict(
+            Grouping.objects.filter(project_id=project_id, key__in=set(old_keys.values()))
+            .order_by("pk")
+            .values_list("key", "issue_id")
+        )
+        for key, old_key in old_keys.items():
+            if old_key in existing:
+                p = waiting[key]
+                found[key] = Grouping.objects.create(
                     project_id=project_id,
-                    issue_id=existing.issue_id,
-                    key=p.grouping.key,
+                    issue_id=existing[old_key],
+                    key=key,
                     version=p.grouping.version,
                     parts=p.grouping.as_json(),
                 )
-                break
 
 
 def _store_attachments(fresh, rows):
