@@ -312,3 +312,22 @@ def test_database_spool_lease_from_a_clock_set_back_expires():
     assert s.claim(10) == []
     SpoolEntry.objects.update(claimed_until=timezone.now() + timedelta(days=1))
     assert s.claim(10) == [first]
+
+
+def test_sessions_do_not_count_towards_a_batch_of_events(any_spool):
+    from dataclasses import replace
+
+    from bugsink_ingest.tasks import drain_spool
+
+    written = []
+    for i in range(6):  # an error and the session the SDK sends with it, six times; then sessions
+        written += [make_event(i), replace(make_event(100 + i), kind="session")]
+    written += [replace(make_event(200 + i), kind="session") for i in range(10)]
+    for e in written:
+        any_spool.write(e)
+    with consumer("picky"):
+        assert drain_spool.call() == len(written)
+    # Batches of 4 events (a claim of 4, topped up): 4 events and 3 sessions, then 2 events and
+    # 6 sessions, then sessions only, at most twice the size in items.
+    assert CALLS == [7, 8, 7]
+    assert sorted(e.spool_id for e in DELIVERED) == sorted(e.spool_id for e in written)
