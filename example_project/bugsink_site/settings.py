@@ -302,6 +302,17 @@ BUGSINK_INGEST_SPOOL_FSYNC = env.env_bool("BUGSINK_SPOOL_FSYNC", False)
 BUGSINK_INGEST_SPOOL_CLAIM_SECONDS = env.env_float("BUGSINK_SPOOL_CLAIM_SECONDS", 60.0)
 # While events wait, ingest's sweep task starts a drain this often if none is pending (0: never).
 BUGSINK_INGEST_SWEEP_SECONDS = env.env_float("BUGSINK_SPOOL_SWEEP_SECONDS", 15.0)
+# Several drains at once (each Tasks worker digesting its own batch): on by default with the
+# shared database spool (the scale-out layout, several workers); one at a time otherwise, since
+# SQLite takes one writer and a second drain would only wait for the lock.
+BUGSINK_INGEST_PARALLEL_DRAINS = env.env_bool(
+    "BUGSINK_PARALLEL_DRAINS", BUGSINK_INGEST_SPOOL.endswith(".DatabaseSpool")
+)
+# Rate limits counted on a Redis that every web host reaches (else each machine counts in its own
+# file, and N hosts let N times the limit through): with the rq backend its Redis by default.
+BUGSINK_INGEST_RATE_LIMIT_REDIS_URL = os.environ.get(
+    "BUGSINK_RATE_LIMIT_REDIS_URL", REDIS_URL if TASKS_BACKEND_NAME == "rq" else ""
+).strip()
 # Backpressure: ingest answers 429 once this many events wait in the spool.
 BUGSINK_INGEST_MAX_BACKLOG = env.env_int("BUGSINK_MAX_BACKLOG", 100_000)
 BUGSINK_ISSUES_BASE_URL = BASE_URL

@@ -186,6 +186,13 @@ def test_scale_out_with_rq_and_the_database_spool(tmp_path):
     assert command[:4] == ["runworker", "--processes", "3", "rqworker"]
     assert "--with-scheduler" in command and "bugsink_site.rq_worker.Worker" in command
     assert s["BUGSINK_WORKER_ENGINE_COMMAND"] == command[3:]
+    # Several drains at once, and the rate limits counted on the queue's Redis by every host.
+    assert s["BUGSINK_INGEST_PARALLEL_DRAINS"] is True
+    assert s["BUGSINK_INGEST_RATE_LIMIT_REDIS_URL"] == "redis://queue.internal:6380/2"
+    (tmp_path / "laptop").mkdir()
+    laptop = load_site_settings(tmp_path / "laptop")
+    assert laptop["BUGSINK_INGEST_PARALLEL_DRAINS"] is False
+    assert laptop["BUGSINK_INGEST_RATE_LIMIT_REDIS_URL"] == ""
 
 
 def test_unknown_spool_names_a_class_and_unknown_backend_is_refused(tmp_path):
