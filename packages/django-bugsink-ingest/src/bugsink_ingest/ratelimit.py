@@ -108,7 +108,16 @@ class SQLiteCounterStore:
     def __init__(self, path: str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        # Processes opening a new file at once race to switch it to WAL, and SQLite answers the
+        # loser "database is locked" at once, not after the busy timeout: try again briefly.
+        for attempt in range(50):
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.02 + random.random() * 0.03)
         self.conn.execute("PRAGMA synchronous=OFF")  # counters, not data
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS counters (scope TEXT, window INTEGER, n INTEGER, "
