@@ -63,11 +63,33 @@ def main(argv):
     )
 
 
+def database_settings(target):
+    """The DATABASES entry for a SQLite file, or for a postgres:// URL (kept-open connections and
+    their health checks, as the reference deployment has them on PostgreSQL)."""
+    from harness.settings import SQLITE_OPTIONS, SQLITE_WAL, sqlite_database
+
+    if not target.startswith(("postgres://", "postgresql://")):
+        return sqlite_database(target, {**SQLITE_OPTIONS, **SQLITE_WAL})
+    from urllib.parse import urlsplit
+
+    url = urlsplit(target)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": url.path.lstrip("/"),
+        "USER": url.username or "",
+        "PASSWORD": url.password or "",
+        "HOST": url.hostname or "",
+        "PORT": url.port or "",
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
 def _configure(db_path):
     import django
     from django.conf import settings
 
-    from harness.settings import SQLITE_OPTIONS, SQLITE_WAL, TASKS_APPS, shared, sqlite_database
+    from harness.settings import TASKS_APPS, shared
 
     settings.configure(
         **{
@@ -83,9 +105,7 @@ def _configure(db_path):
                 "bugsink_ingest",
                 "bugsink_issues",
             ],
-            "DATABASES": {
-                "default": sqlite_database(str(db_path), {**SQLITE_OPTIONS, **SQLITE_WAL})
-            },
+            "DATABASES": {"default": database_settings(str(db_path))},
             # Sessions in a signed cookie: the measured requests read the database, never write it.
             "SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies",
             # The per-token limit is checked on every request, but never reached here.

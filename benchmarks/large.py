@@ -1,0 +1,282 @@
+"""Cost as the data grows: the UI's pages through Gunicorn over HTTP at several sizes, one run.
+
+`python -m benchmarks large [--scales 10k,1m,5m] [--projects 20] [--requests 200]
+                            [--database-url postgres://user:password@host:port/]`
+
+Each scale is a number of events (10k, 1m, 5m, or a plain number), in events / 50 issues spread
+over the projects (benchmarks.seed builds it; SQLite files are cached under the temp dir). With
+--database-url the benchmark creates a PostgreSQL database of its own on that server for each
+scale, seeds it, measures and drops it.
+
+For each scale Gunicorn serves the UI with the reference configuration
+(example_project/gunicorn_conf.py: gthread, a worker per CPU) and a client asks one page at a time
+over a keep-alive connection, logged in as a team member (a session cookie, not a superuser); a
+timing is the client's, from the first byte sent to the whole answer read:
+
+  floor         a trivial view behind the same middleware and login;
+  issue list    the project with the hottest issue: its default list, sorted by events, all;
+  text search   that project's list with free text (a narrow term, a broad one, a type);
+  tag search    that project's list with release:1.N.0;
+  issue page    random issues' page (stack-trace tab of the latest ~11 KB event), 10% the hottest;
+  event page    a random stored event of random issues (the same tab for that event).
+
+Prints one table, a column per scale, with `uptime`'s load before and after each scale.
+Target: p95 <= 50 ms for every page.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["floor", "issue list", "text search", "tag search", "issue page", "event page"]
+TEXT_SEARCHES = ["handler+42", "something+failed", "error17"]
+
+
+def scale_events(name):
+    name = name.strip().lower()
+    for suffix, factor in (("k", 1_000), ("m", 1_000_000)):
+        if name.endswith(suffix):
+            return int(float(name[:-1]) * factor)
+    return int(name)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m benchmarks large")
+    p.add_argument("--scales", default="10k,1m", help="comma-separated: 10k,1m,5m")
+    p.add_argument("--projects", type=int, default=20)
+    p.add_argument("--requests", type=int, default=200, help="per page and scale")
+    p.add_argument("--database-url", default="", help="a PostgreSQL server; default: SQLite")
+    p.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    return p
+
+
+def _uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _load(line):
+    return line.rsplit("load average:", 1)[-1].strip()
+
+
+def _pg_admin(url, statement):
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(statement)
+
+
+def main(argv):
+    from benchmarks import seed
+
+    args = parser().parse_args(argv)
+    vendor = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"start: {_uptime()}", flush=True)
+    results = []
+    for name in args.scales.split(","):
+        events = scale_events(name)
+        issues = max(events // seed.EVENTS_PER_ISSUE, 1)
+        database = ""
+        if args.database_url:
+            database = f"bench_large_{events}_{uuid.uuid4().hex[:6]}"
+            _pg_admin(args.database_url, f'CREATE DATABASE "{database}"')
+            target_url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+        else:
+            target_url = ""
+        try:
+            before_build = _uptime()
+            target, built = seed.seed(issues, events, args.projects, target_url)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.large",
+                    "--driver",
+                    target,
+                    str(args.requests),
+                ],
+                check=True,
+                cwd=ROOT,
+                timeout=3600,
+                stdout=subprocess.PIPE,
+                text=True,
+            ).stdout
+        finally:
+            if database and not args.keep:
+                _pg_admin(args.database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        sys.stdout.write(out)
+        result = json.loads(next(x for x in out.splitlines() if x.startswith("{")))
+        result.update(
+            name=name, events=events, issues=issues, built=built, load_build=_load(before_build)
+        )
+        results.append(result)
+    print(f"end: {_uptime()}", flush=True)
+    _table(results, vendor, args.projects)
+
+
+def _table(results, vendor, projects):
+    width = 15
+    print(
+        f"\nUI through Gunicorn over HTTP, {vendor}, {projects} projects, one keep-alive "
+        "connection, client time (ms): p50 / p95"
+    )
+    print(f"{'page':<14}" + "".join(f"{r['name'] + ' events':>{width}}" for r in results))
+    for page in PAGES:
+        cells = [f"{r['pages'][page]['p50']:.1f} / {r['pages'][page]['p95']:.1f}" for r in results]
+        print(f"{page:<14}" + "".join(f"{c:>{width}}" for c in cells))
+    print(f"{'issues':<14}" + "".join(f"{r['issues']:>{width},}" for r in results))
+    print(f"{'hot project':<14}" + "".join(f"{r['project_issues']:>{width},}" for r in results))
+    builds = ["cached" if r["built"] is None else f"{r['built']:.0f}" for r in results]
+    print(f"{'build (s)':<14}" + "".join(f"{b:>{width}}" for b in builds))
+    print("load (1/5/15 min) before and after each scale's measurement:")
+    for r in results:
+        print(f"  {r['name']}: before {r['load_before']}; after {r['load_after']}")
+    print("per request (p50 ms):")
+    for r in results:
+        print(f"  {r['name']}: " + "; ".join(f"{k} {v:.1f}" for k, v in r["variants"].items()))
+    print("target: p95 <= 50 ms for every page")
+
+
+def _stats(times):
+    q = statistics.quantiles(times, n=100)
+    return {"p50": q[49], "p95": q[94], "max": max(times), "n": len(times)}
+
+
+def driver(target, n):
+    from benchmarks import ui
+
+    ui._configure(target)
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+    from django.test import Client
+
+    from bugsink_issues.models import Event, Issue
+    from harness.loadgen import Connection
+    from harness.processes import free_port, start, stop, wait_for_port
+
+    # A real login's session cookie (signed: the server checks it with the same secret).
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    rng = random.Random(7)
+    hot_issue = Issue.objects.order_by("-event_count").values("pk", "project_id").first()
+    project_id = hot_issue["project_id"]
+    project_issues = Issue.objects.filter(project_id=project_id).count()
+    base = f"/projects/{project_id}/"
+    lists = [base, base + "?sort=events", base + "?status=all"]
+    texts = [base + "?q=" + q for q in TEXT_SEARCHES]
+    tags = [base + f"?q=release:1.{k}.0" for k in (3, 7, 11, 19)]
+    counts = dict(Issue.objects.values_list("pk", "stored_event_count"))
+    ids = list(counts)
+    hot = list(Issue.objects.order_by("-event_count").values_list("pk", flat=True)[:20])
+    picked = [rng.choice(hot) if i % 10 == 0 else rng.choice(ids) for i in range(n)]
+    issue_pages = [f"/issues/{pk}/" for pk in picked]
+    event_pages = []
+    for k in range(len(picked)):
+        other = rng.choice(hot) if k % 10 == 5 else rng.choice(ids)
+        seq = rng.randint(1, counts[other])
+        event = Event.objects.filter(issue_id=other, issue_sequence=seq).values("pk").first()
+        event_pages.append(f"/issues/{other}/events/{event['pk']}/")
+    connections.close_all()
+
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="bench-large-"))
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "example_project" / "gunicorn_conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "benchmarks.ui:api_application()",
+        ],
+        env={
+            **os.environ,
+            "BENCH_UI_DB": target,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        },
+        cwd=ROOT,
+        log_path=work / "gunicorn.log",
+    )
+    by_url = {}
+    try:
+        wait_for_port(port, proc, timeout=60)
+        connection = Connection(port)
+
+        def timed(paths):
+            times = []
+            for url in paths:
+                request = (
+                    f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"
+                ).encode()
+                t0 = time.perf_counter()
+                status, _headers, body = connection.request(request)
+                ms = (time.perf_counter() - t0) * 1000
+                times.append(ms)
+                assert status == 200, (url, status, body[:300])
+                by_url.setdefault(url, []).append(ms)
+            return times
+
+        # Warm every worker and thread (imports, connections, the compression dictionary).
+        timed(["/floor/"] * 40 + (lists + texts + tags) * 3 + issue_pages[:10] + event_pages[:10])
+        by_url.clear()
+        load_before = _load(_uptime())
+
+        def rotate(urls):
+            return [urls[i % len(urls)] for i in range(n)]
+
+        pages = {
+            "floor": timed(["/floor/"] * n),
+            "issue list": timed(rotate(lists)),
+            "text search": timed(rotate(texts)),
+            "tag search": timed(rotate(tags)),
+            "issue page": timed(issue_pages),
+            "event page": timed(event_pages),
+        }
+        load_after = _load(_uptime())
+        connection.close()
+    finally:
+        stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    variants = {
+        url.split("?", 1)[-1] if "?" in url else "default list": statistics.median(times)
+        for url, times in by_url.items()
+        if url.startswith(base)
+    }
+    print(
+        json.dumps(
+            {
+                "pages": {k: _stats(v) for k, v in pages.items()},
+                "variants": variants,
+                "project_issues": project_issues,
+                "load_before": load_before,
+                "load_after": load_after,
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--driver"]:
+        driver(sys.argv[2], int(sys.argv[3]))
+    else:
+        main(sys.argv[1:])
