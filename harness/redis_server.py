@@ -39,6 +39,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 15.0) -> "RedisServer":
+        if self.proc is not None and self.proc.poll() is None:
+            return self  # running already (`with started_redis_server() as server`)
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
         args += ["--logfile", str(self.log_path), "--daemonize", "no"]

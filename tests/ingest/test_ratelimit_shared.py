@@ -6,14 +6,14 @@ time, all starting at the same moment: on one Redis a limit lets its events thro
 them, exactly; with a file per machine, once per machine (what the Redis counters are for).
 """
 
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from harness.processes import ROOT
+from harness.processes import ROOT, free_port
+from tests.support.redis import started_redis_server
 
 pytestmark = pytest.mark.e2e
 LIMIT = 20
@@ -24,35 +24,11 @@ TRIES = 60
 PACE = 0.02
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def redis_url(tmp_path):
+def redis_url():
     """A redis-server of this test's own, on a free port, no persistence."""
-    port = _free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with started_redis_server() as server:
+        yield server.url
 
 
 def fresh_window(margin=15.0):
@@ -114,7 +90,7 @@ def test_an_unreachable_redis_lets_events_through_and_says_so(settings, caplog):
     from bugsink_ingest import ratelimit
     from bugsink_ingest.auth import KeyInfo
 
-    settings.BUGSINK_INGEST_RATE_LIMIT_REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
+    settings.BUGSINK_INGEST_RATE_LIMIT_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     key = KeyInfo(
         key_id=1, public_key="k", project_id=9, is_active=True, key_limit=None, project_limit=5
     )
