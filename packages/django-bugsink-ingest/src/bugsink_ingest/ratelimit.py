@@ -96,6 +96,10 @@ class CounterStore(Protocol):
 
     def read(self, window: int, name: str) -> int: ...
 
+    def close(self) -> None:
+        """Let go of the connection (the store is replaced when its settings change)."""
+        ...
+
 
 class StoreDown(Exception):
     """The shared store cannot be reached (a network store): the limits are not enforced
@@ -116,6 +120,7 @@ class SQLiteCounterStore:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or attempt == 49:
+                    self.conn.close()
                     raise
                 time.sleep(0.02 + random.random() * 0.03)
         self.conn.execute("PRAGMA synchronous=OFF")  # counters, not data
@@ -123,6 +128,9 @@ class SQLiteCounterStore:
             "CREATE TABLE IF NOT EXISTS counters (scope TEXT, window INTEGER, n INTEGER, "
             "PRIMARY KEY (scope, window)) WITHOUT ROWID"
         )
+
+    def close(self) -> None:
+        self.conn.close()
 
     def _add(self, window: int, adds: dict[str, int]) -> None:
         self.conn.executemany(
@@ -217,6 +225,9 @@ class RedisCounterStore:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.prefix = f"bugsink-ratelimit:{site}"
         self.script = self.client.register_script(_RESERVE)
+
+    def close(self) -> None:
+        self.client.close()
 
     def _key(self, window: int, name: str) -> str:
         # The window as the hash tag: one script's keys are in one slot on a Redis Cluster.
@@ -331,6 +342,8 @@ def _get_counters() -> _Counters:
         settings.SECRET_KEY,
     )
     if _counters is None or _counters.where != where or _counters.pid != os.getpid():
+        if _counters is not None and _counters.pid == os.getpid():
+            _counters.store.close()  # a forked child leaves its parent's connection alone
         _counters = _Counters(make_store(), where)
     return _counters
 
