@@ -26,13 +26,11 @@ Target: p95 <= 50 ms for every page.
 
 import argparse
 import json
-import os
 import random
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -165,7 +163,7 @@ def driver(target, n):
 
     from bugsink_issues.models import Event, Issue
     from harness.loadgen import Connection
-    from harness.processes import free_port, start, stop, wait_for_port
+    from harness.processes import stop, wait_for_port
 
     # A real login's session cookie (signed: the server checks it with the same secret).
     client = Client()
@@ -193,29 +191,7 @@ def driver(target, n):
         event_pages.append(f"/issues/{other}/events/{event['pk']}/")
     connections.close_all()
 
-    port = free_port()
-    work = Path(tempfile.mkdtemp(prefix="bench-large-"))
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "example_project" / "gunicorn_conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "benchmarks.ui:api_application()",
-        ],
-        env={
-            **os.environ,
-            "BENCH_UI_DB": target,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        },
-        cwd=ROOT,
-        log_path=work / "gunicorn.log",
-    )
+    port, work, proc = ui.start_gunicorn(target, "bench-large-")
     by_url = {}
     try:
         wait_for_port(port, proc, timeout=60)

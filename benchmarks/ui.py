@@ -123,6 +123,37 @@ def api_application():
     return get_wsgi_application()
 
 
+def start_gunicorn(database, prefix):
+    """Gunicorn with the reference configuration serving `api_application()` on `database` (a
+    SQLite path or a postgres:// URL): (port, its work directory, the process)."""
+    from harness.processes import free_port, start
+
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "example_project" / "gunicorn_conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "benchmarks.ui:api_application()",
+        ],
+        env={
+            **os.environ,
+            "BENCH_UI_DB": database,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        },
+        cwd=ROOT,
+        log_path=work / "gunicorn.log",
+    )
+    return port, work, proc
+
+
 def floor(request):
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse
@@ -259,7 +290,7 @@ def _api(db_path, issues, events, n, user, project_id, ids, hot):
     from bugsink_ingest.models import Project
     from bugsink_issues.models import ApiToken, Event
     from harness.loadgen import Connection
-    from harness.processes import free_port, start, stop, wait_for_port
+    from harness.processes import stop, wait_for_port
 
     _, token = ApiToken.objects.create_user_token(
         user, name="benchmark", scopes=["org:read", "project:read", "event:read"]
@@ -296,29 +327,7 @@ def _api(db_path, issues, events, n, user, project_id, ids, hot):
         else:
             event_paths.append(f"{org}/issues/{pk}/events/latest/")
 
-    port = free_port()
-    work = Path(tempfile.mkdtemp(prefix="bench-ui-api-"))
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "example_project" / "gunicorn_conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "benchmarks.ui:api_application()",
-        ],
-        env={
-            **os.environ,
-            "BENCH_UI_DB": str(db_path),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        },
-        cwd=ROOT,
-        log_path=work / "gunicorn.log",
-    )
+    port, work, proc = start_gunicorn(str(db_path), "bench-ui-api-")
     try:
         wait_for_port(port, proc, timeout=60)
         connection = Connection(port)
