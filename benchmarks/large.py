@@ -113,7 +113,10 @@ def main(argv):
             ).stdout
         finally:
             if database and not args.keep:
-                _pg_admin(args.database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                from harness.postgres_server import drop_database
+
+                parts = urlsplit(args.database_url)
+                drop_database(urlunsplit(parts._replace(path="/postgres")), database)
         sys.stdout.write(out)
         result = json.loads(next(x for x in out.splitlines() if x.startswith("{")))
         result.update(

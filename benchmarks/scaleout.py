@@ -83,8 +83,9 @@ def main(argv):
                 timeout=3600,
             )
     finally:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        from harness.postgres_server import drop_database
+
+        drop_database(url, name)
 
 
 def _configure(database, data_dir, batch):

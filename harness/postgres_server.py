@@ -183,3 +183,22 @@ def _is_backend_of(pid: str, data: Path) -> bool:
         return os.readlink(f"/proc/{pid}/cwd") == str(data)
     except OSError:
         return False
+
+
+def drop_database(admin_url: str, name: str, timeout: float = 30.0) -> None:
+    """Drop a database a test or benchmark made, on a server it does not own. A plain DROP, retried
+    while sessions still close (PostgreSQL stops an autovacuum worker in it by itself); not WITH
+    (FORCE): that must signal the autovacuum worker, which a role without pg_signal_backend may
+    not (seen after a benchmark's bulk writes: InsufficientPrivilege)."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        while True:
+            try:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)

@@ -6,6 +6,8 @@ import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.postgres_server import drop_database
+
 POSTGRES_URL = os.environ.get("BUGSINK_TEST_POSTGRES", "")
 
 
@@ -20,8 +22,7 @@ def fresh_postgres_database():
     try:
         yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
     finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(POSTGRES_URL, name)
 
 
 def scale_out_env(database_url: str, redis_url: str | None = None) -> dict:
