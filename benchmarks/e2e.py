@@ -1,5 +1,5 @@
-"""`python -m benchmarks e2e [--quick] [--soak=SECONDS] [--rate=N] [--with-health]`: the whole
-deployment under load.
+"""`python -m benchmarks e2e [--quick] [--soak=SECONDS] [--rate=N] [--with-health]
+[--layouts=sqlite,scaleout]`: the whole deployment under load.
 
 Starts the reference deployment (`manage.py serve`: Gunicorn + foreman) on loopback with a fresh data
 directory per mix, sends envelopes made by the real sentry-sdk (brotli, ~4 KB raw; ~50 KB with local
@@ -14,11 +14,18 @@ error events alone, and the same events with the release-health items the SDK se
 a cron `check_in` item in every --check-in-every-th). The mixed run ends when its events, sessions
 and check-ins are all counted; the table puts its error rate end to end next to the error-only one.
 
+With --layouts=sqlite,scaleout the same mixes run, one layout after the other, also on the
+scale-out path, switched by environment only: PostgreSQL (a fresh database per mix on the server
+named by BUGSINK_BENCH_POSTGRES or BUGSINK_TEST_POSTGRES, dropped afterwards), RQ on a
+redis-server of the benchmark's own (`serve` supervises the RQ worker) and the database spool.
+Each row of the tables names its layout.
+
 Prints markdown tables (ready for BENCHMARKS.md) and, with --json=PATH, writes every figure there.
 Bounded: a fixed number of events per run, a deadline per wait; loopback only.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -26,15 +33,19 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from harness import procstats
 from harness.deployment import Deployment, StoredEvents
 from harness.loadgen import LoadGenerator, RunResult
 from harness.payloads import EnvelopeFactory, capture_templates
+from harness.postgres_server import drop_database
 from harness.processes import ROOT, free_port, stop, wait_for_port
+from harness.redis_server import RedisServer
 
 MIXES = {
     "one-issue": "small",  # ~4 KB raw, every event the same issue
@@ -56,6 +67,12 @@ def parse_args(argv):
     parser.add_argument("--events", type=int, help="events per run of a 4 KB mix")
     parser.add_argument("--mixes", default=",".join(MIXES), help="comma-separated mixes")
     parser.add_argument("--concurrency", default="8,32", help="comma-separated levels")
+    parser.add_argument(
+        "--layouts",
+        default="sqlite",
+        help="comma-separated: sqlite (one machine), scaleout (PostgreSQL from "
+        "BUGSINK_BENCH_POSTGRES or BUGSINK_TEST_POSTGRES, RQ on a Redis of its own)",
+    )
     parser.add_argument("--soak", type=float, default=0, help="seconds of paced load (memory)")
     parser.add_argument("--rate", type=float, default=300, help="events/s during --soak")
     parser.add_argument("--no-baseline", action="store_true")
@@ -131,7 +148,7 @@ def measured_run(
     sessions_before, check_ins_before = store.sessions(), store.check_ins()
     stored_before = store.digested()
     rows_before = store.count()
-    disk_before = deployment.disk_bytes()
+    disk_before = deployment.disk_bytes() + store.database_bytes()
     load_before = os.getloadavg()[0]
     timeline: list[tuple[float, int]] = []
     monitor = procstats.TreeMonitor(deployment.pid).start()
@@ -165,7 +182,7 @@ def measured_run(
     monitor.stop()
     stored = store.digested() - stored_before
     evicted = stored - (store.count() - rows_before)  # retention at work (10,000 per project)
-    disk_after = deployment.disk_bytes()
+    disk_after = deployment.disk_bytes() + store.database_bytes()
     digest_wall = done_at - result.started_at
     return {
         "kind": kind,
@@ -337,6 +354,46 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
     }
 
 
+# --- layouts ------------------------------------------------------------------------------------
+
+LAYOUTS = ("sqlite", "scaleout")
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get("BUGSINK_BENCH_POSTGRES") or os.environ.get("BUGSINK_TEST_POSTGRES")
+    if not url:
+        raise SystemExit("--layouts=scaleout needs BUGSINK_BENCH_POSTGRES or BUGSINK_TEST_POSTGRES")
+    return url
+
+
+@contextlib.contextmanager
+def layout_env(layout: str, workdir: Path):
+    """The deployment's extra environment for one mix of a layout. sqlite: none (the data
+    directory holds everything). scaleout: a fresh PostgreSQL database and a Redis of the
+    benchmark's own, both gone afterwards, so each mix starts empty as on SQLite."""
+    if layout == "sqlite":
+        yield {}
+        return
+    import psycopg
+
+    admin_url = postgres_admin_url()
+    name = f"bugsink_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    redis = RedisServer(directory=Path(tempfile.mkdtemp(prefix="redis-", dir=workdir)))
+    try:
+        redis.start()
+        yield {
+            "DATABASE_URL": urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}")),
+            "BUGSINK_TASKS_BACKEND": "rq",  # `serve` supervises the RQ worker
+            "REDIS_URL": redis.url,
+            "BUGSINK_SPOOL": "database",
+        }
+    finally:
+        redis.close()
+        drop_database(admin_url, name)
+
+
 # --- orchestration ------------------------------------------------------------------------------
 
 
@@ -351,15 +408,17 @@ def variants(rounds: int, health: HealthMix | None) -> list[HealthMix | None]:
     return order
 
 
-def run_mix(workdir, factory_for, mix, kind, levels, count, rounds=1, health=None) -> dict:
-    data_dir = workdir / f"data-{mix}"
+def run_mix(
+    workdir, factory_for, mix, kind, levels, count, rounds=1, health=None, layout="sqlite", env=None
+) -> dict:
+    data_dir = workdir / f"data-{layout}-{mix}"
     # the deployment's own number of workers; start() returns at once: the start is measured
-    deployment = Deployment(data_dir, web_concurrency=None).start(wait=False)
+    deployment = Deployment(data_dir, env=env, web_concurrency=None).start(wait=False)
+    store = StoredEvents.of(deployment)
     try:
         dsn = deployment.wait_for_dsn()
         factory = factory_for(dsn.public_key)
         cold_start = deployment.wait_for_first_200(factory.make("small").body, factory.headers())
-        store = StoredEvents(data_dir)
         # warm every worker and the digest before measuring idle memory
         warm = LoadGenerator(deployment.port, dsn.envelope_path, factory.headers(), 4)
         warm_reqs = [warm.prepare(factory.make("small", i)) for i in range(50)]
@@ -371,19 +430,20 @@ def run_mix(workdir, factory_for, mix, kind, levels, count, rounds=1, health=Non
         for c in levels:
             for variant in variants(rounds, health):
                 label = "errors + health" if variant is not None else "errors"
-                print(f"  {mix} c={c} {label}: {count} events ({load_text()})", flush=True)
+                print(f"  {layout} {mix} c={c} {label}: {count} events ({load_text()})", flush=True)
                 runs.append(measured_run(deployment, store, factory, kind, c, count, variant))
                 print(f"    -> {summary_line(runs[-1])}", flush=True)
         settle()
         idle_after = memory_now(deployment.pid)
         return {
+            "layout": layout,
             "mix": mix,
             "cold_start_to_first_200_s": cold_start,
             "idle_before": idle_before,
             "idle_after": idle_after,
             "runs": runs,
             "workers": gunicorn_workers(deployment.pid),
-            "total_disk_bytes": deployment.disk_bytes(),
+            "total_disk_bytes": deployment.disk_bytes() + store.database_bytes(),
             "total_stored": store.count(),
             "total_digested": store.digested(),
         }, deployment
@@ -391,6 +451,8 @@ def run_mix(workdir, factory_for, mix, kind, levels, count, rounds=1, health=Non
         deployment.stop()
         print(deployment.log()[-3000:], file=sys.stderr)
         raise
+    finally:
+        store.close()
 
 
 def warm_restart(deployment, factory_for) -> float:
@@ -425,6 +487,12 @@ def main(argv):
     mixes = [m for m in args.mixes.split(",") if m and m != "none"]
     health = HealthMix(args.check_in_every) if args.with_health else None
     rounds = args.rounds or (3 if health else 1)
+    layouts = [name for name in args.layouts.split(",") if name]
+    unknown = set(layouts) - set(LAYOUTS)
+    if unknown or not layouts:
+        raise SystemExit(f"--layouts: choose from {', '.join(LAYOUTS)}")
+    if "scaleout" in layouts:
+        postgres_admin_url()  # fail before the first layout runs, not after it
     if not mixes:  # a soak alone still needs a deployment (measured idle, without load runs)
         mixes, levels = ["1000-issues"], []
     report = {"machine": machine_facts(), "command": "python -m benchmarks e2e " + " ".join(argv)}
@@ -435,26 +503,39 @@ def main(argv):
         def factory_for(key):
             return EnvelopeFactory(templates, key)
 
-        report["mixes"] = []
-        last = None
-        try:
+        report["mixes"] = []  # every layout's, in the order they ran; each names its layout
+        report["warm_start_to_first_200_s"] = {}
+        for n_layout, layout in enumerate(layouts):
             for n_mix, mix in enumerate(mixes):
                 kind = MIXES[mix]
                 n = count if kind != "large" else max(count // 3, 100)
-                result, last = run_mix(workdir, factory_for, mix, kind, levels, n, rounds, health)
-                report["mixes"].append(result)
-                if n_mix < len(mixes) - 1:
-                    last.stop()  # one deployment at a time on the two cores
-            if args.soak:
-                print(f"  soak: {args.soak:.0f}s at {args.rate:.0f} events/s ({load_text()})")
-                store = StoredEvents(last.data_dir)
-                report["soak"] = soak(
-                    last, store, factory_for(last.dsn.public_key), args.soak, args.rate
-                )
-            report["warm_start_to_first_200_s"] = warm_restart(last, factory_for)
-        finally:
-            if last is not None:
-                last.stop()
+                with layout_env(layout, workdir) as env:
+                    deployment = None
+                    try:
+                        result, deployment = run_mix(
+                            workdir, factory_for, mix, kind, levels, n, rounds, health, layout, env
+                        )
+                        report["mixes"].append(result)
+                        if n_mix == len(mixes) - 1:  # the layout's last deployment
+                            if args.soak and n_layout == len(layouts) - 1:
+                                print(f"  soak: {args.soak:.0f}s at {args.rate:.0f} events/s")
+                                store = StoredEvents.of(deployment)
+                                report["soak"] = soak(
+                                    deployment,
+                                    store,
+                                    factory_for(deployment.dsn.public_key),
+                                    args.soak,
+                                    args.rate,
+                                )
+                                store.close()
+                            report["warm_start_to_first_200_s"][layout] = warm_restart(
+                                deployment, factory_for
+                            )
+                    finally:
+                        # one deployment at a time on the two cores; stopped before its
+                        # database and Redis go
+                        if deployment is not None:
+                            deployment.stop()
         report["workers"] = report["mixes"][0]["workers"]
         if not args.no_baseline:
             workers = report["mixes"][0]["workers"]

@@ -5,6 +5,21 @@ def _fmt(value, spec=".0f"):
     return "n/a" if value is None else format(value, spec)
 
 
+def _layouts(report) -> list[str]:
+    return list(dict.fromkeys(mix.get("layout", "sqlite") for mix in report["mixes"]))
+
+
+def _layout_cell(report, mix) -> str:
+    """A first column naming the layout, only when the run measured more than one."""
+    return f"| {mix.get('layout', 'sqlite')} " if len(_layouts(report)) > 1 else ""
+
+
+def _layout_head(report, sep=False) -> str:
+    if len(_layouts(report)) <= 1:
+        return ""
+    return "|---" if sep else "| layout "
+
+
 def render_markdown(report, targets) -> str:
     out = []
     m = report["machine"]
@@ -16,15 +31,17 @@ def render_markdown(report, targets) -> str:
     out.append(f"Command: `{report['command'].strip()}`\n")
 
     out.append(
-        "| mix | conc. | events | accepted/s | stored end-to-end/s | p50 ms | p95 ms | p99 ms "
+        _layout_head(report)
+        + "| mix | conc. | events | accepted/s | stored end-to-end/s | p50 ms | p95 ms | p99 ms "
         "| max backlog | answers | stored/acked | disk B/event | peak PSS MiB | load1 before |"
     )
-    out.append("|---" * 14 + "|")
+    out.append(_layout_head(report, sep=True) + "|---" * 14 + "|")
     for mix in report["mixes"]:
         for r in mix["runs"]:
             lat = r["latency_ms"]
             out.append(
-                f"| {mix['mix']}{_variant(r)} ({r['raw_bytes'] / 1024:.1f} KB raw) "
+                _layout_cell(report, mix)
+                + f"| {mix['mix']}{_variant(r)} ({r['raw_bytes'] / 1024:.1f} KB raw) "
                 f"| {r['concurrency']} "
                 f"| {r['sent']} | {r['accepted_per_s']:.0f} | {r['e2e_per_s']:.0f} "
                 f"| {lat[50]:.1f} | {lat[95]:.1f} | {lat[99]:.1f} | {r['max_backlog']} "
@@ -35,21 +52,25 @@ def render_markdown(report, targets) -> str:
     for c, b in (report.get("baseline") or {}).items():
         lat = b["latency_ms"]
         out.append(
-            f"| baseline: same Gunicorn, trivial WSGI app | {c} | - | {b['accepted_per_s']:.0f} "
+            ("| - " if len(_layouts(report)) > 1 else "")
+            + f"| baseline: same Gunicorn, trivial WSGI app | {c} | - | {b['accepted_per_s']:.0f} "
             f"| - | {lat[50]:.1f} | {lat[95]:.1f} | {lat[99]:.1f} | - | {_statuses(b['statuses'])} "
             f"| - | - | - | - |"
         )
     out.append("")
 
-    out.append("| mix | cold start to first 200 s | idle PSS MiB (RSS) before load | after load |")
-    out.append("|---|---|---|---|")
+    out.append(
+        _layout_head(report)
+        + "| mix | cold start to first 200 s | idle PSS MiB (RSS) before load | after load |"
+    )
+    out.append(_layout_head(report, sep=True) + "|---|---|---|---|")
     for mix in report["mixes"]:
         b, a = mix["idle_before"], mix["idle_after"]
         out.append(
-            f"| {mix['mix']} | {mix['cold_start_to_first_200_s']:.2f} "
+            _layout_cell(report, mix) + f"| {mix['mix']} | {mix['cold_start_to_first_200_s']:.2f} "
             f"| {b['pss_mib']:.1f} ({b['rss_mib']:.1f}) | {a['pss_mib']:.1f} ({a['rss_mib']:.1f}) |"
         )
-    out.append(f"\nWarm restart to first 200: {report['warm_start_to_first_200_s']:.2f} s.")
+    out.append(f"\nWarm restart to first 200: {_warm(report['warm_start_to_first_200_s'])}.")
     first = report["mixes"][0]["idle_before"]["processes"]
     out.append("Idle PSS per process (MiB): " + ", ".join(f"{r} {p}" for r, p in first) + "\n")
 
@@ -81,8 +102,10 @@ def _cpu_table(report) -> list[str]:
     out = []
     out.append("CPU used per process role during each run (cores = CPU seconds / wall seconds):\n")
     roles = sorted({role for mix in report["mixes"] for r in mix["runs"] for role in r["cpu"]})
-    out.append("| mix | conc. | " + " | ".join(roles) + " | load generator |")
-    out.append("|---" * (len(roles) + 3) + "|")
+    out.append(
+        _layout_head(report) + "| mix | conc. | " + " | ".join(roles) + " | load generator |"
+    )
+    out.append(_layout_head(report, sep=True) + "|---" * (len(roles) + 3) + "|")
     for mix in report["mixes"]:
         for r in mix["runs"]:
             cells = []
@@ -91,7 +114,8 @@ def _cpu_table(report) -> list[str]:
                 cells.append(f"{c['cores']:.2f} ({c['processes']})" if c else "-")
             wall = r["e2e_wall_s"]
             out.append(
-                f"| {mix['mix']}{_variant(r)} | {r['concurrency']} | "
+                _layout_cell(report, mix)
+                + f"| {mix['mix']}{_variant(r)} | {r['concurrency']} | "
                 + " | ".join(cells)
                 + f" | {r['client_cpu_s'] / wall:.2f} |"
             )
@@ -115,9 +139,10 @@ def health_table(report) -> list[str]:
     out = [
         "Error events end to end, alone and with a session item in every envelope (and a check-in "
         "in some), alternating on one deployment:\n",
-        "| mix | conc. | round | errors only: stored/s | with health: stored/s | ratio "
+        _layout_head(report)
+        + "| mix | conc. | round | errors only: stored/s | with health: stored/s | ratio "
         "| sessions counted/sent | check-ins stored/sent | load1 before (alone, mixed) |",
-        "|---" * 9 + "|",
+        _layout_head(report, sep=True) + "|---" * 9 + "|",
     ]
     ratios = []
     for mix in report["mixes"]:
@@ -127,7 +152,8 @@ def health_table(report) -> list[str]:
                 ratio = mixed["e2e_per_s"] / alone["e2e_per_s"] if alone["e2e_per_s"] else 0.0
                 ratios.append(ratio)
                 out.append(
-                    f"| {mix['mix']} | {c} | {n} | {alone['e2e_per_s']:.0f} "
+                    _layout_cell(report, mix)
+                    + f"| {mix['mix']} | {c} | {n} | {alone['e2e_per_s']:.0f} "
                     f"| {mixed['e2e_per_s']:.0f}{'' if mixed['all_stored'] else ' (not all counted)'} "
                     f"| {ratio:.2f} "
                     f"| {mixed['sessions_counted']}/{mixed['sessions_sent']} "
@@ -149,9 +175,27 @@ def _variant(run) -> str:
 
 
 def render_targets(report, targets) -> str:
+    layouts = _layouts(report)
+    if len(layouts) == 1:
+        return _targets(report, report["mixes"], targets)
+    # one table per layout: a target met on one layout says nothing of the other
+    return "\n".join(
+        f"Targets, {layout} layout:\n\n"
+        + _targets(report, [m for m in report["mixes"] if m.get("layout") == layout], targets)
+        for layout in layouts
+    )
+
+
+def _warm(value) -> str:
+    if isinstance(value, dict):  # by layout
+        return ", ".join(f"{layout} {s:.2f} s" for layout, s in value.items())
+    return f"{value:.2f} s"
+
+
+def _targets(report, mixes, targets) -> str:
     small = [  # the error-only runs (the mixed ones have a table of their own)
         r
-        for mix in report["mixes"]
+        for mix in mixes
         if mix["mix"] != "large"
         for r in mix["runs"]
         if r["stored"] and "sessions_sent" not in r
@@ -184,7 +228,7 @@ def render_targets(report, targets) -> str:
                 f"| {min(disks):.0f}-{max(disks):.0f} B "
                 f"| {_verdict(max(disks) <= targets['disk_per_event'])} |"
             )
-    idle = max(m["idle_before"]["pss_mib"] for m in report["mixes"])
+    idle = max(m["idle_before"]["pss_mib"] for m in mixes)
     rows.append(
         f"| idle PSS of the whole deployment <= {targets['idle_pss_mib']:.0f} MiB "
         f"| {idle:.1f} MiB | {_verdict(idle <= targets['idle_pss_mib'])} |"

@@ -3,8 +3,9 @@ data directory, as the end-to-end tests and the benchmarks both run it.
 
 `Deployment` starts, stops and restarts it (the data directory stays), tells its DSN, answers HTTP
 (`get_status`, `get_json`, `browser()` for a client logged in through the login form) and runs its
-management commands. `StoredEvents` reads the issues database (read-only, a new connection per look,
-so it never pins the WAL) to tell how many and which events were stored.
+management commands. `StoredEvents` reads the issues database (SQLite: read-only, a new connection
+per look, so it never pins the WAL; PostgreSQL when the deployment has a DATABASE_URL) to tell how
+many and which events were stored.
 """
 
 import http.cookiejar
@@ -341,7 +342,7 @@ def directory_bytes(path: Path) -> int:
 
 
 class StoredEvents:
-    """The issues app's tables, read straight from its SQLite file.
+    """The issues app's tables, read straight from its SQLite file or its PostgreSQL database.
 
     `digested()` counts every event the digest ever took in (the issues' exact event counters), so
     it keeps rising when retention evicts old events; `count()` and `ids()` are what is stored now.
@@ -350,10 +351,17 @@ class StoredEvents:
     EVENT_TABLE = "bugsink_issues_event"
     ISSUE_TABLE = "bugsink_issues_issue"
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, database_url: str | None = None):
         self.data_dir = Path(data_dir)
         self.db_path: Path | None = None
         self.table = self.EVENT_TABLE
+        # The scale-out layout keeps its data in PostgreSQL, not in the data directory.
+        self.database_url = database_url or None
+        self._pg = None
+
+    @classmethod
+    def of(cls, deployment: "Deployment") -> "StoredEvents":
+        return cls(deployment.data_dir, deployment.env.get("DATABASE_URL"))
 
     def _locate(self):
         for path in sorted(self.data_dir.glob("*.sqlite3")):
@@ -376,6 +384,8 @@ class StoredEvents:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
 
     def ready(self) -> bool:
+        if self.database_url:
+            return True
         if self.db_path is None:
             self._locate()
         return self.db_path is not None
@@ -388,6 +398,8 @@ class StoredEvents:
         return self.db_path
 
     def _query(self, sql: str):
+        if self.database_url:
+            return self._pg_query(sql)
         if not self.ready():
             return []
         conn = self._connect(self.db_path)
@@ -396,13 +408,41 @@ class StoredEvents:
         finally:
             conn.close()
 
+    def _pg_query(self, sql: str):
+        """One autocommit connection kept open (a poll every 50 ms must not cost a connection
+        each); no rows while the tables are not migrated yet, a new connection after an error."""
+        import psycopg
+
+        try:
+            if self._pg is None or self._pg.closed:
+                self._pg = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
+            return self._pg.execute(sql).fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+        except psycopg.OperationalError:
+            self.close()
+            return []
+
+    def close(self):
+        if self._pg is not None:
+            self._pg.close()
+            self._pg = None
+
+    def database_bytes(self) -> int:
+        """PostgreSQL's size of the database (0 for SQLite: its files are in the data directory)."""
+        if not self.database_url:
+            return 0
+        rows = self._query("SELECT pg_database_size(current_database())")
+        return int(rows[0][0]) if rows else 0
+
     def count(self) -> int:
         rows = self._query(f'SELECT count(*) FROM "{self.table}"')
-        return rows[0][0] if rows else 0
+        return int(rows[0][0]) if rows else 0
 
     def digested(self) -> int:
+        # int(): PostgreSQL's sum() is a Decimal
         rows = self._query(f'SELECT coalesce(sum(event_count), 0) FROM "{self.ISSUE_TABLE}"')
-        return rows[0][0] if rows else 0
+        return int(rows[0][0]) if rows else 0
 
     HEALTH_TABLE = "bugsink_issues_releasehealthbucket"
     CHECK_IN_TABLE = "bugsink_issues_checkin"
@@ -410,11 +450,11 @@ class StoredEvents:
     def sessions(self) -> int:
         """Sessions counted into release health so far (every release, environment and hour)."""
         rows = self._query(f'SELECT coalesce(sum(sessions), 0) FROM "{self.HEALTH_TABLE}"')
-        return rows[0][0] if rows else 0
+        return int(rows[0][0]) if rows else 0
 
     def check_ins(self) -> int:
         rows = self._query(f'SELECT count(*) FROM "{self.CHECK_IN_TABLE}"')
-        return rows[0][0] if rows else 0
+        return int(rows[0][0]) if rows else 0
 
     def ids(self) -> set[str]:
         rows = self._query(f'SELECT event_id FROM "{self.table}"')
