@@ -33,17 +33,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from harness import procstats
 from harness.deployment import Deployment, StoredEvents
 from harness.loadgen import LoadGenerator, RunResult
 from harness.payloads import EnvelopeFactory, capture_templates
-from harness.postgres_server import drop_database
+from harness.postgres_server import fresh_database
 from harness.processes import ROOT, free_port, stop, wait_for_port
 from harness.redis_server import RedisServer
 
@@ -374,24 +372,18 @@ def layout_env(layout: str, workdir: Path):
     if layout == "sqlite":
         yield {}
         return
-    import psycopg
-
-    admin_url = postgres_admin_url()
-    name = f"bugsink_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     redis = RedisServer(directory=Path(tempfile.mkdtemp(prefix="redis-", dir=workdir)))
-    try:
-        redis.start()
-        yield {
-            "DATABASE_URL": urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}")),
-            "BUGSINK_TASKS_BACKEND": "rq",  # `serve` supervises the RQ worker
-            "REDIS_URL": redis.url,
-            "BUGSINK_SPOOL": "database",
-        }
-    finally:
-        redis.close()
-        drop_database(admin_url, name)
+    with fresh_database(postgres_admin_url(), "bugsink_bench_") as database_url:
+        try:
+            redis.start()
+            yield {
+                "DATABASE_URL": database_url,
+                "BUGSINK_TASKS_BACKEND": "rq",  # `serve` supervises the RQ worker
+                "REDIS_URL": redis.url,
+                "BUGSINK_SPOOL": "database",
+            }
+        finally:
+            redis.close()
 
 
 # --- orchestration ------------------------------------------------------------------------------

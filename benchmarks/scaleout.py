@@ -42,7 +42,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
@@ -68,24 +68,18 @@ def main(argv):
     )
     if not url:
         sys.exit("scaleout: name a PostgreSQL server (--postgres=URL or BUGSINK_BENCH_POSTGRES)")
-    import psycopg
+    from harness.postgres_server import fresh_database
 
-    name = f"bench_scaleout_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    database = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-scaleout-") as tmp:
-            subprocess.run(
-                [sys.executable, "-m", "benchmarks.scaleout", "--driver", tmp, database, *argv],
-                check=True,
-                cwd=ROOT,
-                timeout=3600,
-            )
-    finally:
-        from harness.postgres_server import drop_database
-
-        drop_database(url, name)
+    with (
+        fresh_database(url, "bench_scaleout_") as database,
+        tempfile.TemporaryDirectory(prefix="bench-scaleout-") as tmp,
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.scaleout", "--driver", tmp, database, *argv],
+            check=True,
+            cwd=ROOT,
+            timeout=3600,
+        )
 
 
 def _configure(database, data_dir, batch):

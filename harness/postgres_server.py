@@ -2,6 +2,7 @@
 free loopback port, so that the test may restart or kill it. initdb and postgres refuse to run as
 root: as root they run as the `postgres` user (runuser), which owns the directory."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -9,7 +10,9 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from harness.processes import free_port, wait_for
 
@@ -202,3 +205,17 @@ def drop_database(admin_url: str, name: str, timeout: float = 5.0) -> None:
             except psycopg.errors.ObjectInUse:
                 time.sleep(0.2)
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str, prefix: str):
+    """A new database on the server of `admin_url` (a role with CREATEDB): its URL, dropped after."""
+    import psycopg
+
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        drop_database(admin_url, name)
