@@ -2,7 +2,7 @@
 insert of the same payloads (the ceiling), in the same run.
 
 `python -m benchmarks digest [--events=N] [--large-events=N] [--batch=N] [--tables]
- [--scrubbing=compare]`
+ [--scrubbing=compare] [--health=compare]`
 
 Payloads are the real sentry-sdk's (harness.payloads captures them once): "one issue" replays
 the ~4 KB event with fresh ids; "1,000 issues" also renames the exception class (1,000 classes);
@@ -32,6 +32,14 @@ on-off) so that drift of the machine and growth of the database fall on both ali
 both digest rates (wall time) and CPU time per event (this process's: other load on a shared
 machine counts less), and the CPU phase alone (prepare_event: parse, normalise, scrub, group,
 compress) in CPU microseconds per event, best of three interleaved passes over the payloads.
+
+--health=compare runs the ~4 KB mixes twice in the same database, side by side, their batches
+interleaved the same way: one project's batches hold the error events alone, the other's the same
+events each with the release-health `session` item sentry-sdk sends beside it (a fresh sid, one of
+1,000 users, application mode: `init` and `exited` in one update), and every 10th a cron check-in
+(100 monitors), as the drain hands them over (sessions do not count towards a batch). It prints both event rates and the digest's CPU time per
+event, and what a session adds in CPU microseconds (the e2e benchmark's --with-health is the same
+mix end to end).
 """
 
 import json
@@ -324,6 +332,8 @@ def _driver(data_dir, argv):
     spooled_class = _spooled_class()
     if "--scrubbing=compare" in argv:
         return _compare_scrubbing(factory, events, large_events, batch, spooled_class)
+    if "--health=compare" in argv:
+        return _compare_health(factory, events, batch, spooled_class)
     rows = []
     map_bytes = 0
     for label, kind in MIXES:
@@ -470,6 +480,93 @@ def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
             f"{r['on_eps'] / r['off_eps']:>7.3f}{off:>21.0f}{on:>6.0f}"
             f"{100 * (on - off) / off:>6.1f}%{r['cpu_off']:>18.0f}{r['cpu_on']:>6.0f}"
             f"{r['cpu_on'] - r['cpu_off']:>5.0f}{r['filtered']:>12.1f}"
+        )
+
+
+CHECK_IN_EVERY = 10  # --health=compare: a cron check-in beside every 10th event, as in e2e
+
+
+def _session_payload(factory, index):
+    return factory.session_item(index).split(b"\n")[1]
+
+
+def _compare_health(factory, events, batch, spooled_class):
+    from django.db import connection
+
+    from bugsink_ingest.models import Project
+    from bugsink_ingest.spool.records import new_spool_id
+    from bugsink_issues.digest import digest_batch
+    from bugsink_issues.models import ReleaseHealthBucket
+
+    rows = []
+    for label, kind in MIXES[:2]:  # the ~4 KB mixes
+        payloads = _payloads(factory, kind, events)
+        now = datetime.now(UTC)
+        batches = {}
+        for health in (False, True):
+            project = Project.objects.create(name=f"{label}, health {health}")
+            spool = []
+            for index, (event_id, payload) in enumerate(payloads):
+                # spool ids as ingest makes them (ordered by arrival): health receipts go by them
+                spool.append(spooled_class(new_spool_id(), project.pk, event_id, now, payload))
+                if health:
+                    spool.append(
+                        spooled_class(
+                            new_spool_id(), project.pk, uuid.uuid4().hex, now,
+                            _session_payload(factory, index), kind="session",
+                        )
+                    )  # fmt: skip
+                if health and index % CHECK_IN_EVERY == 0:
+                    spool.append(
+                        spooled_class(
+                            new_spool_id(), project.pk, uuid.uuid4().hex, now,
+                            factory.check_in_item().split(b"\n")[1], kind="check_in",
+                        )
+                    )  # fmt: skip
+            per = batch + batch + batch // CHECK_IN_EVERY if health else batch
+            batches[health] = [spool[i : i + per] for i in range(0, len(spool), per)]
+            digest_batch(batches[health][0])  # warm-up outside the timing
+        connection.close()
+        elapsed, cpu = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
+        for n in range(1, len(batches[False])):
+            for health in (False, True) if n % 2 == 0 else (True, False):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                digest_batch(batches[health][n])
+                elapsed[health] += time.perf_counter() - started
+                cpu[health] += time.process_time() - cpu_started
+        connection.close()
+        n = len(payloads) - batch
+        counted = sum(
+            ReleaseHealthBucket.objects.filter(project__name=f"{label}, health True").values_list(
+                "sessions", flat=True
+            )
+        )
+        rows.append(
+            {
+                "mix": label,
+                "events": n,
+                "sessions": counted,
+                "off_eps": n / elapsed[False],
+                "on_eps": n / elapsed[True],
+                "cpu_off": 1e6 * cpu[False] / n,
+                "cpu_on": 1e6 * cpu[True] / n,
+            }
+        )
+    print(
+        f"digest benchmark, error events alone vs each with a session item, side by side: "
+        f"batches of {batch} events, Python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'mix':<14}{'events':>7}{'sessions':>9}{'errors ev/s':>12}{'+sessions':>10}"
+        f"{'ratio':>7}{'CPU us/ev errors':>17}{'+sessions':>10}{'session us':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['mix']:<14}{r['events']:>7}{r['sessions']:>9}{r['off_eps']:>12.0f}"
+            f"{r['on_eps']:>10.0f}{r['on_eps'] / r['off_eps']:>7.3f}{r['cpu_off']:>17.0f}"
+            f"{r['cpu_on']:>10.0f}{r['cpu_on'] - r['cpu_off']:>11.0f}"
         )
 
 

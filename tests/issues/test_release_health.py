@@ -10,8 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from bugsink_issues.digest import health
 from bugsink_issues.models import (
     ClientReportCount,
+    HealthReceipt,
     Release,
     ReleaseHealthBucket,
     ReleaseHealthUser,
@@ -88,9 +90,7 @@ def test_a_batch_delivered_again_counts_nothing_twice(project, digest):
     assert ClientReportCount.objects.get(project=project).quantity == 2
 
 
-def test_session_items_delivered_again_count_nothing_twice_without_receipts(project, digest):
-    from bugsink_issues.models import HealthItemReceipt
-
+def test_session_items_delivered_again_count_nothing_twice_with_one_receipt(project, digest):
     batch = items(
         project,
         session("f", "crashed", init=True, errors=1, did="u1"),
@@ -99,10 +99,29 @@ def test_session_items_delivered_again_count_nothing_twice_without_receipts(proj
     )
     digest(batch + batch[:1])  # once more within the batch, too
     digest(batch)
+    digest(batch[1:2] + items(project, session("g", "exited", did="u2")))  # a new update with it
     f = figures(project)
     assert (f.sessions, f.errored, f.crashed, f.users, f.crashed_users) == (3, 3, 1, 3, 1)
-    # Their states make them idempotent: no receipt row per session item.
-    assert not HealthItemReceipt.objects.filter(project_id=project.pk).exists()
+    # One receipt per batch that counted something, not a row per item; and a session that began
+    # and ended in one update keeps no state.
+    assert HealthReceipt.objects.filter(project_id=project.pk).count() == 2
+    assert list(SessionState.objects.values_list("status", flat=True)) == ["exited"]
+
+
+def test_a_session_that_begins_and_ends_in_one_update_is_counted_whole(project, digest):
+    digest(
+        items(
+            project,
+            session("w1", "exited", init=True, did="u1"),
+            session("w2", "exited", init=True, errors=1, did="u2"),
+            session("w3", "crashed", init=True, errors=1, did="u2"),
+            session("w4", "abnormal", init=True, did="u3"),
+        )
+    )
+    f = figures(project)
+    assert (f.sessions, f.errored, f.crashed, f.abnormal) == (4, 3, 1, 1)
+    assert (f.users, f.crashed_users) == (3, 1)
+    assert not SessionState.objects.exists()
 
 
 def test_aggregates_and_users(project, digest):
@@ -166,12 +185,18 @@ def test_client_reports_are_summed_per_category_and_reason(project, digest):
 
 def test_old_state_and_buckets_are_pruned(project, digest, settings):
     settings.BUGSINK_ISSUES_RELEASE_HEALTH_RETENTION_DAYS = 1
+    health._pruned_at.clear()  # whatever earlier tests' projects of the same id did
     digest(items(project, session("old", init=True)))
     SessionState.objects.update(updated_at=timezone.now() - timedelta(days=2))
+    HealthReceipt.objects.update(created_at=timezone.now() - timedelta(days=3))
     ReleaseHealthBucket.objects.update(hour=HOUR - timedelta(days=3))
     digest(items(project, session("new", init=True, release="app@2")))
+    # Pruning runs at most once a minute per project and process: not in this second batch.
+    assert ReleaseHealthBucket.objects.count() == 2 and HealthReceipt.objects.count() == 2
+    health.prune(project.pk)
     assert list(ReleaseHealthBucket.objects.values_list("release", flat=True)) == ["app@2"]
     assert list(SessionState.objects.values_list("status", flat=True)) == ["ok"]
+    assert HealthReceipt.objects.count() == 1  # the new batch's
 
 
 HOSTILE = "<script>alert(1)</script>@1"

@@ -1,4 +1,4 @@
-"""Inserting many new rows and getting their ids back, without the ORM's per-value compilation.
+"""Inserting many new rows (and getting their ids back), without the ORM's per-value compilation.
 
 Django's bulk_create passes every value of every row through the SQL compiler (field_as_sql,
 prepare_value, get_db_prep_save): for the digest's batches of 100 events x 24 columns that was
@@ -7,6 +7,7 @@ only the field types whose values need converting for the database go through th
 """
 
 from django.db import connections, router
+from django.db.models.constants import OnConflict
 
 # Django's own fields whose values the drivers take as they are (int, str, bytes, bool, None).
 # Everything else (datetimes, JSON, UUIDs, and any field class of a project's own, such as
@@ -78,3 +79,56 @@ def insert_returning_pks(objs, batch_size=200):
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = alias
+
+
+def insert_values(model, field_names, rows, *, ignore_conflicts=False, batch_size=200):
+    """INSERT rows given as tuples of values for `field_names` (no model instances made, no
+    primary keys read back); with `ignore_conflicts`, a row that breaks a unique constraint is
+    skipped, as bulk_create(ignore_conflicts=True) does."""
+    if not rows:
+        return
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    convert = [None if _plain(f) else f for f in fields]
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    quote = connection.ops.quote_name
+    head = (
+        f"{connection.ops.insert_statement(on_conflict=on_conflict)} {quote(meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+    )
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or ""
+    size = max(1, min(batch_size, connection.ops.bulk_batch_size(fields, rows)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            params = []
+            for row in chunk:
+                params.extend(
+                    value if field is None else field.get_db_prep_save(value, connection)
+                    for value, field in zip(row, convert, strict=True)
+                )
+            cursor.execute(f"{head}{', '.join([row_marks] * len(chunk))} {tail}", params)
+
+
+def update_by_pk(objs, field_names):
+    """UPDATE the `field_names` of saved model instances of one model from their attributes: one
+    statement run for all of them (executemany), where bulk_update builds a CASE per field and
+    row through the ORM and save() compiles a statement per row."""
+    if not objs:
+        return
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    columns = value_columns(fields)
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        f"{', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE {quote(meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*row_values(obj, columns, connection), obj.pk] for obj in objs])

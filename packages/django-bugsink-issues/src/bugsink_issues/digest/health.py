@@ -16,28 +16,33 @@ they arrive (inside the digest's write transaction) into models/health.py.
 - A session without a release is not counted (release health is per release).
 - A `client_report` adds each `discarded_events` entry's quantity to its (category, reason).
 
-Every item is counted at most once, so a batch delivered again counts nothing twice: a `session`
-item by its session's state (its sid is known and each of its counts is taken once: a session, its
-errored, its final status), the other kinds by the id ingest gave them (a receipt kept two days).
-A session item needs no receipt of its own: one a row fewer for each, the commonest item of all
-(with release health on, one per error event and more). Malformed items are skipped, never raised
-on.
+A session whose update both starts it (`init`) and ends it, what application-mode SDKs send for a
+short session, is counted whole at once and keeps no state: nothing of it can follow. Any other
+session keeps a SessionState (its sid hashed) until a day after its last update.
+
+Every item is counted at most once, so a batch delivered again counts nothing twice: each batch
+writes one HealthReceipt per project with a key for each item it counted (the id ingest gave it),
+kept two days; a batch's items are checked against the receipts whose spool-id range overlaps
+its own. One row per batch, not per item: a session item comes with nearly every error event
+when release health is on, and a row for each cost more than the counting. Malformed items are
+skipped, never raised on.
 """
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from django.db.models import F
 from django.utils import timezone
 
 from bugsink_issues.conf import app_settings
+from bugsink_issues.digest.bulk_insert import insert_values
 from bugsink_issues.lifecycle.releases import ensure_release
 from bugsink_issues.models import (
     ClientReportCount,
-    HealthItemReceipt,
+    HealthReceipt,
     ReleaseHealthBucket,
     ReleaseHealthUser,
     SessionState,
@@ -111,11 +116,12 @@ class _Batch:
         key = (release, environment, hour)
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket, _ = ReleaseHealthBucket.objects.get_or_create(
+            bucket, created = ReleaseHealthBucket.objects.get_or_create(
                 project_id=self.project_id, release=release, environment=environment, hour=hour
             )
             self.buckets[key] = bucket
-            self.releases.add(release)
+            if created:  # the release was made with the bucket's first sessions otherwise
+                self.releases.add(release)
         return bucket
 
     def add(self, bucket_id, **deltas):
@@ -146,20 +152,27 @@ class _Batch:
         for (bucket_id, user_hash), crashed in self.users.items():
             by_bucket.setdefault(bucket_id, {})[user_hash] = crashed
         for bucket_id, users in by_bucket.items():
-            known = set(
-                ReleaseHealthUser.objects.filter(
-                    bucket_id=bucket_id, user_hash__in=list(users)
-                ).values_list("user_hash", flat=True)
+            hashes = list(users)
+            stored = ReleaseHealthUser.objects.filter(bucket_id=bucket_id).count()
+            if stored + len(hashes) > cap:  # only near the cap: which of them are new?
+                known = set(
+                    ReleaseHealthUser.objects.filter(
+                        bucket_id=bucket_id, user_hash__in=hashes
+                    ).values_list("user_hash", flat=True)
+                )
+                hashes = [h for h in hashes if h not in known]
+                room = max(cap - stored, 0)
+                if len(hashes) > room:
+                    ReleaseHealthBucket.objects.filter(pk=bucket_id).update(users_capped=True)
+                    hashes = hashes[:room]
+            # Known users are skipped by the unique constraint: no query to find them first.
+            insert_values(
+                ReleaseHealthUser,
+                ("bucket", "user_hash", "crashed"),
+                [(bucket_id, h, users[h]) for h in hashes],
+                ignore_conflicts=True,
             )
-            new = [h for h in users if h not in known]
-            room = cap - ReleaseHealthUser.objects.filter(bucket_id=bucket_id).count()
-            if len(new) > room:
-                ReleaseHealthBucket.objects.filter(pk=bucket_id).update(users_capped=True)
-                new = new[: max(room, 0)]
-            ReleaseHealthUser.objects.bulk_create(
-                [ReleaseHealthUser(bucket_id=bucket_id, user_hash=h, crashed=users[h]) for h in new]
-            )
-            crashed = [h for h in known if users[h]]
+            crashed = [h for h, c in users.items() if c]
             if crashed:
                 ReleaseHealthUser.objects.filter(
                     bucket_id=bucket_id, user_hash__in=crashed, crashed=False
@@ -168,17 +181,15 @@ class _Batch:
 
 def _parse(spooled):
     try:
-        body = json.loads(spooled.payload)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = orjson.loads(spooled.payload)
+    except orjson.JSONDecodeError:
         return None
     return body if isinstance(body, dict) else None
 
 
 def record_health(project_id, items):
     """Count a project's health items (SpooledEvents of HEALTH_KINDS), oldest first."""
-    fresh = _drop_counted(project_id, [s for s in items if s.kind != "session"])
-    fresh += _once_each([s for s in items if s.kind == "session"])
-    fresh.sort(key=lambda s: s.spool_id)
+    fresh, keys = _not_counted(project_id, items)
     if not fresh:
         return
     batch = _Batch(project_id)
@@ -196,47 +207,57 @@ def record_health(project_id, items):
     if sessions:
         _sessions(batch, sessions)
     batch.write()
-    _prune(project_id)
-
-
-def _once_each(items):
-    """The items of a batch, each id once (SessionState makes a session's counts idempotent
-    across batches)."""
-    seen, out = set(), []
-    for s in items:
-        if s.event_id not in seen:
-            seen.add(s.event_id)
-            out.append(s)
-    return out
-
-
-def _drop_counted(project_id, items):
-    if not items:
-        return []
-    ids = {s.event_id for s in items}
-    counted = set(
-        HealthItemReceipt.objects.filter(project_id=project_id, item_id__in=ids).values_list(
-            "item_id", flat=True
-        )
+    insert_values(
+        HealthReceipt,
+        ("project", "first_item", "last_item", "items", "created_at"),
+        [(project_id, fresh[0].spool_id, fresh[-1].spool_id, b"".join(keys), timezone.now())],
     )
-    fresh, seen = [], set(counted)
-    for s in sorted(items, key=lambda s: s.spool_id):
-        if s.event_id not in seen:
-            seen.add(s.event_id)
-            fresh.append(s)
-    HealthItemReceipt.objects.bulk_create(
-        [
-            HealthItemReceipt(project_id=project_id, item_id=s.event_id, received_at=s.received_at)
-            for s in fresh
-        ]
+    if _prune_due(project_id):
+        prune(project_id)
+
+
+def _key(item_id):
+    """16 bytes for an item id: the id itself where it is 32 hex digits, as ingest makes them."""
+    try:
+        key = bytes.fromhex(item_id)
+    except (TypeError, ValueError):
+        key = b""
+    return (
+        key if len(key) == 16 else hashlib.blake2b(str(item_id).encode(), digest_size=16).digest()
     )
-    return fresh
+
+
+def _not_counted(project_id, items):
+    """The items no receipt holds, each id once, in spool-id order; and their keys."""
+    ordered = sorted(items, key=lambda s: s.spool_id)
+    counted = set()
+    receipts = HealthReceipt.objects.filter(
+        project_id=project_id,
+        last_item__gte=ordered[0].spool_id,
+        first_item__lte=ordered[-1].spool_id,
+    ).values_list("items", flat=True)
+    for blob in receipts:
+        blob = bytes(blob)
+        counted.update(blob[i : i + 16] for i in range(0, len(blob), 16))
+    fresh, keys = [], []
+    for spooled in ordered:
+        key = _key(spooled.event_id)
+        if key not in counted:
+            counted.add(key)
+            fresh.append(spooled)
+            keys.append(key)
+    return fresh, keys
 
 
 def _release_environment(body):
     attrs = body.get("attrs")
     attrs = attrs if isinstance(attrs, dict) else {}
     return _text(attrs.get("release"), 250).strip(), _text(attrs.get("environment"), 64).strip()
+
+
+def _user_hash(body):
+    did = body.get("did")
+    return _hash(did) if isinstance(did, str | int) and did != "" else ""
 
 
 def _sessions(batch, sessions):
@@ -246,28 +267,51 @@ def _sessions(batch, sessions):
         sid = body.get("sid")
         if not release or not isinstance(sid, str) or not sid:
             continue
-        parsed.append((spooled, body, release, environment, _hash(sid)))
+        status = _text(body.get("status"), 16) or "ok"
+        if body.get("init") is True and status in FINAL_STATUSES:
+            _whole_session(batch, spooled, body, release, environment, status)
+        else:
+            parsed.append((spooled, body, release, environment, status, _hash(sid)))
+    if parsed:
+        _session_updates(batch, parsed)
+
+
+def _whole_session(batch, spooled, body, release, environment, status):
+    """A session's first update that ends it: counted whole, no state kept."""
+    bucket = batch.bucket(release, environment, _hour(body.get("started"), spooled.received_at))
+    errored = _count(body.get("errors")) > 0 or status in ERROR_STATUSES
+    crashed = status == "crashed"
+    batch.add(
+        bucket.pk,
+        sessions=1,
+        errored=int(errored),
+        crashed=int(crashed),
+        abnormal=int(status == "abnormal"),
+    )
+    batch.user(bucket.pk, _user_hash(body), crashed=crashed)
+
+
+def _session_updates(batch, parsed):
+    """Updates of sessions that may be updated again: matched to their SessionState."""
     states = {
         s.sid_hash: s
         for s in SessionState.objects.filter(
-            project_id=batch.project_id, sid_hash__in={p[4] for p in parsed}
+            project_id=batch.project_id, sid_hash__in={p[5] for p in parsed}
         )
     }
     changed = {}
     now = timezone.now()
-    for spooled, body, release, environment, sid_hash in parsed:
-        status = _text(body.get("status"), 16) or "ok"
+    for spooled, body, release, environment, status, sid_hash in parsed:
         state = states.get(sid_hash)
         if state is None:
             bucket = batch.bucket(
                 release, environment, _hour(body.get("started"), spooled.received_at)
             )
-            did = body.get("did")
             state = SessionState(
                 project_id=batch.project_id,
                 sid_hash=sid_hash,
                 bucket=bucket,
-                user_hash=_hash(did) if isinstance(did, str | int) and did != "" else "",
+                user_hash=_user_hash(body),
             )
             states[sid_hash] = state
             batch.add(bucket.pk, sessions=1)
@@ -286,11 +330,18 @@ def _sessions(batch, sessions):
         state.status = status if status in FINAL_STATUSES else "ok"
         state.updated_at = now
         changed[sid_hash] = state
-    # Split before the insert: bulk_create sets the new rows' pks, and updating them again (a
-    # CASE per field over the whole batch) cost more than the rest of the session counting.
-    new = [s for s in changed.values() if s.pk is None]
+    # New states are inserted as values (no pks read back); known ones updated by pk.
+    fields = ("project", "sid_hash", "bucket", "user_hash", "status", "errored", "updated_at")
+    insert_values(
+        SessionState,
+        fields,
+        [
+            (s.project_id, s.sid_hash, s.bucket_id, s.user_hash, s.status, s.errored, s.updated_at)
+            for s in changed.values()
+            if s.pk is None
+        ],
+    )
     known = [s for s in changed.values() if s.pk is not None]
-    SessionState.objects.bulk_create(new)
     if known:
         SessionState.objects.bulk_update(known, ["status", "errored", "updated_at"])
 
@@ -351,15 +402,35 @@ def _client_report(project_id, spooled, body):
             )
 
 
-def _prune(project_id):
+PRUNE_EVERY = timedelta(minutes=1)
+_pruned_at: dict[int, datetime] = {}  # project id -> when this process last pruned it
+
+
+def _prune_due(project_id):
+    """At most once a minute per project and process: what is pruned is a day old or more, and
+    three deletes per batch were a tenth of a batch of sessions' cost."""
+    now = timezone.now()
+    last = _pruned_at.get(project_id)
+    if last is not None and last <= now < last + PRUNE_EVERY:
+        return False
+    _pruned_at[project_id] = now
+    return True
+
+
+def prune(project_id):
+    """Delete what is past its time: session states, receipts, and buckets past retention.
+    States and receipts have nothing that cascades from them, so Django deletes them without
+    loading them; buckets (with their users) only when there are any."""
     now = timezone.now()
     SessionState.objects.filter(
         project_id=project_id, updated_at__lt=now - timedelta(days=SESSION_STATE_DAYS)
     ).delete()
-    HealthItemReceipt.objects.filter(
-        project_id=project_id, received_at__lt=now - timedelta(days=RECEIPT_DAYS)
+    HealthReceipt.objects.filter(
+        project_id=project_id, created_at__lt=now - timedelta(days=RECEIPT_DAYS)
     ).delete()
     days = app_settings.RELEASE_HEALTH_RETENTION_DAYS
-    ReleaseHealthBucket.objects.filter(
+    old_buckets = ReleaseHealthBucket.objects.filter(
         project_id=project_id, hour__lt=now - timedelta(days=days)
-    ).delete()
+    )
+    if old_buckets.exists():
+        old_buckets.delete()

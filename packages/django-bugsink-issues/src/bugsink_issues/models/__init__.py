@@ -15,7 +15,7 @@ from bugsink_issues.models.artifacts import ArtifactBundle, ArtifactFile, DebugF
 from bugsink_issues.models.events import Event, EventAttachment, EventAttachmentChunk, UserFeedback
 from bugsink_issues.models.health import (
     ClientReportCount,
-    HealthItemReceipt,
+    HealthReceipt,
     ReleaseHealthBucket,
     ReleaseHealthFigures,
     ReleaseHealthUser,
@@ -44,7 +44,7 @@ __all__ = [
     "EventAttachment",
     "EventAttachmentChunk",
     "Grouping",
-    "HealthItemReceipt",
+    "HealthReceipt",
     "Issue",
     "IssueHistory",
     "IssueSeen",

@@ -1,9 +1,10 @@
 """Release health and client reports, aggregated as the SDKs' items arrive (digest/health.py).
 
-Raw sessions are not kept: each hour of a release in an environment is one row of counts. Two small
-tables of state make the counts right: a session's updates are matched by its id (SessionState,
-deleted a day after its last update) so it is counted once with its final status, and the distinct
-users of an hour are kept as hashes (ReleaseHealthUser, bounded per hour).
+Raw sessions are not kept: each hour of a release in an environment is one row of counts. Small tables
+of state make the counts right: a session that may still be updated is matched by its id
+(SessionState, deleted a day after its last update) so it is counted once with its final status;
+the distinct users of an hour are kept as hashes (ReleaseHealthUser, bounded per hour); and each
+batch's items are receipted (HealthReceipt) so that a redelivered batch counts nothing twice.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.utils import timezone
 __all__ = [
     "ClientReportCount",
     "ReleaseHealthFigures",
-    "HealthItemReceipt",
+    "HealthReceipt",
     "ReleaseHealthBucket",
     "ReleaseHealthUser",
     "SessionState",
@@ -160,23 +161,26 @@ class SessionState(models.Model):
         return f"{self.sid_hash} {self.status}"
 
 
-class HealthItemReceipt(models.Model):
-    """A session, aggregate or client-report item already counted (by the id ingest gave it), so a
-    batch delivered again counts nothing twice. Deleted after two days."""
+class HealthReceipt(models.Model):
+    """The health items one batch counted for a project (session updates, aggregates, client
+    reports), so that a batch delivered again counts nothing twice: one row per batch, not per
+    item (a session item comes with nearly every error event). `items` holds a 16-byte key per
+    item id; `first_item` and `last_item` are the lowest and highest spool ids among them, so the
+    receipts an item can be in are found by range. Deleted after two days."""
 
     project = models.ForeignKey(
         "bugsink_ingest.Project", on_delete=models.CASCADE, related_name="+"
     )
-    item_id = models.CharField(max_length=32)
-    received_at = models.DateTimeField(db_index=True)
+    first_item = models.CharField(max_length=64)
+    last_item = models.CharField(max_length=64)
+    items = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["project", "item_id"], name="bi_healthreceipt_unique")
-        ]
+        indexes = [models.Index(fields=["project", "last_item"], name="bi_healthreceipt_last")]
 
     def __str__(self):
-        return self.item_id
+        return f"{self.first_item}..{self.last_item}"
 
 
 class ClientReportCount(models.Model):
