@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from bugsink_issues.conf import app_settings
+from bugsink_issues.digest.bulk_insert import insert_returning_pks, update_by_pk
 from bugsink_issues.models.monitors import CheckIn, CheckInStatus, Monitor, MonitorStatus
 from bugsink_issues.monitors.schedule import InvalidConfig, parse_config, schedule_of
 from bugsink_issues.monitors.transitions import Transition, announce
@@ -72,9 +73,11 @@ def record_check_ins(project_id: int, spooled: list) -> list[Transition]:
         transition = _record(monitor, body, item.received_at, known)
         if transition:
             transitions.append(transition)
-    for monitor in touched.values():  # once per batch, not per check-in
-        monitor.save(update_fields=["status", "last_checkin_at", "next_expected_at"])
-        trim(monitor)
+    # Once per batch, not per check-in: the new check-ins in one insert, the monitors in one
+    # update, and trimming only for the monitors past their cap (one count for all).
+    insert_returning_pks([c for c in known.values() if c.pk is None])
+    update_by_pk(list(touched.values()), ["status", "last_checkin_at", "next_expected_at"])
+    trim_over_cap(list(touched.values()))
     announce(transitions)
     return transitions
 
@@ -115,7 +118,8 @@ def _record(
     received_at: datetime,
     known: dict[tuple[int, str], CheckIn],
 ) -> Transition | None:
-    """`known`: the batch's check-ins stored so far, by (monitor id, check-in id)."""
+    """`known`: the batch's check-ins so far (stored, or new in this batch and not inserted yet),
+    by (monitor id, check-in id)."""
     status = body["status"]
     check_in_id = _check_in_id(body) or uuid.uuid4().hex
     duration = body.get("duration")
@@ -123,8 +127,8 @@ def _record(
         duration = None
     existing = known.get((monitor.pk, check_in_id))
     finished = status != CheckInStatus.IN_PROGRESS
-    if existing is None:
-        known[(monitor.pk, check_in_id)] = CheckIn.objects.create(
+    if existing is None:  # inserted with the batch's others (record_check_ins)
+        known[(monitor.pk, check_in_id)] = CheckIn(
             monitor=monitor,
             check_in_id=check_in_id,
             status=status,
@@ -141,7 +145,8 @@ def _record(
         return None  # redelivered, or a late close of a run already timed out: nothing new
     else:
         existing.status, existing.finished_at, existing.duration = status, received_at, duration
-        existing.save(update_fields=["status", "finished_at", "duration"])
+        if existing.pk is not None:  # stored before this batch
+            existing.save(update_fields=["status", "finished_at", "duration"])
     before = monitor.status
     if status == CheckInStatus.ERROR:
         monitor.status = MonitorStatus.FAILING
@@ -150,6 +155,20 @@ def _record(
     if monitor.last_checkin_at is None or received_at >= monitor.last_checkin_at:
         monitor.last_checkin_at = received_at
     return Transition(monitor, before, monitor.status) if monitor.status != before else None
+
+
+def trim_over_cap(monitors: list[Monitor]) -> int:
+    """trim() each of the monitors that has more than MONITOR_CHECKINS_KEPT check-ins."""
+    kept = app_settings.MONITOR_CHECKINS_KEPT
+    over = (
+        CheckIn.objects.filter(monitor__in=monitors)
+        .values("monitor")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=kept)
+        .values_list("monitor", flat=True)
+    )
+    by_pk = {m.pk: m for m in monitors}
+    return sum(trim(by_pk[pk]) for pk in over) if monitors else 0
 
 
 def trim(monitor: Monitor) -> int:
