@@ -78,6 +78,45 @@ def test_by_default_one_drain_drains_alone(deferring):
     assert drains_enqueued(deferring) == []
 
 
+def test_without_parallel_drains_a_drain_that_finds_one_running_ends_at_once(tmp_path, monkeypatch):
+    """The segment spool lets one drain run at a time (ExclusiveDrains): a drain a request
+    enqueued while another runs ends at once, the wake-up marker left set so that requests
+    enqueue no more; the running one, once done, clears it and wakes a drain for what came."""
+    overrides = {
+        "TASKS": {"default": {"BACKEND": DUMMY_BACKEND}},
+        "BUGSINK_INGEST_SWEEP_SECONDS": None,
+        "BUGSINK_INGEST_SPOOL_DIR": tmp_path / "spool",
+        "BUGSINK_INGEST_CONSUMER": "tests.ingest.test_parallel_drains.record",
+    }
+    DELIVERED.clear()
+    with override_settings(**overrides):
+        spool._spool_for.cache_clear()
+        backend = tasks.drain_spool.get_backend()
+        backend.clear()
+        s = spool.get_spool()
+        for n in range(3):
+            s.write(make_event(n))
+        assert s.request_wakeup()  # the request that enqueued this drain
+        with s.drain_lock() as mine:  # a drain running (another thread or process)
+            assert mine
+            with s.drain_lock() as second:
+                assert not second  # a second open of the lock, as another thread makes
+            assert tasks.drain() == 0
+            assert DELIVERED == [] and s.backlog_size() == 3
+            assert not s.request_wakeup()  # still set: requests enqueue nothing meanwhile
+        assert tasks.drain() == 3  # the lock is free: this one drains
+        assert drains_enqueued(backend) == []  # nothing came meanwhile: none woken
+
+        # Its time up with events left (or events spooled after its last claim, whose drain
+        # ended at once): once it let go of the lock, it wakes the next drain.
+        for n in range(2):
+            s.write(make_event(10 + n))
+        monkeypatch.setattr(tasks, "RUN_SECONDS", 0)
+        assert tasks.drain() == 0
+        assert len(drains_enqueued(backend)) == 1 and not s.request_wakeup()
+    spool._spool_for.cache_clear()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_drains_at_once_claim_disjoint_events():

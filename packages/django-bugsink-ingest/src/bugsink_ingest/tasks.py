@@ -37,6 +37,7 @@ from bugsink_ingest.drain import ConsumerDown, Drain
 from bugsink_ingest.handoff import get_consumer
 from bugsink_ingest.loopguard import ingest_chain
 from bugsink_ingest.spool import Spool, get_spool
+from bugsink_ingest.spool.base import ExclusiveDrains
 
 logger = logging.getLogger(__name__)
 # One task run drains for at most this long, then hands over to a fresh task.
@@ -59,8 +60,30 @@ def drain_spool(failures: int = 0) -> int:
 
 
 def drain(failures: int = 0, *, schedule_retry: bool = True) -> int:
-    """One drain run in this process; returns the number of events handed off."""
+    """One drain run in this process; returns the number of events handed off.
+
+    Without PARALLEL_DRAINS, on a spool that can tell (ExclusiveDrains), one drain runs at a
+    time: one that finds another running ends at once and leaves the wake-up marker set (so
+    requests enqueue no more drains meanwhile); the running one, once it has let go, clears the
+    marker and looks at the backlog, and wakes a drain for what came in the meantime."""
     spool = get_spool()
+    if ingest_settings.PARALLEL_DRAINS or not isinstance(spool, ExclusiveDrains):
+        return _drain(spool, failures, schedule_retry, exclusive=False)[0]
+    with spool.drain_lock() as mine:
+        if not mine:
+            return 0
+        handed_off, succeeded = _drain(spool, failures, schedule_retry, exclusive=True)
+    if succeeded:  # a failed run holds the marker for its retry (_retry_later)
+        spool.clear_wakeup()
+        if spool.backlog_size():
+            wake_drain()
+    return handed_off
+
+
+def _drain(
+    spool: Spool, failures: int, schedule_retry: bool, *, exclusive: bool
+) -> tuple[int, bool]:
+    """The run of drain(): the events handed off, and whether it ended well (no retry due)."""
     # Cleared before reading: an event spooled from now on enqueues a new task, and one spooled
     # before is seen by the reads below. No wake-up is lost.
     spool.clear_wakeup()
@@ -69,7 +92,7 @@ def drain(failures: int = 0, *, schedule_retry: bool = True) -> int:
     consumer = get_consumer()
     if consumer is None:
         logger.warning("no ingest consumer configured: events stay in the spool")
-        return 0
+        return 0, False
     if ingest_settings.PARALLEL_DRAINS:
         fan_out(spool)
     run = Drain(spool, consumer)
@@ -80,13 +103,13 @@ def drain(failures: int = 0, *, schedule_retry: bool = True) -> int:
         error = down.error
     else:
         if not run.unresolved:
-            if not emptied:
+            if not emptied and not exclusive:  # (exclusive: drain() looks, once it let go)
                 wake_drain()  # time is up and events may remain: a fresh task continues
-            return run.handed_off
+            return run.handed_off, True
         error = run.last_error()  # an event failed alone and nothing vouched for the consumer
     if not schedule_retry:
         raise DrainFailed(f"handed off {run.handed_off} events, then: {error!r}") from error
-    return _retry_later(spool, failures, error, run.handed_off)
+    return _retry_later(spool, failures, error, run.handed_off), False
 
 
 def _retry_later(spool: Spool, failures: int, error: Exception | None, handed_off: int) -> int:

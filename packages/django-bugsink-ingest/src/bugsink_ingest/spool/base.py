@@ -7,6 +7,7 @@ if its drain released it, else when the spool sees the drain is gone.
 """
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from bugsink_ingest.spool.records import SpooledEvent
@@ -80,6 +81,17 @@ class Spool(Protocol):
 
     def end_sweep(self, token: str) -> None:
         """The chain of `token` ends (its marker goes, unless another chain took over)."""
+
+
+@runtime_checkable
+class ExclusiveDrains(Protocol):
+    """A spool that can let one drain at a time run (optional). Without BUGSINK_INGEST_PARALLEL_
+    DRAINS, a drain enqueued by a request while another runs ends at once instead of draining
+    beside it: with one database writer (SQLite) drains beside each other only wait for its
+    lock and take turns for the interpreter's, and a lock wait costs more than a batch."""
+
+    def drain_lock(self) -> AbstractContextManager[bool]:
+        """Entered: True if the caller is now the one drain (held until exit), else False."""
 
 
 # The methods a spool class must have (the system check looks for them).

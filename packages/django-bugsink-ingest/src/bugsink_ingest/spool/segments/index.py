@@ -5,6 +5,7 @@ once its length fits in the file, and its checksum is checked when it is claimed
 """
 
 import os
+import time
 from array import array
 
 from bugsink_ingest.spool.segments.acks import AckLog, read_acks
@@ -18,6 +19,7 @@ class SegmentIndex:
         self.scanned = 0  # bytes of the data file parsed into records
         self.done: set[int] = set()
         self.acks_read = 0  # bytes of the .acks file read into done
+        self.refreshed_at = float("-inf")  # time.monotonic() of the last refresh
 
     def pending(self) -> int:
         return len(self.offsets) - len(self.done)
@@ -45,4 +47,5 @@ class SegmentIndex:
         whole = len(new) - len(new) % OFFSET_SIZE
         self.done.update(array("Q", new[:whole]))
         self.acks_read += whole
+        self.refreshed_at = time.monotonic()
         return True

@@ -15,15 +15,17 @@ Attachments are files of their own (AttachmentFiles, one per attachment), writte
 in before the record naming them; they leave when their event is acknowledged.
 
 The directory: segments/ (the segments), attachments/, broken/ (quarantine), wake and sweep
-(markers), backlog (the published count).
+(markers), backlog (the published count), drain.lock (one drain at a time, unless parallel).
 """
 
 import fcntl
 import logging
 import os
 import threading
+import time
 from array import array
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,6 +43,9 @@ from bugsink_ingest.spool.segments.index import SegmentIndex
 from bugsink_ingest.spool.segments.writer import SegmentWriter
 
 logger = logging.getLogger(__name__)
+# How old a segment's index may be in the backlog count a claim publishes (an approximation, read
+# by the request path once a second; backlog_size() always looks afresh).
+COUNT_REFRESH_SECONDS = 1.0
 
 MISSING_DIR = (
     "BUGSINK_INGEST_SPOOL_DIR is not set: SegmentSpool keeps acknowledged events there until "
@@ -124,7 +129,7 @@ class SegmentSpool:
                     events.extend(taken)
                 elif not held and not self._retire_if_sealed(name, acks):
                     acks.close()
-            self.published.publish(self._pending_count(names, looked_at))
+            self.published.publish(self._pending_count(names, looked_at, exact=False))
         return events
 
     def _claim_from(self, name: str, acks: AckLog, want: int, newest: bool) -> list[SpooledEvent]:
@@ -192,13 +197,20 @@ class SegmentSpool:
         acks.close()
         return True
 
-    def _pending_count(self, names: list[str], fresh: Collection[str] = ()) -> int:
-        """Records waiting in these segments; those in `fresh` were just refreshed by a claim."""
-        total = 0
+    def _pending_count(
+        self, names: list[str], fresh: Collection[str] = (), *, exact: bool = True
+    ) -> int:
+        """Records waiting in these segments; those in `fresh` were just refreshed by a claim.
+        Not `exact` (the count a claim publishes), a segment this object looked at within
+        COUNT_REFRESH_SECONDS counts as it was then: a claim made while thousands of events wait
+        would otherwise re-read every segment (three syscalls each), and a drain claims several
+        times per batch."""
+        total, now = 0, time.monotonic()
         for name in names:
+            index = self._index.get(name)
             if name in fresh:
-                index = self._index.get(name)  # gone if the claim found it retired
-            else:
+                pass  # gone if the claim found it retired
+            elif exact or index is None or now - index.refreshed_at > COUNT_REFRESH_SECONDS:
                 index = self._refresh(name, self._held.get(name))
             total += index.pending() if index else 0
         return total
@@ -208,6 +220,22 @@ class SegmentSpool:
             count = self._pending_count(self._names())
         self.published.publish(count)
         return count
+
+    @contextmanager
+    def drain_lock(self) -> Iterator[bool]:
+        """One drain at a time on this machine (ExclusiveDrains): an flock on `drain.lock`, so
+        the kernel drops a killed drain's at once. Each call opens the file anew: two threads of
+        one process exclude each other too."""
+        fd = os.open(self.dir / "drain.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                mine = True
+            except BlockingIOError:
+                mine = False
+            yield mine
+        finally:
+            os.close(fd)  # and with it the lock
 
     # --- settling claims ---
 
@@ -226,6 +254,9 @@ class SegmentSpool:
                     acks = self._held.get(name)
                     if acks is not None:
                         acks.append(offsets)
+                        index = self._index.get(name)
+                        if index is not None:  # counted done at once (its refresh reads them too)
+                            index.done.update(offsets)
             finally:
                 # Also when an ack could not be written (disk full): the lock goes, and another
                 # drain hands those events out again (consumers are idempotent), not never.
