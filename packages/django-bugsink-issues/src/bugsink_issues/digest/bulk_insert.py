@@ -104,7 +104,7 @@ def insert_values(model, field_names, rows, *, ignore_conflicts=False, batch_siz
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            params = []
+            params: list = []
             for row in chunk:
                 params.extend(
                     value if field is None else field.get_db_prep_save(value, connection)

@@ -230,7 +230,7 @@ def _key(item_id):
 def _not_counted(project_id, items):
     """The items no receipt holds, each id once, in spool-id order; and their keys."""
     ordered = sorted(items, key=lambda s: s.spool_id)
-    counted = set()
+    counted: set[bytes] = set()
     receipts = HealthReceipt.objects.filter(
         project_id=project_id,
         last_item__gte=ordered[0].spool_id,
