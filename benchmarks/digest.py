@@ -37,9 +37,9 @@ compress) in CPU microseconds per event, best of three interleaved passes over t
 interleaved the same way: one project's batches hold the error events alone, the other's the same
 events each with the release-health `session` item sentry-sdk sends beside it (a fresh sid, one of
 1,000 users, application mode: `init` and `exited` in one update), and every 10th a cron check-in
-(100 monitors), as the drain hands them over (sessions do not count towards a batch). It prints both event rates and the digest's CPU time per
-event, and what a session adds in CPU microseconds (the e2e benchmark's --with-health is the same
-mix end to end).
+(100 monitors), as the drain hands them over (sessions do not count towards a batch). It prints
+both event rates, the digest's CPU time per event, and what the health items add per event in CPU
+microseconds (the e2e benchmark's --with-health sends the same mix end to end).
 """
 
 import json
@@ -553,12 +553,13 @@ def _compare_health(factory, events, batch, spooled_class):
             }
         )
     print(
-        f"digest benchmark, error events alone vs each with a session item, side by side: "
-        f"batches of {batch} events, Python {sys.version.split()[0]}"
+        f"digest benchmark, error events alone vs each with its session item (and every "
+        f"{CHECK_IN_EVERY}th a check-in), side by side: batches of {batch} events, "
+        f"Python {sys.version.split()[0]}"
     )
     header = (
-        f"{'mix':<14}{'events':>7}{'sessions':>9}{'errors ev/s':>12}{'+sessions':>10}"
-        f"{'ratio':>7}{'CPU us/ev errors':>17}{'+sessions':>10}{'session us':>11}"
+        f"{'mix':<14}{'events':>7}{'sessions':>9}{'errors ev/s':>12}{'+health':>10}"
+        f"{'ratio':>7}{'CPU us/ev errors':>17}{'+health':>10}{'health us':>11}"
     )
     print(header)
     print("-" * len(header))

@@ -13,6 +13,9 @@ error events alone, and the same events with the release-health items the SDK se
 `session` item per envelope, as sentry-sdk makes it with a session that saw the error and ended;
 a cron `check_in` item in every --check-in-every-th). The mixed run ends when its events, sessions
 and check-ins are all counted; the table puts its error rate end to end next to the error-only one.
+An unmeasured run first fills the project to its retention cap (RETENTION_FILL events), so that
+every measured run evicts as many events as it stores: otherwise the first run of the first round
+alone would store without evicting, and the comparison would lean its way.
 
 With --layouts=sqlite,scaleout the same mixes run, one layout after the other, also on the
 scale-out path, switched by environment only: PostgreSQL (a fresh database per mix on the server
@@ -389,6 +392,11 @@ def layout_env(layout: str, workdir: Path):
 # --- orchestration ------------------------------------------------------------------------------
 
 
+# The issues app's default BUGSINK_ISSUES_RETENTION_MAX_EVENTS (per project), which the reference
+# deployment keeps: --with-health fills the project to it before the runs it compares.
+RETENTION_FILL = 10_000
+
+
 def variants(rounds: int, health: HealthMix | None) -> list[HealthMix | None]:
     """The runs of one level: error-only and mixed alternating, the first of each round swapped
     from round to round, so a drift of the machine's load falls on both alike."""
@@ -419,6 +427,10 @@ def run_mix(
         settle()
         idle_before = memory_now(deployment.pid)
         runs = []
+        if health is not None:
+            print(f"  {layout} {mix}: filling to the retention cap ({RETENTION_FILL} events, "
+                  "not measured)", flush=True)  # fmt: skip
+            measured_run(deployment, store, factory, kind, max(levels), RETENTION_FILL)
         for c in levels:
             for variant in variants(rounds, health):
                 label = "errors + health" if variant is not None else "errors"

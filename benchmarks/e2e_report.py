@@ -1,5 +1,7 @@
 """Markdown tables for the e2e benchmark's figures (what BENCHMARKS.md shows)."""
 
+import statistics
+
 
 def _fmt(value, spec=".0f"):
     return "n/a" if value is None else format(value, spec)
@@ -161,7 +163,7 @@ def health_table(report) -> list[str]:
                     f"| {alone['load1_before']:.2f}, {mixed['load1_before']:.2f} |"
                 )
     if ratios:
-        median = sorted(ratios)[len(ratios) // 2]
+        median = statistics.median(ratios)  # of an even count: the mean of the middle two
         out.append(
             f"\nMedian ratio (with health / errors only) {median:.2f} over {len(ratios)} rounds "
             f"(range {min(ratios):.2f}-{max(ratios):.2f}); target: within 10 % "

@@ -9,7 +9,8 @@ defer (ImmediateBackend) gets the error raised, and the next request starts the 
 
 Several drains at once (BUGSINK_INGEST_PARALLEL_DRAINS, for PostgreSQL and several workers): a
 drain that starts with more than one batch waiting wakes another one (fan_out), which does the
-same; the spool gives each its own claims.
+same; the spool gives each its own claims. Off, a spool that can (ExclusiveDrains: the segment
+spool) lets one drain run at a time; see drain().
 
 The sweep keeps ingest live with nothing but the host's Tasks worker. A drain starts when an event
 is spooled. Events can still wait with no drain coming: the drain's enqueue failed (the event was
