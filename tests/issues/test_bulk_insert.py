@@ -1,4 +1,5 @@
-"""insert_returning_pks against bulk_create: the same rows, the same columns, ids set."""
+"""insert_returning_pks against bulk_create: the same rows, the same columns, ids set; insert_values
+and update_by_pk: rows as values, conflicts skipped, fields converted."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -69,3 +70,48 @@ def test_the_same_rows_as_bulk_create_with_their_ids(project):
 def test_nothing_to_insert_does_nothing(project):
     insert_returning_pks([])
     assert Event.objects.count() == 0
+
+
+def test_insert_values_converts_what_needs_it_and_can_skip_conflicting_rows(project):
+    from bugsink_issues.digest.bulk_insert import insert_values
+    from bugsink_issues.models import ReleaseHealthBucket, ReleaseHealthUser, SessionState
+
+    hour = datetime(2026, 11, 28, 1, tzinfo=UTC)
+    bucket = ReleaseHealthBucket.objects.create(project=project, release="r@1", hour=hour)
+    fields = ("bucket", "user_hash", "crashed")
+    insert_values(ReleaseHealthUser, fields, [(bucket.pk, "u1", False), (bucket.pk, "u2", True)])
+    # u1 again breaks the unique constraint: skipped, the other rows of the statement kept
+    insert_values(
+        ReleaseHealthUser,
+        fields,
+        [(bucket.pk, "u1", True), (bucket.pk, "u3", False)],
+        ignore_conflicts=True,
+        batch_size=1,
+    )
+    users = dict(ReleaseHealthUser.objects.values_list("user_hash", "crashed"))
+    assert users == {"u1": False, "u2": True, "u3": False}
+    # a datetime goes through its field (what the driver cannot take as it is)
+    when = datetime(2026, 11, 28, 1, 2, 3, 456789, tzinfo=UTC)
+    insert_values(
+        SessionState,
+        ("project", "sid_hash", "bucket", "user_hash", "status", "errored", "updated_at"),
+        [(project.pk, "s1", bucket.pk, "", "ok", True, when)],
+    )
+    assert SessionState.objects.get(sid_hash="s1").updated_at == when
+
+
+def test_update_by_pk_writes_the_named_fields_of_each_row(project):
+    from bugsink_issues.digest.bulk_insert import update_by_pk
+    from bugsink_issues.models.monitors import Monitor
+
+    monitors = [Monitor.objects.create(project=project, slug=f"job-{i}") for i in range(3)]
+    when = datetime(2026, 11, 28, 1, 2, 3, 456789, tzinfo=UTC)
+    for i, m in enumerate(monitors[:2]):
+        m.status, m.last_checkin_at, m.slug = "failing", when + timedelta(minutes=i), "renamed"
+    update_by_pk(monitors[:2], ["status", "last_checkin_at"])
+    stored = {m.pk: m for m in Monitor.objects.all()}
+    for i, m in enumerate(monitors[:2]):
+        assert stored[m.pk].status == "failing"
+        assert stored[m.pk].last_checkin_at == when + timedelta(minutes=i)
+        assert stored[m.pk].slug == f"job-{i}"  # not named: not written
+    assert stored[monitors[2].pk].status == "ok" and stored[monitors[2].pk].last_checkin_at is None

@@ -47,15 +47,19 @@ def row_values(obj, columns, connection) -> list:
     ]
 
 
+def _target(model):
+    """The alias `model` is written to, its connection, and the model's options."""
+    alias = router.db_for_write(model)
+    return alias, connections[alias], model._meta
+
+
 def insert_returning_pks(objs, batch_size=200):
     """INSERT model instances that are not saved yet (one model, an auto-increment primary key,
     no auto_now fields) and set their primary keys, as bulk_create does."""
     if not objs:
         return
     model = type(objs[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    meta = model._meta
+    alias, connection, meta = _target(model)
     if not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.using(alias).bulk_create(objs, batch_size=batch_size)
         return
@@ -84,12 +88,11 @@ def insert_returning_pks(objs, batch_size=200):
 def insert_values(model, field_names, rows, *, ignore_conflicts=False, batch_size=200):
     """INSERT rows given as tuples of values for `field_names` (no model instances made, no
     primary keys read back); with `ignore_conflicts`, a row that breaks a unique constraint is
-    skipped, as bulk_create(ignore_conflicts=True) does."""
+    skipped, as bulk_create(ignore_conflicts=True) does. The fields' Python defaults are not
+    applied: name every column that has no database default."""
     if not rows:
         return
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    meta = model._meta
+    _, connection, meta = _target(model)
     fields = [meta.get_field(name) for name in field_names]
     convert = [None if _plain(f) else f for f in fields]
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
@@ -119,10 +122,7 @@ def update_by_pk(objs, field_names):
     row through the ORM and save() compiles a statement per row."""
     if not objs:
         return
-    model = type(objs[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    meta = model._meta
+    _, connection, meta = _target(type(objs[0]))
     fields = [meta.get_field(name) for name in field_names]
     columns = value_columns(fields)
     quote = connection.ops.quote_name
