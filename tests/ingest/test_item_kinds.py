@@ -109,6 +109,20 @@ def test_health_items_reach_a_consumer_that_asks_and_are_not_charged(post, setti
     assert spooled_kinds() == ["session", "sessions"]
 
 
+def test_a_refused_event_gives_its_attachments_back_beside_a_kept_session(post, settings, tmp_path):
+    settings.BUGSINK_INGEST_CONSUMER = "tests.ingest.test_item_kinds.consumer_of_everything"
+    ProjectKey.objects.filter(pk=post.key.pk).update(rate_limit_per_minute=1)
+    assert post(envelope(EVENT)).status_code == 200  # the minute's one event
+    data = b"a log line\n" * 10
+    attachment = json.dumps({"type": "attachment", "length": len(data), "filename": "log.txt"})
+    body = envelope(EVENT, SESSION, event_id="ef" * 16) + attachment.encode() + b"\n" + data + b"\n"
+    answer = post(body)
+    assert answer.status_code == 200 and "error" in answer["X-Sentry-Rate-Limits"]
+    assert spooled_kinds() == ["event", "session"]  # the second event refused, its session kept
+    # The refused event's attachment was spooled as the envelope streamed in: its file is gone.
+    assert [p for p in (tmp_path / "spool" / "attachments").rglob("*") if p.is_file()] == []
+
+
 def test_a_broken_session_item_is_dropped_not_its_envelope(post, settings):
     settings.BUGSINK_INGEST_CONSUMER = "tests.ingest.test_item_kinds.consumer_of_everything"
     broken = envelope(EVENT) + b'{"type":"session"}\n[not json\n'

@@ -262,6 +262,7 @@ def accept(events: list[SpooledEvent], key: KeyInfo) -> Accepted:
     if not events:
         return Accepted(0)
     written = 0
+    kept: list[SpooledEvent] = []
     free = [e for e in events if e.kind in OPTIONAL_KINDS]
     if free:
         events = [e for e in events if e.kind not in OPTIONAL_KINDS] + free
@@ -288,8 +289,11 @@ def accept(events: list[SpooledEvent], key: KeyInfo) -> Accepted:
             else:
                 arm_sweep_now_and_then()
     finally:
-        for event in events[written:]:
-            if event.attachments:
+        # Every event not written gives its attachments' files back: the refused ones too, which
+        # sit before the free ones in `events` (`kept` is not a prefix of it).
+        spooled = {id(e) for e in kept[:written]}
+        for event in events:
+            if event.attachments and id(event) not in spooled:
                 discard_attachments(event.attachments)
     if refused:
         logger.info(
