@@ -307,3 +307,21 @@ def test_a_release_page_without_sessions_or_tooling(client, digest):
     assert page.status_code == 200
     text = page.content.decode()
     assert 'class="muted bsk-no-sessions"' in text and "No deploys" in text and "No commits" in text
+
+
+def test_a_straggler_gets_a_receipt_of_its_own_and_counts_once(project, digest):
+    from dataclasses import replace
+
+    from bugsink_ingest.spool.records import new_spool_id
+    from bugsink_issues.models import HealthReceipt
+
+    old = new_spool_id()
+    old = f"{int(old[:20]) - 3600 * 10**9:020d}{old[20:]}"  # an hour earlier: restored late
+    batch = [replace(s, spool_id=new_spool_id()) for s in items(project, session("n1", did="u1"))]
+    batch += [replace(items(project, session("o1", did="u2"))[0], spool_id=old)]
+    digest(batch)
+    digest(batch)  # redelivered: nothing counted twice
+    f = figures(project)
+    assert (f.sessions, f.users) == (2, 2)
+    ranges = sorted(HealthReceipt.objects.values_list("first_item", "last_item"))
+    assert ranges == sorted((s.spool_id, s.spool_id) for s in batch)  # narrow: one per run

@@ -23,9 +23,9 @@ session keeps a SessionState (its sid hashed) until a day after its last update.
 Every item is counted at most once, so a batch delivered again counts nothing twice: each batch
 writes one HealthReceipt per project with a key for each item it counted (the id ingest gave it),
 kept two days; a batch's items are checked against the receipts whose spool-id range overlaps
-its own. One row per batch, not per item: a session item comes with nearly every error event
-when release health is on, and a row for each cost more than the counting. Malformed items are
-skipped, never raised on.
+its own (per run of ids within a minute of each other: one run but for stragglers). One row per
+batch, not per item: a session item comes with nearly every error event when release health is
+on, and a row for each cost more than the counting. Malformed items are skipped, never raised on.
 """
 
 import hashlib
@@ -207,10 +207,13 @@ def record_health(project_id, items):
     if sessions:
         _sessions(batch, sessions)
     batch.write()
+    now = timezone.now()
+    receipts = []
+    for run in _runs(list(zip(fresh, keys, strict=True))):
+        first, last = run[0][0].spool_id, run[-1][0].spool_id
+        receipts.append((project_id, first, last, b"".join(key for _, key in run), now))
     insert_values(
-        HealthReceipt,
-        ("project", "first_item", "last_item", "items", "created_at"),
-        [(project_id, fresh[0].spool_id, fresh[-1].spool_id, b"".join(keys), timezone.now())],
+        HealthReceipt, ("project", "first_item", "last_item", "items", "created_at"), receipts
     )
     if _prune_due(project_id):
         prune(project_id)
@@ -227,18 +230,43 @@ def _key(item_id):
     )
 
 
+RUN_GAP_NS = 60 * 10**9  # spool ids further apart than this start a new run (_runs)
+
+
+def _spool_time(spool_id):
+    """The arrival time (ns) a spool id begins with (new_spool_id), or None."""
+    head = spool_id[:20]
+    return int(head) if head.isdigit() and spool_id[20:21] == "-" else None
+
+
+def _runs(pairs):
+    """(item, ...) tuples in spool-id order, split where the ids' times lie more than a minute
+    apart. Receipts are written and looked up per run, so that a straggler (a quarantined item
+    restored keeps its old id) does not make one range span days of receipts."""
+    runs: list[list] = []
+    last = None
+    for pair in pairs:
+        at = _spool_time(pair[0].spool_id)
+        if not runs or (at is not None and last is not None and at - last > RUN_GAP_NS):
+            runs.append([])
+        runs[-1].append(pair)
+        last = at if at is not None else last
+    return runs
+
+
 def _not_counted(project_id, items):
     """The items no receipt holds, each id once, in spool-id order; and their keys."""
     ordered = sorted(items, key=lambda s: s.spool_id)
     counted: set[bytes] = set()
-    receipts = HealthReceipt.objects.filter(
-        project_id=project_id,
-        last_item__gte=ordered[0].spool_id,
-        first_item__lte=ordered[-1].spool_id,
-    ).values_list("items", flat=True)
-    for blob in receipts:
-        blob = bytes(blob)
-        counted.update(blob[i : i + 16] for i in range(0, len(blob), 16))
+    for run in _runs([(s,) for s in ordered]):
+        receipts = HealthReceipt.objects.filter(
+            project_id=project_id,
+            last_item__gte=run[0][0].spool_id,
+            first_item__lte=run[-1][0].spool_id,
+        ).values_list("items", flat=True)
+        for blob in receipts:
+            blob = bytes(blob)
+            counted.update(blob[i : i + 16] for i in range(0, len(blob), 16))
     fresh, keys = [], []
     for spooled in ordered:
         key = _key(spooled.event_id)
