@@ -117,6 +117,27 @@ def test_a_poison_event_is_quarantined_and_every_other_event_delivered(any_spool
     assert events[5] in DELIVERED and any_spool.backlog_size() == 0
 
 
+def test_the_drain_command_says_when_the_workers_drain_is_running(tmp_path):
+    with override_settings(
+        BUGSINK_INGEST_SPOOL=SEGMENT_SPOOL, BUGSINK_INGEST_SPOOL_DIR=tmp_path / "spool"
+    ):
+        spool._spool_for.cache_clear()
+        s = spool.get_spool()
+        s.write(make_event(1))
+        out = StringIO()
+        with consumer("picky"), s.drain_lock() as mine:
+            assert mine
+            call_command("bugsink_drain_spool", stdout=out)
+        assert "handed off 0 events" in out.getvalue()
+        assert "another drain is running" in out.getvalue() and s.backlog_size() == 1
+        out = StringIO()
+        with consumer("picky"):
+            call_command("bugsink_drain_spool", stdout=out)
+        assert "handed off 1 events" in out.getvalue()
+        assert "another drain" not in out.getvalue()
+    spool._spool_for.cache_clear()
+
+
 def test_poison_at_the_head_and_the_tail_of_the_spool_does_not_look_like_an_outage(any_spool):
     # The oldest two fail alone before anything succeeded, and so does the first probe (the
     # newest event); the next probe (the oldest waiting) shows the consumer works: the three are

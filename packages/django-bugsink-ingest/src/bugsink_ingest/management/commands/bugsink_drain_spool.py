@@ -3,7 +3,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bugsink_ingest.conf import ingest_settings
 from bugsink_ingest.spool import get_spool
+from bugsink_ingest.spool.base import ExclusiveDrains
 from bugsink_ingest.tasks import DrainFailed, drain
 
 
@@ -29,6 +31,17 @@ class Command(BaseCommand):
         except DrainFailed as e:
             raise CommandError(str(e)) from e
         self.stdout.write(f"handed off {handed_off} events")
+        if (
+            not handed_off
+            and not ingest_settings.PARALLEL_DRAINS
+            and isinstance(spool, ExclusiveDrains)
+        ):
+            with spool.drain_lock() as free:
+                if not free:  # one drain at a time: the worker's is running
+                    self.stdout.write(
+                        "another drain is running (the worker's): it hands the waiting events "
+                        "off; run this again once it is done to drain here"
+                    )
         quarantined = spool.quarantined_count()
         if quarantined:
             self.stdout.write(
