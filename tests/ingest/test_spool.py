@@ -90,6 +90,25 @@ def test_database_spool():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("which", ["segments", "database"])
+def test_names_json_carries_but_utf8_cannot_come_back_as_sent(which, tmp_path):
+    # An item header is JSON: a filename may hold a lone surrogate's escape ("\\ud800"), which
+    # no UTF-8 encoder takes; the spool's meta line must still carry it (and plain non-ASCII).
+    s = SegmentSpool(tmp_path) if which == "segments" else DatabaseSpool("default")
+    names = ["r\u00e9sum\u00e9 \u2603.txt", "\ud800broken\udfff.txt"]
+    events = [
+        make_event(i, (SpooledAttachment.from_bytes(name, "text/plain", "event.attachment", b"x"),))
+        for i, name in enumerate(names)
+    ]
+    for e in events:
+        s.write(e)
+    got = s.claim(10)
+    assert got == events
+    assert [e.attachments[0].filename for e in got] == names
+    s.ack([e.spool_id for e in got])
+
+
+@pytest.mark.django_db
 def test_database_spool_lease_expires():
     s = DatabaseSpool("default")
     s.write(make_event())

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import orjson
 
 CHUNK_SIZE = 1024 * 1024  # attachments are copied and read this much at a time
 
@@ -94,7 +96,24 @@ def dump(event: SpooledEvent) -> bytes:
     }
     if any(not a.ref for a in event.attachments):
         raise ValueError("an attachment must be in the spool before its event")
-    return b"".join([json.dumps(meta).encode(), b"\n", event.payload])
+    return b"".join([_dump_meta(meta), b"\n", event.payload])
+
+
+def _dump_meta(meta: dict[str, Any]) -> bytes:
+    # orjson: the meta line is written for every item on the request path (~0.2 us against the
+    # standard library's ~3.6). It refuses what JSON can carry but UTF-8 cannot: a lone surrogate
+    # (an item header's filename may hold the escape \ud800), which the standard library escapes.
+    try:
+        return orjson.dumps(meta)
+    except orjson.JSONEncodeError:
+        return json.dumps(meta).encode()
+
+
+def _load_meta(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)  # a line with a lone surrogate's escape (see _dump_meta)
 
 
 def with_spooled_attachments(
@@ -122,7 +141,7 @@ def load(
     """The event dump() made; ValueError, KeyError or TypeError if the blob is not one.
     open_attachment(ref) opens an attachment the spool keeps."""
     end = blob.index(b"\n")
-    meta = json.loads(blob[:end])
+    meta = _load_meta(blob[:end])
     pos = end + 1
     payload = blob[pos : pos + meta["payload"]]
     pos += meta["payload"]
