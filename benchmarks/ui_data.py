@@ -122,6 +122,7 @@ def build(issues=ISSUES, events=EVENTS, projects=1, seed=1):
         ProjectSettings,
         TagValue,
         fulltext,
+        volume,
     )
     from bugsink_issues.models.access import ProjectTeam, Team, TeamMembership
 
@@ -264,6 +265,7 @@ def build(issues=ISSUES, events=EVENTS, projects=1, seed=1):
                     batch, documents = [], []
         if batch:
             _insert_indexed(cursor, Event, batch, documents, fulltext)
+        volume.backfill(connection)  # the digest's events per issue and day
         stored = dict.fromkeys(project_ids, 0)
         for row in issue_rows:
             stored[row["project_id"]] += row["stored_event_count"]

@@ -621,24 +621,24 @@ def test_every_sample_renders_on_the_issue_page(client, world, digest):
     assert rendered >= 150
 
 
-def test_sparklines_and_chart_count_events_per_day(client, world):
-    from datetime import timedelta
+def test_sparklines_and_chart_count_events_per_day(client, world, digest):
+    from datetime import UTC, datetime, timedelta
 
     from bugsink_issues.ui.volume import daily_counts
 
     issue = world["issue"]
-    old = issue.events.order_by("issue_sequence").first()
-    old.timestamp -= timedelta(days=3)
-    old.save(update_fields=["timestamp"])
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    payload = python_exception("ValueError", "third", timestamp=three_days_ago)
+    digest([spooled(world["project"], payload)])
     counts = daily_counts("issue_id", [issue.pk], 14)[issue.pk]
-    assert counts[-1] == 1 and counts[-4] == 1 and sum(counts) == 2
+    assert counts[-1] == 2 and counts[-4] == 1 and sum(counts) == 3
     login(client, world["alice"])
     body = client.get(
         reverse("bugsink_issues:project_issues", args=[world["project"].pk])
     ).content.decode()
-    assert 'aria-label="2 events in 14 days"' in body
+    assert 'aria-label="3 events in 14 days"' in body
     body = client.get(reverse("bugsink_issues:issue", args=[issue.pk])).content.decode()
-    assert 'aria-label="2 events in 30 days"' in body
+    assert 'aria-label="3 events in 30 days"' in body
 
 
 def test_library_frames_unhighlighted_by_default_and_still_escaped(client, world, digest):

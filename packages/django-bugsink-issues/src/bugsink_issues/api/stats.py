@@ -1,5 +1,7 @@
 """Event counts over time for issues (`stats` of Sentry's issue answers): 24 hourly buckets for
 "24h", one per day for "14d" and "30d", oldest first, as [unix time of the bucket's start, count].
+Days come from the digest's counts per issue and day (models/volume.py), the UI's charts' figures;
+hours from the stored events of the last day.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -9,6 +11,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from bugsink_issues.models import Event
+from bugsink_issues.models.volume import daily_counts
 
 __all__ = ["STATS_PERIODS", "issue_stats"]
 
@@ -60,6 +63,11 @@ def issue_stats(issue_ids, period, now=None):
     empty = [[int(start.timestamp()), 0] for start in starts]
     result = {pk: [list(point) for point in empty] for pk in issue_ids}
     if not issue_ids:
+        return result
+    if size == timedelta(days=1):
+        for issue_id, counts in daily_counts("issue_id", issue_ids, len(starts)).items():
+            for point, count in zip(result[issue_id], counts, strict=True):
+                point[1] = count
         return result
     connection = connections[router.db_for_read(Event)]
     adapt = connection.ops.adapt_datetimefield_value

@@ -14,7 +14,7 @@ their writes to different projects overlap. Grouping's unique (project, key) the
 """
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import cast
 
@@ -47,6 +47,7 @@ from bugsink_issues.models import (
 )
 from bugsink_issues.models.fulltext import index_events
 from bugsink_issues.models.issues import HistoryKind
+from bugsink_issues.models.volume import IssueDayCount, day_of
 from bugsink_issues.monitors.checkins import record_check_ins
 from bugsink_issues.monitors.tasks import arm_monitor_checks
 from bugsink_issues.signals import issue_created
@@ -150,6 +151,7 @@ def _digest_project(project_settings, prepared):
     tag_counts: dict[tuple[int, str, str], list] = {}
     changed: set[int] = set()
     state_changed_issues: set[int] = set()
+    per_day: Counter = Counter()  # (issue id, project id, UTC day) -> events
     for p in fresh:
         grouping = groupings[p.grouping.key]
         issue = issues[grouping.issue_id]
@@ -177,6 +179,7 @@ def _digest_project(project_settings, prepared):
             if release:
                 issue.last_release = release
         changed.add(issue.pk)
+        per_day[(issue.pk, project_id, day_of(timestamp))] += 1
         rows.append(
             Event(
                 project_id=project_id,
@@ -207,6 +210,7 @@ def _digest_project(project_settings, prepared):
     _store_attachments(fresh, rows)
     _save_issues([issues[pk] for pk in changed], state_changed_issues)
     record_issue_tags(project_id, tag_counts)
+    IssueDayCount.objects.add(per_day)
     ProjectSettings.objects.filter(pk=project_settings.pk).update(
         stored_event_count=project_settings.stored_event_count + len(rows)
     )

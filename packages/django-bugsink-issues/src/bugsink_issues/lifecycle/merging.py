@@ -2,9 +2,9 @@
 
 The target (the issue with the most events unless named) takes over the others' events (numbered
 after its own, so event navigation keeps its order; their full-text documents follow), grouping
-keys (so their future events arrive at the target), tag counts, user feedback and counters. Each
-merged issue stays as a row pointing to the target (`merged_into`), with a history entry, so its id
-and short id still lead somewhere; the target's history names what it took in.
+keys (so their future events arrive at the target), tag counts, events per day, user feedback and
+counters. Each merged issue stays as a row pointing to the target (`merged_into`), with a history
+entry, so its id and short id still lead somewhere; the target's history names what it took in.
 One transaction: all of it, or none of it.
 """
 
@@ -17,6 +17,7 @@ from bugsink_issues.models import (
     Event,
     Grouping,
     Issue,
+    IssueDayCount,
     IssueSeen,
     IssueTagValue,
     ProjectSettings,
@@ -95,6 +96,7 @@ def _move(source, target):
     Grouping.objects.filter(issue_id=source.pk).update(issue_id=target.pk)
     UserFeedback.objects.filter(issue_id=source.pk).update(issue_id=target.pk)
     _merge_tag_counts(source, target)
+    IssueDayCount.objects.move(source.pk, target.pk)
     IssueSeen.objects.filter(issue_id=source.pk).delete()
     # Issues merged into the source earlier now lead straight to the target.
     Issue.including_merged.filter(merged_into_id=source.pk).update(merged_into_id=target.pk)

@@ -28,6 +28,7 @@ from bugsink_issues.models.projects import ProjectSettings
 from bugsink_issues.models.releases import Deploy, ReleaseCommit
 from bugsink_issues.models.seen import IssueSeen
 from bugsink_issues.models.tags import IssueTagValue, Release, TagValue
+from bugsink_issues.models.volume import IssueDayCount
 
 __all__ = [
     "AlertChannel",
@@ -46,6 +47,7 @@ __all__ = [
     "Grouping",
     "HealthReceipt",
     "Issue",
+    "IssueDayCount",
     "IssueHistory",
     "IssueSeen",
     "IssueTagValue",

@@ -1,60 +1,11 @@
-"""Event volume per day for sparklines and the issue chart, and the SVG for them (no JS needed)."""
+"""Event volume per day for sparklines and the issue chart (the digest's counts, models/volume.py),
+and the SVG for them (no JS needed)."""
 
-from datetime import UTC, datetime, time, timedelta
-
-from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from bugsink_issues.models import Event
+from bugsink_issues.models.volume import daily_counts
 
-
-def _days(n):
-    today = timezone.now().astimezone(UTC).date()
-    return [today - timedelta(days=n - 1 - i) for i in range(n)]
-
-
-def daily_counts(field, ids, days=14):
-    """{id: [count per UTC day, oldest first]} for `field` in ("issue_id", "project_id").
-
-    One query per day, each a range on the (issue, timestamp) / (project, timestamp) index grouped
-    by the leading column: the database only walks index entries, with no per-row expression and
-    no sort (grouping rows by a computed day was several times slower for hot issues)."""
-    ids = list(ids)
-    result = {i: [0] * days for i in ids}
-    if not ids:
-        return result
-    if len(ids) == 1:
-        return {ids[0]: _one_series(field, ids[0], days)}
-    for pos, day in enumerate(_days(days)):
-        start = datetime.combine(day, time.min, tzinfo=UTC)
-        rows = (
-            Event.objects.filter(
-                **{f"{field}__in": ids},
-                timestamp__gte=start,
-                timestamp__lt=start + timedelta(days=1),
-            )
-            .values_list(field)
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for key, n in rows:
-            result[key][pos] = n
-    return result
-
-
-def _one_series(field, key, days):
-    """One id's series in one query: a count per day with a filter each, over one index range
-    (the issue page's chart; per-day queries cost more in round trips than they save)."""
-    starts = [datetime.combine(day, time.min, tzinfo=UTC) for day in _days(days)]
-    buckets = {
-        f"d{n}": Count(
-            "id", filter=Q(timestamp__gte=start, timestamp__lt=start + timedelta(days=1))
-        )
-        for n, start in enumerate(starts)
-    }
-    row = Event.objects.filter(**{field: key}, timestamp__gte=starts[0]).aggregate(**buckets)
-    return [row[f"d{n}"] or 0 for n in range(days)]
+__all__ = ["daily_counts", "sparkline_svg"]
 
 
 def sparkline_svg(counts, width=80, height=18, css_class="spark"):
