@@ -316,6 +316,23 @@ def run_baseline(factory, workers, levels, count) -> dict:
 # --- the soak -----------------------------------------------------------------------------------
 
 
+def _disk_bytes(data_dir: Path, store) -> tuple[int, int]:
+    """(the database's bytes: its SQLite files with their WAL, or PostgreSQL's size; everything
+    in the data directory: the database on SQLite, the spool, attachments)."""
+    files = [p for p in Path(data_dir).rglob("*") if p.is_file()]
+    total = 0
+    database = store.database_bytes()
+    for path in files:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:  # a spool segment dropped meanwhile
+            continue
+        total += size
+        if not store.database_url and ".sqlite3" in path.name:
+            database += size
+    return database, total
+
+
 def soak(deployment, store, factory, seconds, rate) -> dict:
     gen = LoadGenerator(deployment.port, deployment.dsn.envelope_path, factory.headers(), 8)
     samples = []
@@ -329,7 +346,17 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
         t0 = time.monotonic()
         while True:
             rss, pss, _ = procstats.idle_memory(deployment.pid)
-            samples.append((round(time.monotonic() - t0), pss / 1024, rss / 1024, store.digested()))
+            database, data_dir = _disk_bytes(deployment.data_dir, store)
+            samples.append(
+                (
+                    round(time.monotonic() - t0),
+                    pss / 1024,
+                    rss / 1024,
+                    store.digested(),
+                    database / 2**20,
+                    data_dir / 2**20,
+                )
+            )
             if stop.wait(10):
                 return
 
@@ -351,7 +378,8 @@ def soak(deployment, store, factory, seconds, rate) -> dict:
         "stored_rows_at_end": store.count(),
         "all_stored": reached,
         "latency_ms": {p: v * 1000 for p, v in result.latency_percentiles().items()},
-        "memory_samples": samples,  # (seconds, PSS MiB, RSS MiB, stored)
+        # (seconds, PSS MiB, RSS MiB, digested, database MiB, data directory MiB)
+        "memory_samples": samples,
         "peak_pss_mib": monitor.peak_pss_kib / 1024,
     }
 

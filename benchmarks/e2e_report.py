@@ -88,12 +88,18 @@ def render_markdown(report, targets) -> str:
             f"answers {_statuses(s['statuses'])}, stored {s['stored']}/{s['accepted']}, "
             f"p99 {s['latency_ms'][99]:.1f} ms."
         )
-        out.append("\n| t s | PSS MiB | RSS MiB | stored |\n|---|---|---|---|")
+        out.append(
+            "\n| t s | PSS MiB | RSS MiB | digested | database MiB | data directory MiB |"
+            "\n|---|---|---|---|---|---|"
+        )
         samples = s["memory_samples"]
         step = max(1, len(samples) // 12)
         shown = samples[::step] + ([samples[-1]] if (len(samples) - 1) % step else [])
-        for t, pss, rss, n in shown:
-            out.append(f"| {t} | {pss:.1f} | {rss:.1f} | {n} |")
+        for t, pss, rss, n, *disk in shown:
+            database, data_dir = disk or ("-", "-")  # reports of before the disk figures
+            out.append(
+                f"| {t} | {pss:.1f} | {rss:.1f} | {n} | {_mib(database)} | {_mib(data_dir)} |"
+            )
         out.append("")
 
     out.append(render_targets(report, targets))
@@ -134,6 +140,10 @@ def health_pairs(runs) -> list[tuple[dict, dict]]:
         if "sessions_sent" in second and "sessions_sent" not in first:
             pairs.append((first, second))
     return pairs
+
+
+def _mib(value):
+    return value if isinstance(value, str) else f"{value:.1f}"
 
 
 def health_table(report) -> list[str]:
@@ -238,13 +248,21 @@ def _targets(report, mixes, targets) -> str:
     if "soak" in report and report["soak"]["memory_samples"]:
         samples = report["soak"]["memory_samples"]
         # flat: over the second half of the run (after warm-up), PSS stays within 5 %
-        half = [pss for _, pss, _, _ in samples[len(samples) // 2 :]]
+        half = [sample[1] for sample in samples[len(samples) // 2 :]]
         flat = max(half) - min(half) <= 0.05 * min(half)
         rows.append(
             f"| memory flat during a {report['soak']['seconds']:.0f} s run "
-            f"| PSS {samples[0][1]:.1f} idle, peak {max(p for _, p, _, _ in samples):.1f}, "
+            f"| PSS {samples[0][1]:.1f} idle, peak {max(x[1] for x in samples):.1f}, "
             f"second half {min(half):.1f}-{max(half):.1f} MiB | {_verdict(flat)} |"
         )
+        sizes = [sample[4] for sample in samples[len(samples) // 2 :] if len(sample) > 4]
+        if sizes:  # retention at its cap: the database stops growing
+            flat = max(sizes) - min(sizes) <= 0.05 * min(sizes)
+            rows.append(
+                f"| database size flat during the run (retention at its cap) "
+                f"| second half {min(sizes):.1f}-{max(sizes):.1f} MiB, "
+                f"at the end {samples[-1][4]:.1f} | {_verdict(flat)} |"
+            )
     else:
         rows.append(
             "| memory flat during a 10-minute run | not run (use --soak=600) | not measured |"

@@ -22,6 +22,11 @@ timing is the client's, from the first byte sent to the whole answer read:
 
 Prints one table, a column per scale, with `uptime`'s load before and after each scale.
 Target: p95 <= 50 ms for every page.
+
+With --time-migrations (SQLite: on a copy of the cached file), each scale's database is then taken
+back to bugsink_issues' FROM migration (default: the last one before this release's, see the
+package's CHANGELOG) and `migrate` brings it forward again, timed per migration, as an upgrade of
+an installation of that size would run.
 """
 
 import argparse
@@ -39,6 +44,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["floor", "issue list", "text search", "tag search", "issue page", "event page"]
 TEXT_SEARCHES = ["handler+42", "something+failed", "error17"]
+# The last bugsink_issues migration of the previous release: this release's start after it.
+RELEASE_BASE = "0013_api_issues"
 
 
 def scale_events(name):
@@ -56,6 +63,14 @@ def parser():
     p.add_argument("--requests", type=int, default=200, help="per page and scale")
     p.add_argument("--database-url", default="", help="a PostgreSQL server; default: SQLite")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    p.add_argument(
+        "--time-migrations",
+        nargs="?",
+        const=RELEASE_BASE,
+        default="",
+        metavar="FROM",
+        help=f"time migrate from bugsink_issues FROM (default {RELEASE_BASE}) at each scale",
+    )
     return p
 
 
@@ -111,6 +126,10 @@ def main(argv):
                 stdout=subprocess.PIPE,
                 text=True,
             ).stdout
+            if args.time_migrations:
+                out += _time_migrations(
+                    target, database_url=bool(target_url), base=args.time_migrations
+                )
         finally:
             if database and not args.keep:
                 from harness.postgres_server import drop_database
@@ -118,13 +137,63 @@ def main(argv):
                 parts = urlsplit(args.database_url)
                 drop_database(urlunsplit(parts._replace(path="/postgres")), database)
         sys.stdout.write(out)
-        result = json.loads(next(x for x in out.splitlines() if x.startswith("{")))
+        lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        result = next(x for x in lines if "pages" in x)
+        result["migrations"] = next((x["migrations"] for x in lines if "migrations" in x), None)
         result.update(
             name=name, events=events, issues=issues, built=built, load_build=_load(before_build)
         )
         results.append(result)
     print(f"end: {_uptime()}", flush=True)
     _table(results, vendor, args.projects)
+
+
+def _time_migrations(target, database_url, base):
+    """Run the migrate driver on the scale's database (SQLite: a copy, the cache stays as built)."""
+    copy = None
+    if not database_url:
+        copy = str(Path(target).with_suffix(".migrating"))
+        shutil.copyfile(target, copy)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "benchmarks.large", "--migrate-driver", copy or target, base],
+            check=True,
+            cwd=ROOT,
+            timeout=3 * 3600,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            if copy:
+                Path(copy + suffix).unlink(missing_ok=True)
+
+
+def migrate_driver(target, base):
+    """Back to `base`, then forward to the latest migration: the forward run timed, per migration
+    (Django's own timings at verbosity 2) and in all."""
+    import io
+    import re
+
+    from benchmarks import ui
+
+    ui._configure(target)
+    from django.core.management import call_command
+
+    t0 = time.perf_counter()
+    call_command("migrate", "bugsink_issues", base, verbosity=0)
+    back = time.perf_counter() - t0
+    out = io.StringIO()
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=2, stdout=out)
+    forward = time.perf_counter() - t0
+    steps = {
+        name: float(seconds)
+        for name, seconds in re.findall(r"Applying (\S+)\.\.\. OK \(([\d.]+)s\)", out.getvalue())
+    }
+    print(
+        json.dumps({"migrations": {"back": back, "forward": forward, "steps": steps}}), flush=True
+    )
 
 
 def _table(results, vendor, projects):
@@ -148,6 +217,14 @@ def _table(results, vendor, projects):
     for r in results:
         print(f"  {r['name']}: " + "; ".join(f"{k} {v:.1f}" for k, v in r["variants"].items()))
     print("target: p95 <= 50 ms for every page")
+    for r in results:
+        if r["migrations"]:
+            m = r["migrations"]
+            steps = "; ".join(f"{k} {v:.1f} s" for k, v in m["steps"].items())
+            print(
+                f"migrate at {r['name']}: forward {m['forward']:.1f} s ({steps}); "
+                f"back to the release's start first: {m['back']:.1f} s"
+            )
 
 
 def _stats(times):
@@ -257,5 +334,7 @@ def driver(target, n):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--driver"]:
         driver(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1:2] == ["--migrate-driver"]:
+        migrate_driver(sys.argv[2], sys.argv[3])
     else:
         main(sys.argv[1:])
