@@ -27,6 +27,12 @@ With --time-migrations (SQLite: on a copy of the cached file), each scale's data
 back to bugsink_issues' FROM migration (default: the last one before this release's, see the
 package's CHANGELOG) and `migrate` brings it forward again, timed per migration, as an upgrade of
 an installation of that size would run.
+
+With --e2e N, each scale's database (SQLite: a copy) is also served by the whole reference
+deployment (`manage.py serve`: Gunicorn and the foreman) and takes N events of the 1,000-issue mix
+into the project of the hottest issue at concurrency 32, its retention cap set to what it holds (so
+every new event evicts one, the steady state of a full installation); an empty database's deployment
+runs the same load before the first scale and after the last, for the ratio. Target: within 20%.
 """
 
 import argparse
@@ -71,6 +77,7 @@ def parser():
         metavar="FROM",
         help=f"time migrate from bugsink_issues FROM (default {RELEASE_BASE}) at each scale",
     )
+    p.add_argument("--e2e", type=int, default=0, metavar="N", help="end-to-end events per scale")
     return p
 
 
@@ -98,6 +105,9 @@ def main(argv):
     vendor = "PostgreSQL" if args.database_url else "SQLite"
     print(f"start: {_uptime()}", flush=True)
     results = []
+    e2e_empty = []
+    if args.e2e:
+        e2e_empty.append(_e2e_run("", args.e2e, "empty database, before"))
     for name in args.scales.split(","):
         events = scale_events(name)
         issues = max(events // seed.EVENTS_PER_ISSUE, 1)
@@ -126,6 +136,8 @@ def main(argv):
                 stdout=subprocess.PIPE,
                 text=True,
             ).stdout
+            if args.e2e:
+                e2e_result = _e2e_run(target, args.e2e, f"{name} events")
             if args.time_migrations:
                 out += _time_migrations(
                     target, database_url=bool(target_url), base=args.time_migrations
@@ -140,12 +152,107 @@ def main(argv):
         lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
         result = next(x for x in lines if "pages" in x)
         result["migrations"] = next((x["migrations"] for x in lines if "migrations" in x), None)
+        result["e2e"] = e2e_result if args.e2e else None
         result.update(
             name=name, events=events, issues=issues, built=built, load_build=_load(before_build)
         )
         results.append(result)
+    if args.e2e:
+        e2e_empty.append(_e2e_run("", args.e2e, "empty database, after"))
     print(f"end: {_uptime()}", flush=True)
     _table(results, vendor, args.projects)
+    if args.e2e:
+        _e2e_table(results, e2e_empty)
+
+
+def _hot_project(target):
+    """(project id, public key) of the project with the hottest issue, and the retention caps set
+    to what each project holds (read and written without Django: the deployment owns it)."""
+    caps = (
+        "UPDATE bugsink_issues_projectsettings SET retention_max_events = stored_event_count "
+        "WHERE stored_event_count > 0"
+    )
+    hot = "SELECT project_id FROM bugsink_issues_issue ORDER BY event_count DESC LIMIT 1"
+    key = "SELECT public_key FROM bugsink_ingest_projectkey WHERE project_id = {} LIMIT 1"
+    if target.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute(caps)
+            project_id = conn.execute(hot).fetchone()[0]
+            return project_id, conn.execute(key.format(int(project_id))).fetchone()[0]
+    import sqlite3
+
+    conn = sqlite3.connect(target)
+    try:
+        with conn:
+            conn.execute(caps)
+        project_id = conn.execute(hot).fetchone()[0]
+        return project_id, conn.execute(key.format(int(project_id))).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _e2e_run(target, events, label):
+    """One deployment on `target` (a seeded SQLite file, copied; a PostgreSQL URL; "" for an empty
+    database) and one measured run of `events` events at concurrency 32 (benchmarks.e2e's)."""
+    import tempfile
+
+    from benchmarks.e2e import measured_run, summary_line
+    from harness.deployment import Deployment, Dsn, StoredEvents
+    from harness.loadgen import LoadGenerator
+    from harness.payloads import EnvelopeFactory, capture_templates
+
+    work = Path(tempfile.mkdtemp(prefix="bench-large-e2e-"))
+    data_dir = work / "data"
+    data_dir.mkdir()
+    env = {}
+    if target.startswith(("postgres://", "postgresql://")):
+        env["DATABASE_URL"] = target
+    elif target:
+        shutil.copyfile(target, data_dir / "db.sqlite3")
+    deployment = Deployment(data_dir, env=env, web_concurrency=None)
+    try:
+        templates = capture_templates(work / "templates")
+        print(f"  e2e on the {label}: starting the deployment ({_load(_uptime())})", flush=True)
+        deployment.start(timeout=600)
+        if target:
+            project_id, public_key = _hot_project(
+                env.get("DATABASE_URL") or str(data_dir / "db.sqlite3")
+            )
+            deployment._dsn = Dsn(public_key, int(project_id), "")
+        store = StoredEvents.of(deployment)
+        factory = EnvelopeFactory(templates, deployment.dsn.public_key)
+        warm = LoadGenerator(deployment.port, deployment.dsn.envelope_path, factory.headers(), 4)
+        before = store.digested()
+        warmed = warm.run(lambda i: warm.prepare(factory.make("small", i)) if i < 50 else None)
+        store.wait_for(before + len(warmed.accepted), 300)
+        time.sleep(3)
+        run = measured_run(deployment, store, factory, "distinct", 32, events)
+        store.close()
+        print(f"    -> {summary_line(run)}", flush=True)
+        run["label"] = label
+        return run
+    finally:
+        deployment.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _e2e_table(results, empty):
+    print("\nEnd to end (the reference deployment), 1,000-issue mix, concurrency 32:")
+    print("| database | stored/s | accepted/s | p99 ms | evicted | all stored | load1 before |")
+    print("|---|---|---|---|---|---|---|")
+    runs = [empty[0], *[r["e2e"] for r in results], *empty[1:]]
+    for run in runs:
+        print(
+            f"| {run['label']} | {run['e2e_per_s']:,.0f} | {run['accepted_per_s']:,.0f} "
+            f"| {run['latency_ms'][99]:.1f} | {run['evicted_by_retention']:,} "
+            f"| {run['all_stored']} | {run['load1_before']:.2f} |"
+        )
+    base = statistics.mean(run["e2e_per_s"] for run in empty)
+    for r in results:
+        print(f"  {r['name']}: {r['e2e']['e2e_per_s'] / base:.2f} of the empty database's rate")
+    print("target: within 20% of the empty database's")
 
 
 def _time_migrations(target, database_url, base):
