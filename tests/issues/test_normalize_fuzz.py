@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bugsink_issues.digest.normalize import Caps, Normalized, _cap, exceeds_caps, needs_full_walk
 from bugsink_issues.digest.prepare import _prepare
 from tests.factories import SpooledEvent
 
@@ -111,3 +112,39 @@ shaped = st.fixed_dictionaries(
 @given(shaped)
 def test_any_exception_shape_is_prepared(payload):
     test_any_payload_shape_is_prepared.hypothesis.inner_test(payload)
+
+
+SMALL_CAPS = Caps(string_length=12, depth=3, list_items=3)
+capped_values = st.recursive(
+    scalars | st.sampled_from([2**53 - 1, 2**53, -(2**53), 2**64]),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(max_size=5) | st.just("k" * 257), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE)
+@given(capped_values)
+def test_exceeds_caps_is_true_exactly_when_the_walk_would_change_something(value):
+    # Text cleaning aside (needs_full_walk decides that from the bytes): without NUL and lone
+    # surrogates, skipping the walk must store what the walk would have.
+    text = json.dumps(value)
+    if "\\u0000" in text or "\\ud" in text:
+        return
+    result = Normalized(data={}, timestamp=datetime.now(UTC))
+    walked = _cap(value, "", result, 0, SMALL_CAPS)
+    assert exceeds_caps(value, SMALL_CAPS) == (walked != value or bool(result.problems))
+
+
+def test_a_large_payload_within_its_caps_skips_the_walk_and_one_beyond_them_does_not():
+    frames = [{"function": f"f{i}", "vars": {"x": "y" * 100}} for i in range(300)]
+    within = {"exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}}
+    payload = json.dumps(within).encode()
+    assert len(payload) > 16_384 and not needs_full_walk(payload, within)
+    long_list = {**within, "extra": {"items": list(range(501))}}  # MAX_LIST_ITEMS is 500
+    assert needs_full_walk(json.dumps(long_list).encode(), long_list)
+    escaped = {**within, "extra": "nul \x00"}
+    assert needs_full_walk(json.dumps(escaped).encode(), escaped)
+    assert not needs_full_walk(b'{"a": "small"}', {"a": "small"})

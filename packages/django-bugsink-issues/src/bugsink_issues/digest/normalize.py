@@ -100,16 +100,54 @@ def parse_payload(payload: bytes):
         return None, "payload nests too deeply to be parsed; stored as text"
 
 
-def needs_full_walk(payload: bytes) -> bool:
-    """Small, clean payloads skip the capping walk (its cost dominates small events): below the
-    string cap no string can be too long, and the size bounds everything else. Escaped NUL and
-    surrogates (which databases refuse) always need the walk."""
-    return (
-        len(payload) > app_settings.MAX_STRING_LENGTH
-        or b"\\u0000" in payload
-        or b"\\ud" in payload
-        or b"\\uD" in payload
-    )
+def needs_full_walk(payload: bytes, raw=None) -> bool:
+    """Does the parsed payload `raw` need the capping walk (a copy of every node)? Escaped NUL
+    and surrogates (which databases refuse) always do. Small payloads do not (the walk's cost
+    dominates small events): below the string cap no string can be too long, and the size bounds
+    everything else. A larger one does only if `exceeds_caps` finds a node the walk would change,
+    which costs a fraction of the walk for the large events within their caps, nearly all."""
+    if b"\\u0000" in payload or b"\\ud" in payload or b"\\uD" in payload:
+        return True
+    if len(payload) <= app_settings.MAX_STRING_LENGTH:
+        return False
+    return raw is None or exceeds_caps(raw, Caps.from_settings())
+
+
+def exceeds_caps(value, caps: Caps) -> bool:
+    """Would `_cap` change anything (beyond the text cleaning that needs_full_walk's byte checks
+    decide)? The same rules, checked without copying or building paths: a string or key too long,
+    a list too long, a container nested too deep, an integer beyond what JSON readers keep exact,
+    a value no JSON parser makes."""
+    string_length, max_depth, list_items = caps
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            items = node.values()
+            if any(len(key) > 256 for key in node):  # the walk cuts keys silently
+                return True
+        elif isinstance(node, list):
+            if len(node) > list_items:
+                return True
+            items = node
+        else:
+            items = (node,)
+            depth -= 1  # the root itself as a scalar
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                if len(item) > string_length:
+                    return True
+            elif kind is dict or kind is list:
+                if depth + 1 >= max_depth:
+                    return True
+                stack.append((item, depth + 1))
+            elif kind is int:
+                if not -MAX_SAFE_INT < item < MAX_SAFE_INT:
+                    return True
+            elif not (kind is float or kind is bool or item is None):
+                return True
+    return False
 
 
 def normalize_event(raw, *, event_id: str, received_at: datetime, walk=True) -> Normalized:

@@ -83,7 +83,7 @@ def _prepare(
             raw,
             event_id=spooled.event_id,
             received_at=spooled.received_at,
-            walk=needs_full_walk(spooled.payload),
+            walk=needs_full_walk(spooled.payload, raw),
         )
         # Before grouping: issues group by the original frames, not by one build's.
         apply_source_maps(normalized.data, spooled.project_id)
