@@ -6,9 +6,10 @@ named in `problems` (the raw part is kept under "_broken" when small), so nothin
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -122,6 +123,7 @@ def exceeds_caps(value, caps: Caps) -> bool:
     stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
+        items: Iterable[Any]
         if isinstance(node, dict):
             items = node.values()
             if node and max(map(len, node)) > 256:  # the walk cuts keys silently
