@@ -8,7 +8,9 @@ looks like for most of its life. PSS splits shared pages fairly between the proc
 them, so the per-process figures add up to what the deployment costs.
 
 Options: --rounds N (start N deployments one after another and report each; default 1), --uses N
-(page, call and send N times instead of once), --json PATH.
+(page, call and send N times instead of once), --compare (each round twice, alternating: the
+default, Gunicorn and the foreman forked from one loaded site, and BUGSINK_SERVE_FORK=0, every
+process started afresh), --json PATH.
 """
 
 import argparse
@@ -34,6 +36,11 @@ def parse_args(argv):
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
         "--uses", type=int, default=1, help="how many times to page, call and send (default 1)"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="each round forked (the default) and with BUGSINK_SERVE_FORK=0, side by side",
     )
     parser.add_argument("--json", help="write the figures to this file too")
     return parser.parse_args(argv)
@@ -131,8 +138,11 @@ def exercise(deployment: Deployment, store: StoredEvents, uses: int = 1) -> dict
     return {"ui": ui_status, "api": api_status, "ingest": ingest_status, "digested": digested}
 
 
-def one_round(workdir: Path, n: int, uses: int) -> dict:
-    deployment = Deployment(workdir / f"data-{n}", web_concurrency=None)
+MODES = {"forked": {}, "afresh": {"BUGSINK_SERVE_FORK": "0"}}
+
+
+def one_round(workdir: Path, n: int, uses: int, mode: str = "forked") -> dict:
+    deployment = Deployment(workdir / f"data-{n}-{mode}", env=MODES[mode], web_concurrency=None)
     load_before = os.getloadavg()[0]
     deployment.start()
     try:
@@ -147,6 +157,8 @@ def one_round(workdir: Path, n: int, uses: int) -> dict:
     finally:
         deployment.stop()
     return {
+        "round": n + 1,
+        "mode": mode,
         "idle": idle,
         "after_use": after,
         "statuses": statuses,
@@ -164,7 +176,8 @@ def render(rounds: list[dict]) -> str:
         "| RSS MiB idle / after |",
         "|---|---|---|---|---|---|",
     ]
-    for n, r in enumerate(rounds, 1):
+    for r in rounds:
+        n = f"{r['round']} {r['mode']}"
         after_by_pid = {row["pid"]: row for row in r["after_use"]}
         for row in r["idle"]:
             nan = float("nan")
@@ -178,11 +191,17 @@ def render(rounds: list[dict]) -> str:
             f"| {n} | **total** | **{total(r['idle']):.1f}** | **{total(r['after_use']):.1f}** "
             f"| {total(r['idle'], 'anon_mib'):.1f} / {total(r['after_use'], 'anon_mib'):.1f} | |"
         )
-    worst = max(max(total(r["idle"]), total(r["after_use"])) for r in rounds)
-    verdict = "met" if worst <= TARGET_MIB else "NOT met"
     loads = ", ".join(f"{a:.2f}/{b:.2f}" for r in rounds for a, b in [r["load1"]])
+    for mode in dict.fromkeys(r["mode"] for r in rounds):
+        of_mode = [r for r in rounds if r["mode"] == mode]
+        idle = max(total(r["idle"]) for r in of_mode)
+        after = max(total(r["after_use"]) for r in of_mode)
+        verdict = "met" if idle <= TARGET_MIB else "NOT met"
+        out.append(
+            f"\n{mode}: target idle PSS <= {TARGET_MIB:.0f} MiB: worst idle {idle:.1f} MiB, "
+            f"{verdict} (worst after use {after:.1f} MiB)."
+        )
     out.append(
-        f"\nTarget idle PSS <= {TARGET_MIB:.0f} MiB: worst {worst:.1f} MiB, {verdict}. "
         f"Load1 before/after each round: {loads}. Uses: "
         + ", ".join(f"{k} {v}" for k, v in rounds[0]["statuses"].items())
     )
@@ -193,9 +212,11 @@ def main(argv):
     args = parse_args(argv)
     rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        modes = list(MODES) if args.compare else ["forked"]
         for n in range(args.rounds):
-            print(f"  round {n + 1}: load1 {os.getloadavg()[0]:.2f}", flush=True)
-            rounds.append(one_round(Path(tmp), n, args.uses))
+            for mode in modes if n % 2 == 0 else modes[::-1]:  # neither always first
+                print(f"  round {n + 1} {mode}: load1 {os.getloadavg()[0]:.2f}", flush=True)
+                rounds.append(one_round(Path(tmp), n, args.uses, mode))
     print(render(rounds))
     if args.json:
         Path(args.json).write_text(json.dumps(rounds, indent=2))

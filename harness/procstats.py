@@ -63,7 +63,7 @@ def role_of(pid: int) -> str:
     args = [a for a in raw.split("\0") if a]
     if not args:
         return "?"
-    if "bugsink_site.supervisor" in args or "serve" in args:
+    if {"bugsink_site.supervisor", "bugsink_site.shared_image", "serve"} & set(args):
         return "supervisor"
     if "runsnappea" in args:
         return "foreman"

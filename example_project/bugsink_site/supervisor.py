@@ -11,6 +11,10 @@ bugsink_site.supervisor SPEC` in the same process: the supervisor imports no Dja
 few MB instead of keeping a whole Django in memory for the life of the deployment. For the same
 reason it imports little of the standard library (no logging, dataclasses or pathlib: together some
 3 MiB of a process that only waits).
+
+With the foreman as the worker, serve asks for the opposite: it exec()s `python -m
+bugsink_site.shared_image SPEC`, which loads the site once and runs this supervisor with the
+children marked "fork" forked from it, so that they share one Django instead of importing one each.
 """
 
 import ctypes
@@ -30,7 +34,9 @@ except OSError:
     _libc = None
 
 
-def _die_with_parent(parent_pid: int):
+def die_with_parent(parent_pid: int):
+    """What a child runs first: SIGTERM when this process dies, or exit if it has already."""
+
     def preexec():
         if _libc is not None:
             _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -55,6 +61,16 @@ class Child:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc and self.proc.poll() is None else None
+
+    def spawn(self, parent_pid: int):
+        """A new process for this child, in a session of its own; a subprocess.Popen or an
+        object that answers as one does (pid, poll, wait, send_signal, returncode)."""
+        return subprocess.Popen(
+            self.args,
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=die_with_parent(parent_pid),
+        )
 
 
 class Supervisor:
@@ -92,12 +108,7 @@ class Supervisor:
             signal.signal(sig, self._on_signal)
 
     def start_child(self, child: Child):
-        child.proc = subprocess.Popen(
-            child.args,
-            env=child.env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),
-        )
+        child.proc = child.spawn(os.getpid())
         child.restart_at = None
         self.say(f"{child.name} started (pid {child.proc.pid})")
         self._write_state()
@@ -205,9 +216,14 @@ def announce_when_listening(supervisor: Supervisor, host: str, port: int, url: s
             time.sleep(0.05)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], forked: type[Child] = Child) -> int:
+    """Supervise SPEC's children: those marked "fork" as `forked` (bugsink_site.shared_image's
+    entry passes its own), the others as processes started afresh."""
     spec = json.loads(argv[0])
-    children = [Child(c["name"], c["args"], dict(os.environ)) for c in spec["children"]]
+    children = [
+        (forked if c.get("fork") else Child)(c["name"], c["args"], dict(os.environ))
+        for c in spec["children"]
+    ]
     supervisor = Supervisor(
         children,
         stop_timeout=spec["stop_timeout"],

@@ -4,12 +4,16 @@ import fcntl
 import json
 import os
 import signal
+import urllib.request
+import uuid
 from importlib.util import find_spec
+from urllib.parse import urlsplit
 
 import pytest
 
-from harness.deployment import ADMIN_EMAIL
+from harness.deployment import ADMIN_EMAIL, StoredEvents
 from harness.processes import wait_for
+from tests.e2e.load import envelope_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
@@ -29,6 +33,49 @@ def pid_alive(pid) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def parent_of(pid) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def shared_anonymous_mib(pid) -> float:
+    """Of the process's anonymous memory (heap), how much it shares with others: pages of a
+    parent's image it has not written to since the fork. A process started afresh shares none."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if value.split():
+                fields[name] = int(value.split()[0])
+    return (fields["Anonymous"] - fields["Pss_Anon"]) / 1024
+
+
+def open_files(pid) -> list[str]:
+    found = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            found.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def listening_socket_inodes(port) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                    inodes.add(fields[9])
+    return inodes
+
+
+def command_line(pid) -> list[str]:
+    with open(f"/proc/{pid}/cmdline") as f:
+        return [arg for arg in f.read().split("\0") if arg]
 
 
 def test_first_run_serves_health_static_and_login(make_deployment):
@@ -73,12 +120,6 @@ def test_first_run_serves_health_static_and_login(make_deployment):
     assert status == 200 and path == "/admin/" and "Log out" in page
 
     # SDK requests take the ingest fast path (wsgi.py: no site middleware), the UI the full stack.
-    import urllib.request
-    import uuid
-    from urllib.parse import urlsplit
-
-    from tests.e2e.load import envelope_for
-
     dsn = urlsplit(site.demo_dsn())
     event_id = uuid.uuid4().hex
     request = urllib.request.Request(
@@ -127,8 +168,30 @@ def test_sigterm_stops_everything_and_a_restart_keeps_state(make_deployment):
     assert not any(pid_alive(pid) for pid in pids.values())
 
 
-def test_a_killed_worker_is_restarted(make_deployment):
+def test_gunicorn_and_the_foreman_are_forked_from_one_loaded_site(make_deployment):
     site = make_deployment().start()
+    pids = site.pids()
+    for name in ("web", "worker"):
+        assert parent_of(pids[name]) == pids["supervisor"], name
+    # Most of the foreman's and the web's heap is the supervisor's image, shared (a foreman
+    # started afresh shares none: see the BUGSINK_SERVE_FORK=0 test below).
+    assert shared_anonymous_mib(pids["worker"]) > 20
+    assert shared_anonymous_mib(pids["web"]) > 20
+    # Each names what it runs, as an exec()ed process would (ps; tools that find the foreman).
+    assert command_line(pids["worker"])[-2:] == ["runworker", "runsnappea"]
+    assert command_line(pids["web"])[1:3] == ["-m", "gunicorn"]
+    # Nothing that must not cross a fork: the image holds no database file open, and the foreman
+    # has none of Gunicorn's listening sockets.
+    held = open_files(pids["supervisor"])
+    assert not [f for f in held if ".sqlite3" in f], held
+    listening = {f"socket:[{inode}]" for inode in listening_socket_inodes(site.port)}
+    assert listening and not listening & set(open_files(pids["worker"]))
+    assert listening & set(open_files(pids["web"]))
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "afresh"])
+def test_a_killed_worker_is_restarted(make_deployment, forked):
+    site = make_deployment(env={} if forked else {"BUGSINK_SERVE_FORK": "0"}).start()
     old = site.pids()["worker"]
     os.kill(old, signal.SIGKILL)
     new = wait_for(
@@ -144,6 +207,42 @@ def test_a_killed_worker_is_restarted(make_deployment):
         what="the new foreman's heartbeat",
     )
     assert site.pids()["web"] and pid_alive(site.pids()["web"])
+    # The new foreman is a fresh fork of the same image (or, with BUGSINK_SERVE_FORK=0, a fresh
+    # interpreter that shares nothing).
+    assert parent_of(new) == site.pids()["supervisor"]
+    if forked:
+        assert shared_anonymous_mib(new) > 20
+    else:
+        assert shared_anonymous_mib(new) < 2
+
+    # It works: an event sent now is digested by it.
+    store = StoredEvents(site.data_dir)
+    before = store.digested() if store.ready() else 0
+    event_id = uuid.uuid4().hex
+    request = urllib.request.Request(
+        f"{site.base_url}/api/{site.demo_project_id()}/envelope/",
+        data=envelope_for(event_id, "after a restart"),
+        headers={
+            "X-Sentry-Auth": f"Sentry sentry_key={urlsplit(site.demo_dsn()).username}, "
+            "sentry_version=7"
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    try:
+        digested, _ = store.wait_for(before + 1, 60)
+    finally:
+        store.close()
+    assert digested, site.log()[-3000:]
+
+    # A clean stop: exactly one SIGTERM reached the foreman (a second makes it skip its grace).
+    pids = site.pids()
+    assert site.stop(signal.SIGTERM) == 0
+    log = site.log()
+    assert "[serve] worker stopped (0)" in log and "[serve] web stopped (0)" in log
+    assert "Second SIGTERM" not in log
+    assert log.count("Foreman stopped:") == 1  # the killed one never got to say it
+    assert not any(pid_alive(pid) for pid in pids.values())
 
 
 def test_a_worker_that_keeps_dying_stops_everything(make_deployment):

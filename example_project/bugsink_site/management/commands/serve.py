@@ -11,7 +11,7 @@ from django.db import connections
 
 from bugsink_site.bootstrap import ensure_admin, ensure_demo_project, save_password
 from bugsink_site.dogfood import SELF_DSN_FILE
-from bugsink_site.env import env_int
+from bugsink_site.env import env_bool, env_int
 
 EXAMPLE_PROJECT_DIR = Path(__file__).resolve().parents[3]
 MANAGE_PY = EXAMPLE_PROJECT_DIR / "manage.py"
@@ -70,13 +70,30 @@ class Command(BaseCommand):
         connections.close_all()  # the children open their own; hold no SQLite handle here
 
         self._print_banner(admin, dsn)
-        children = [
-            {"name": "web", "args": [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]}
-        ]
         worker_command = settings.BUGSINK_WORKER_COMMAND
-        if worker_command and not no_worker:
+        with_worker = bool(worker_command) and not no_worker
+        # The foreman and Gunicorn are forked from one loaded site (bugsink_site.shared_image);
+        # the other backends' workers (RQ forks work horses of its own, django-tasks-db is
+        # untried so) and --no-worker start afresh, as everything does with BUGSINK_SERVE_FORK=0.
+        fork = (
+            with_worker
+            and settings.TASKS_BACKEND_NAME == "snappea"
+            and env_bool("BUGSINK_SERVE_FORK", True)
+        )
+        children = [
+            {
+                "name": "web",
+                "args": [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
+                "fork": fork,
+            }
+        ]
+        if with_worker:
             children.append(
-                {"name": "worker", "args": [sys.executable, str(MANAGE_PY), *worker_command]}
+                {
+                    "name": "worker",
+                    "args": [sys.executable, str(MANAGE_PY), *worker_command],
+                    "fork": fork,
+                }
             )
         spec = {
             "children": children,
@@ -88,10 +105,11 @@ class Command(BaseCommand):
         }
         sys.stdout.flush()
         sys.stderr.flush()
-        # Same process, fresh interpreter without Django: see bugsink_site.supervisor.
-        os.execv(
-            sys.executable, [sys.executable, "-m", "bugsink_site.supervisor", json.dumps(spec)]
-        )
+        # Same process, fresh interpreter: without Django, or with the site loaded once for the
+        # children to fork from (see bugsink_site.supervisor). Either way none of what serve did
+        # above (checks, migrations: a heap of objects no child needs) is left behind.
+        entry = "bugsink_site.shared_image" if fork else "bugsink_site.supervisor"
+        os.execv(sys.executable, [sys.executable, "-m", entry, json.dumps(spec)])
 
     def _settle_environment(self, host, port, bind):
         """Make what the children read explicit and absolute, whatever their working directory."""
