@@ -47,6 +47,26 @@ def titles(client, project, q, **params):
     return sorted(issue.title for issue, _spark in response.context["rows"]), response
 
 
+@pytest.mark.parametrize("listed", [True, False], ids=["ids-listed", "as-a-subquery"])
+def test_a_tag_term_finds_the_same_issues_with_its_values_listed_or_not(
+    client, shop, monkeypatch, listed
+):
+    # With the cap at 0 every term's TagValues go in as a subquery: the same issues either way.
+    client.force_login(shop["alice"])
+    project = shop["project"]
+    if not listed:
+        monkeypatch.setattr(issue_search, "MAX_LISTED_TAG_VALUES", 0)
+    found, _ = titles(client, project, "release:1.2")
+    assert len(found) == 2
+    assert titles(client, project, "environment:stag")[0] == ["KeyError: 'sku'"]
+    with CaptureQueriesContext(connection) as queries:
+        titles(client, project, "release:1.20")
+    issue_queries = [q["sql"] for q in queries if "bugsink_issues_issuetagvalue" in q["sql"]]
+    assert issue_queries
+    subquery = all("bugsink_issues_tagvalue" in sql for sql in issue_queries)
+    assert subquery is not listed
+
+
 def test_the_placeholders_examples_work(client, shop):
     client.force_login(shop["alice"])
     project = shop["project"]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 
-from bugsink_issues.models import Event, Issue, IssueTagValue, Release, Team
+from bugsink_issues.models import Event, Issue, Release, TagValue, Team
 from bugsink_issues.models.issues import IssueStatus, parse_short_id
 from bugsink_issues.ui import search as ui_search
 
@@ -297,13 +297,13 @@ def _match(column, value):
 def _tag(key, value, projects):
     """Issues with an event tagged `key` = `value` (any value: None), through the (project, key,
     value) unique index of TagValue for the projects in question."""
-    rows = IssueTagValue.objects.filter(tag_value__key=key)
+    tag_values = TagValue.objects.filter(project_id__in=projects, key=key)
     pattern = _glob(value) if value is not None else None
     if pattern:
-        rows = rows.filter(tag_value__value__iregex=pattern)
+        tag_values = tag_values.filter(value__iregex=pattern)
     elif value is not None:
-        rows = rows.filter(tag_value__value=value)
-    return Q(pk__in=rows.filter(tag_value__project_id__in=projects).values("issue_id"))
+        tag_values = tag_values.filter(value=value)
+    return Q(pk__in=ui_search.issues_tagged(tag_values))
 
 
 def _releases(values, projects):

@@ -32,6 +32,7 @@ from bugsink_issues.models.fulltext import issue_ids_matching
 from bugsink_issues.models.issues import IssueStatus, Level
 
 PAGE_SIZE = 50
+MAX_LISTED_TAG_VALUES = 500  # a term's TagValue ids written into the query (issues_tagged)
 SORTS = {
     "last_seen": ("last_seen", "Last seen"),
     "first_seen": ("first_seen", "First seen"),
@@ -134,6 +135,16 @@ def _tag_values(projects, key, value):
     return tags.filter(value=value), None
 
 
+def issues_tagged(tag_values):
+    """The ids of issues with one of these TagValues, as a subquery. The values' ids are listed
+    in it when there are few, as nearly always: given a subquery instead, the planner estimates
+    its rows from averages and may read every issue's tags (SQLite at 5M events: a scan of
+    200,000 rows, 18 ms, where the index on the value finds its issues in well under one)."""
+    ids = list(tag_values.values_list("id", flat=True)[: MAX_LISTED_TAG_VALUES + 1])
+    listed = ids if len(ids) <= MAX_LISTED_TAG_VALUES else tag_values
+    return IssueTagValue.objects.filter(tag_value__in=listed).values("issue_id")
+
+
 def filter_issues(qs, *, projects, status="open", query=""):
     """(issues matching the status tab and the search, SearchQuery). `projects`: the projects
     searched (tag keys are looked up in them)."""
@@ -158,9 +169,7 @@ def filter_issues(qs, *, projects, status="open", query=""):
             if error:
                 parsed.errors.append(f"Unknown search term {term}: {error}")
                 continue
-            qs = qs.filter(
-                pk__in=IssueTagValue.objects.filter(tag_value__in=tag_values).values("issue_id")
-            )
+            qs = qs.filter(pk__in=issues_tagged(tag_values))
     if parsed.errors:
         return qs.none(), parsed
     statuses = STATUSES.get(status or "open", STATUSES["open"])
