@@ -107,7 +107,7 @@ def main(argv):
     results = []
     e2e_empty = []
     if args.e2e:
-        e2e_empty.append(_e2e_run("", args.e2e, "empty database, before"))
+        e2e_empty.append(_e2e_empty(args.database_url, args.e2e, "empty database, before"))
     for name in args.scales.split(","):
         events = scale_events(name)
         issues = max(events // seed.EVENTS_PER_ISSUE, 1)
@@ -158,7 +158,7 @@ def main(argv):
         )
         results.append(result)
     if args.e2e:
-        e2e_empty.append(_e2e_run("", args.e2e, "empty database, after"))
+        e2e_empty.append(_e2e_empty(args.database_url, args.e2e, "empty database, after"))
     print(f"end: {_uptime()}", flush=True)
     _table(results, vendor, args.projects)
     if args.e2e:
@@ -193,9 +193,26 @@ def _hot_project(target):
         conn.close()
 
 
-def _e2e_run(target, events, label):
-    """One deployment on `target` (a seeded SQLite file, copied; a PostgreSQL URL; "" for an empty
-    database) and one measured run of `events` events at concurrency 32 (benchmarks.e2e's)."""
+def _e2e_empty(database_url, events, label):
+    """The baseline: the same run on an empty database of the same kind (a fresh PostgreSQL
+    database, dropped after, when the scales are on PostgreSQL)."""
+    if not database_url:
+        return _e2e_run("", events, label)
+    from harness.postgres_server import drop_database
+
+    database = f"bench_large_empty_{uuid.uuid4().hex[:6]}"
+    _pg_admin(database_url, f'CREATE DATABASE "{database}"')
+    parts = urlsplit(database_url)
+    try:
+        url = urlunsplit(parts._replace(path=f"/{database}"))
+        return _e2e_run(url, events, label, seeded=False)
+    finally:
+        drop_database(urlunsplit(parts._replace(path="/postgres")), database)
+
+
+def _e2e_run(target, events, label, seeded=True):
+    """One deployment on `target` (a seeded SQLite file, copied; a PostgreSQL URL, seeded or not;
+    "" for an empty SQLite database) and one measured run of `events` events at concurrency 32 (benchmarks.e2e's)."""
     import tempfile
 
     from benchmarks.e2e import measured_run, summary_line
@@ -216,7 +233,7 @@ def _e2e_run(target, events, label):
         templates = capture_templates(work / "templates")
         print(f"  e2e on the {label}: starting the deployment ({_load(_uptime())})", flush=True)
         deployment.start(timeout=600)
-        if target:
+        if target and seeded:
             project_id, public_key = _hot_project(
                 env.get("DATABASE_URL") or str(data_dir / "db.sqlite3")
             )
