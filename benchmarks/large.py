@@ -47,6 +47,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from benchmarks import seed
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["floor", "issue list", "text search", "tag search", "issue page", "event page"]
 TEXT_SEARCHES = ["handler+42", "something+failed", "error17"]
@@ -99,8 +101,6 @@ def _pg_admin(url, statement):
 
 
 def main(argv):
-    from benchmarks import seed
-
     args = parser().parse_args(argv)
     vendor = "PostgreSQL" if args.database_url else "SQLite"
     print(f"start: {_uptime()}", flush=True)
@@ -121,21 +121,9 @@ def main(argv):
         try:
             before_build = _uptime()
             target, built = seed.seed(issues, events, args.projects, target_url)
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.large",
-                    "--driver",
-                    target,
-                    str(args.requests),
-                ],
-                check=True,
-                cwd=ROOT,
-                timeout=3600,
-                stdout=subprocess.PIPE,
-                text=True,
-            ).stdout
+            out = seed.run_driver(
+                "benchmarks.large", "--driver", target, str(args.requests), timeout=3600
+            )
             if args.e2e:
                 e2e_result = _e2e_run(target, args.e2e, f"{name} events")
             if args.time_migrations:
@@ -279,14 +267,7 @@ def _time_migrations(target, database_url, base):
         copy = str(Path(target).with_suffix(".migrating"))
         shutil.copyfile(target, copy)
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "benchmarks.large", "--migrate-driver", copy or target, base],
-            check=True,
-            cwd=ROOT,
-            timeout=3 * 3600,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
+        return seed.run_driver("benchmarks.large", "--migrate-driver", copy or target, base)
     finally:
         for suffix in ("", "-wal", "-shm"):
             if copy:

@@ -45,6 +45,19 @@ def sqlite_target(issues, events, projects):
     return path, not path.exists()
 
 
+def run_driver(module: str, *args: str, timeout: float = 3 * 3600) -> str:
+    """`python -m module args` from the repository's root: its standard output (the drivers run
+    apart, each with the Django settings of its database)."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        check=True,
+        cwd=ROOT,
+        timeout=timeout,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+
+
 def seed(issues, events, projects, database_url=""):
     """Build in a subprocess of its own (Django is configured once per process). Returns
     (the target: a file path or the URL, the build time in seconds or None when cached)."""
@@ -52,23 +65,14 @@ def seed(issues, events, projects, database_url=""):
         path, must_build = sqlite_target(issues, events, projects)
         if not must_build:
             return str(path), None
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.seed",
-            "--driver",
-            f"--issues={issues}",
-            f"--events={events}",
-            f"--projects={projects}",
-            f"--database-url={database_url}",
-        ],
-        check=True,
-        cwd=ROOT,
-        timeout=3 * 3600,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
+    out = run_driver(
+        "benchmarks.seed",
+        "--driver",
+        f"--issues={issues}",
+        f"--events={events}",
+        f"--projects={projects}",
+        f"--database-url={database_url}",
+    )
     sys.stdout.write(out)
     line = next(x for x in out.splitlines() if x.startswith("SEEDED "))
     _, seconds, target = line.split(" ", 2)
