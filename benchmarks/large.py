@@ -36,6 +36,7 @@ runs the same load before the first scale and after the last, for the ratio. Tar
 """
 
 import argparse
+import contextlib
 import json
 import random
 import shutil
@@ -111,14 +112,12 @@ def main(argv):
     for name in args.scales.split(","):
         events = scale_events(name)
         issues = max(events // seed.EVENTS_PER_ISSUE, 1)
-        database = ""
-        if args.database_url:
-            database = f"bench_large_{events}_{uuid.uuid4().hex[:6]}"
-            _pg_admin(args.database_url, f'CREATE DATABASE "{database}"')
-            target_url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
-        else:
-            target_url = ""
-        try:
+        database = (
+            _fresh_database(args.database_url, str(events), keep=args.keep)
+            if args.database_url
+            else contextlib.nullcontext("")
+        )
+        with database as target_url:
             before_build = _uptime()
             target, built = seed.seed(issues, events, args.projects, target_url)
             out = seed.run_driver(
@@ -130,12 +129,6 @@ def main(argv):
                 out += _time_migrations(
                     target, database_url=bool(target_url), base=args.time_migrations
                 )
-        finally:
-            if database and not args.keep:
-                from harness.postgres_server import drop_database
-
-                parts = urlsplit(args.database_url)
-                drop_database(urlunsplit(parts._replace(path="/postgres")), database)
         sys.stdout.write(out)
         lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
         result = next(x for x in lines if "pages" in x)
@@ -181,26 +174,34 @@ def _hot_project(target):
         conn.close()
 
 
-def _e2e_empty(database_url, events, label):
-    """The baseline: the same run on an empty database of the same kind (a fresh PostgreSQL
-    database, dropped after, when the scales are on PostgreSQL)."""
-    if not database_url:
-        return _e2e_run("", events, label)
+@contextlib.contextmanager
+def _fresh_database(database_url, name, keep=False):
+    """A new PostgreSQL database on the server of `database_url`: its URL, dropped after."""
     from harness.postgres_server import drop_database
 
-    database = f"bench_large_empty_{uuid.uuid4().hex[:6]}"
+    database = f"bench_large_{name}_{uuid.uuid4().hex[:6]}"
     _pg_admin(database_url, f'CREATE DATABASE "{database}"')
     parts = urlsplit(database_url)
     try:
-        url = urlunsplit(parts._replace(path=f"/{database}"))
-        return _e2e_run(url, events, label, seeded=False)
+        yield urlunsplit(parts._replace(path=f"/{database}"))
     finally:
-        drop_database(urlunsplit(parts._replace(path="/postgres")), database)
+        if not keep:
+            drop_database(urlunsplit(parts._replace(path="/postgres")), database)
+
+
+def _e2e_empty(database_url, events, label):
+    """The baseline: the same run on an empty database of the same kind (a fresh PostgreSQL
+    database when the scales are on PostgreSQL)."""
+    if not database_url:
+        return _e2e_run("", events, label)
+    with _fresh_database(database_url, "empty") as url:
+        return _e2e_run(url, events, label, seeded=False)
 
 
 def _e2e_run(target, events, label, seeded=True):
     """One deployment on `target` (a seeded SQLite file, copied; a PostgreSQL URL, seeded or not;
-    "" for an empty SQLite database) and one measured run of `events` events at concurrency 32 (benchmarks.e2e's)."""
+    "" for an empty SQLite database) and one measured run of `events` events at concurrency 32
+    (benchmarks.e2e's)."""
     import tempfile
 
     from benchmarks.e2e import measured_run, summary_line

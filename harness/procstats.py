@@ -70,7 +70,7 @@ def role_of(pid: int) -> str:
     if "db_worker" in args:
         return "db_worker"
     if _is_gunicorn(args):
-        parent = _parent_pid(pid)
+        parent = parent_pid(pid)
         parent_args = (_read(f"/proc/{parent}/cmdline") or "").split("\0") if parent else []
         return "gunicorn worker" if _is_gunicorn(parent_args) else "gunicorn master"
     return os.path.basename(args[0])
@@ -86,7 +86,7 @@ def _is_gunicorn(args: list[str]) -> bool:
     )
 
 
-def _parent_pid(pid: int) -> int | None:
+def parent_pid(pid: int) -> int | None:
     stat = _read(f"/proc/{pid}/stat")
     if not stat:
         return None

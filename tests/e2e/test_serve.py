@@ -13,6 +13,7 @@ import pytest
 
 from harness.deployment import ADMIN_EMAIL, StoredEvents
 from harness.processes import wait_for
+from harness.procstats import parent_pid
 from tests.e2e.load import envelope_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
@@ -33,11 +34,6 @@ def pid_alive(pid) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def parent_of(pid) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
 def shared_anonymous_mib(pid) -> float:
@@ -172,7 +168,7 @@ def test_gunicorn_and_the_foreman_are_forked_from_one_loaded_site(make_deploymen
     site = make_deployment().start()
     pids = site.pids()
     for name in ("web", "worker"):
-        assert parent_of(pids[name]) == pids["supervisor"], name
+        assert parent_pid(pids[name]) == pids["supervisor"], name
     # Most of the foreman's and the web's heap is the supervisor's image, shared (a foreman
     # started afresh shares none: see the BUGSINK_SERVE_FORK=0 test below).
     assert shared_anonymous_mib(pids["worker"]) > 20
@@ -209,7 +205,7 @@ def test_a_killed_worker_is_restarted(make_deployment, forked):
     assert site.pids()["web"] and pid_alive(site.pids()["web"])
     # The new foreman is a fresh fork of the same image (or, with BUGSINK_SERVE_FORK=0, a fresh
     # interpreter that shares nothing).
-    assert parent_of(new) == site.pids()["supervisor"]
+    assert parent_pid(new) == site.pids()["supervisor"]
     if forked:
         assert shared_anonymous_mib(new) > 20
     else:
