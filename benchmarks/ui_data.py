@@ -259,7 +259,13 @@ def build(issues=ISSUES, events=EVENTS, projects=1, seed=1):
                         "is_pinned": seq == 1,
                     }
                 )
-                documents.append((issue_id, rich_doc if latest else small_docs[seq % SMALL_TEXTS]))
+                documents.append(
+                    (
+                        issue_id,
+                        row["project_id"],
+                        rich_doc if latest else small_docs[seq % SMALL_TEXTS],
+                    )
+                )
                 if len(batch) >= CHUNK:
                     _insert_indexed(cursor, Event, batch, documents, fulltext)
                     batch, documents = [], []

@@ -12,7 +12,13 @@ from django.urls import reverse
 
 from bugsink_ingest.models import Project
 from bugsink_issues import lifecycle
-from bugsink_issues.models import Event, Issue, IssueTagValue, ProjectSettings
+from bugsink_issues.models import (
+    Event,
+    Issue,
+    IssueTagValue,
+    ProjectSettings,
+    fulltext,
+)
 from bugsink_issues.models.fulltext import DOC_TABLE, FTS_TABLE, document_for, search_words
 from bugsink_issues.ui import search as issue_search
 from tests.factories import make_project, make_team, make_user, python_exception, spooled
@@ -258,6 +264,119 @@ def test_the_migration_backfills_and_the_trigger_survives_a_table_rebuild(projec
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {FTS_TABLE}")
             assert cursor.fetchone()[0] == 0
+
+
+@pytest.fixture
+def two_projects(digest):
+    """Issues in two projects whose texts share words and word starts."""
+    first, second = make_project("First"), make_project("Second")
+    texts = {
+        first: ["cart 17 failed", "cart 170 failed", "carton 9 lost", "payment 17 refused"],
+        second: ["cart 17 failed", "order 17 lost", "payment 4 refused"],
+    }
+    for project, values in texts.items():
+        for n, value in enumerate(values):
+            event = {**python_exception(f"E{n}", value), "fingerprint": [value]}
+            digest([spooled(project, event)])
+            digest([spooled(project, {**event, "message": f"older {n} text"})])
+    return first, second
+
+
+SEARCHES = ["cart", "car 17", "17", "1", "failed cart", "refused 4", "older 2", "lost", "zebra"]
+
+
+def _found(project, q):
+    qs, _parsed = issue_search.filter_issues(
+        project.issues.all(),
+        projects=Project.objects.filter(pk=project.pk),
+        query=q,
+        status="all",
+    )
+    return sorted(i.title for i in qs)
+
+
+def _searches_by_path(monkeypatch, projects):
+    """{(project, search): titles} and the SQL each way of searching ran."""
+    with CaptureQueriesContext(connection) as queries:
+        found = {(p.name, q): _found(p, q) for p in projects for q in SEARCHES}
+    return found, " ".join(q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's ways of reading its index")
+def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monkeypatch):
+    projects = list(two_projects)
+    # The issues are looked up from the index (narrow), words written out as the words they start.
+    listed, sql = _searches_by_path(monkeypatch, projects)
+    assert "instr(" not in sql and "scope : " in sql
+    assert listed[("First", "car 17")] == ["E0: cart 17 failed", "E1: cart 170 failed"]
+    assert listed[("First", "17")] == [
+        "E0: cart 17 failed", "E1: cart 170 failed", "E3: payment 17 refused",
+    ]  # fmt: skip
+    assert listed[("Second", "refused 4")] == ["E2: payment 4 refused"]
+    assert listed[("First", "older 2")] == ["E2: carton 9 lost"]  # an older event's text
+    assert listed[("First", "zebra")] == []
+    # Every search word a prefix query (no word is written out).
+    monkeypatch.setattr(fulltext, "MAX_EXPANSION", 0)
+    prefixed, sql = _searches_by_path(monkeypatch, projects)
+    assert prefixed == listed
+    # Broad: each issue of the list checked for a document with the words.
+    monkeypatch.setattr(fulltext, "MAX_EXPANSION", 32)
+    monkeypatch.setattr(fulltext, "NARROW_DOCUMENTS", 0)
+    walked, sql = _searches_by_path(monkeypatch, projects)
+    assert "instr(" in sql
+    assert walked == listed
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's scope tokens")
+def test_a_search_reads_only_the_documents_of_its_projects(two_projects):
+    first, second = two_projects
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
+            [fulltext._match_expression(["order"], [first.pk], connection)],
+        )
+        assert cursor.fetchall() == []  # "order" is only in the second project's documents
+        cursor.execute(
+            f"SELECT DISTINCT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
+            [fulltext._match_expression(["cart"], [first.pk], connection)],
+        )
+        found = {issue_id for (issue_id,) in cursor.fetchall()}
+    assert found == set(first.issues.filter(title__contains="cart").values_list("pk", flat=True))
+    # A scope token is no search word: "p1" finds no issue by its project's token.
+    assert _found(first, f"p{first.pk}") == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the upgrade of SQLite's index")
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_rewrites_an_index_of_the_earlier_form(two_projects):
+    first, second = two_projects
+    before = {(p.name, q): _found(p, q) for p in two_projects for q in SEARCHES}
+    call_command("migrate", "bugsink_issues", "0016", verbosity=0)
+    with connection.cursor() as cursor:  # back to 0014's form: no scope column, no vocabulary
+        cursor.execute(f"DROP TRIGGER {DOC_TABLE}_event_delete")  # it names the table renamed
+        cursor.execute(
+            "CREATE VIRTUAL TABLE old_fts USING fts5(document, issue_id UNINDEXED, "
+            "tokenize = 'unicode61 remove_diacritics 0')"
+        )
+        cursor.execute(
+            f"INSERT INTO old_fts (rowid, document, issue_id) "
+            f"SELECT rowid, document, issue_id FROM {FTS_TABLE}"
+        )
+        cursor.execute(f"DROP TABLE {FTS_TABLE}")
+        cursor.execute(f"ALTER TABLE old_fts RENAME TO {FTS_TABLE}")
+        cursor.execute(f"DROP TABLE {fulltext.TERM_TABLE}")
+    fulltext.ensure_triggers(connection)
+    call_command("migrate", "bugsink_issues", verbosity=0)  # 0017
+    with connection.schema_editor() as editor:
+        fulltext.upgrade_index(editor)  # a second run finds the new form and leaves it
+    assert {(p.name, q): _found(p, q) for p in two_projects for q in SEARCHES} == before
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT scope FROM {FTS_TABLE} ORDER BY scope")
+        assert [s for (s,) in cursor.fetchall()] == sorted([f"p{first.pk}", f"p{second.pk}"])
+        cursor.execute(f"SELECT term FROM {fulltext.TERM_TABLE} WHERE term LIKE 'car%%'")
+        assert sorted(t for (t,) in cursor.fetchall()) == ["cart", "carton"]
+    Event.objects.all().delete()  # the trigger is back: the documents go with their events
+    assert _documents() == set()
 
 
 def _documents():

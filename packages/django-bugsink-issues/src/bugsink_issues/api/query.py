@@ -150,7 +150,7 @@ def apply_query(qs, query, *, user=None, now=None, project_ids=None):
         condition = _condition(term, user=user, now=now, projects=projects)
         qs = qs.exclude(condition) if term.negated else qs.filter(condition)
     if query.text:
-        qs = _text(qs, query.text)
+        qs = _text(qs, query.text, project_ids)
     return qs
 
 
@@ -330,7 +330,7 @@ def _releases(values, projects):
     return out or ["\x00none"]
 
 
-def _text(qs, text):
+def _text(qs, text, project_ids=None):
     """Free text. A bare event id finds its issue; a bare short id that issue; anything else goes
     to the UI's own free-text search (every word starts a word of an event's title, culprit,
     message or exception), so both search the same way."""
@@ -342,7 +342,7 @@ def _text(qs, text):
         by_short_id = qs.filter(pk__in=Issue.objects.with_short_id(text).values("pk"))
         if by_short_id.exists():
             return by_short_id
-    return ui_search.text_filter(qs, text)
+    return ui_search.text_filter(qs, text, project_ids=project_ids)
 
 
 # The columns an event search can filter on (an event's tags are in its payload, not in columns).

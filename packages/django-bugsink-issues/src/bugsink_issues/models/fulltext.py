@@ -13,7 +13,9 @@ deletes events (retention, an issue's deletion, a project's cascade, a flush), s
 leave a document behind.
 
 - `bugsink_issues_textdoc`: one row per document (its issue, a digest of its text, its events).
-- SQLite: an FTS5 table beside it (rowid = the document's id, the issue id unindexed).
+- SQLite: an FTS5 table beside it (rowid = the document's id, the issue id unindexed, the project
+  as a `scope` token), and the vocabulary: every word a document was made with, so that a search
+  word is written out as the indexed words it starts (see `issue_filter`).
 - PostgreSQL: the words as a `tsvector` in the same row (the `simple` configuration: no stemming,
   no stop words, since identifiers are what people search) with a GIN index.
 - Another database: no index; the free text matches issue titles and culprits with icontains.
@@ -21,13 +23,16 @@ leave a document behind.
 The digest assigns the documents in its own transaction (`index_events`, before it inserts the
 events). SQLite drops a table's triggers when a migration rebuilds the table; `ensure_triggers`
 (run after every `migrate`) puts them back. The migration `0014_text_documents` replaces the
-index of one document per event (`0009_ui_workflow`) and indexes the events stored before it.
+index of one document per event (`0009_ui_workflow`) and indexes the events stored before it;
+`0017_text_scope` gives an SQLite index of 0014's form its scope column and vocabulary.
 """
 
 import hashlib
 import re
 
 from django.db import connection as default_connection
+from django.db.models import BooleanField, F, Func, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
@@ -35,6 +40,7 @@ __all__ = [
     "DOC_TABLE",
     "FTS_TABLE",
     "SUPPORTED_VENDORS",
+    "TERM_TABLE",
     "assign_documents",
     "backfill",
     "create_index",
@@ -42,18 +48,29 @@ __all__ = [
     "drop_index",
     "ensure_triggers",
     "index_events",
-    "issue_ids_matching",
+    "issue_filter",
     "move_issue_events",
     "search_words",
+    "upgrade_index",
 ]
 
 DOC_TABLE = "bugsink_issues_textdoc"
 FTS_TABLE = "bugsink_issues_textsearch"  # SQLite
+TERM_TABLE = "bugsink_issues_textterm"  # SQLite: the vocabulary
 EVENT_TABLE = "bugsink_issues_event"
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
 MAX_WORDS = 400  # per document: a 16 KB exception value is not read to the end
 MAX_WORD = 64
 MAX_SEARCH_WORDS = 12
+# A search word starting at most this many indexed words is written out as them: FTS5 reads a
+# prefix query by merging the whole posting list of every word it starts before it can skip or
+# stop, but walks named words lazily (a common word costs nothing until it is reached).
+MAX_EXPANSION = 32
+# Up to this many matching documents, the issues are looked up from the index; beyond it the
+# search is broad and each issue of the list, in its order, is checked for a matching document
+# until the page (and the bounded count) is full.
+NARROW_DOCUMENTS = 5000
+MAX_SCOPED_PROJECTS = 100
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -99,15 +116,19 @@ def _digest(document):
     return hashlib.blake2b(document.encode(), digest_size=8).hexdigest()
 
 
+def _scope(project_id):
+    return f"p{project_id}"
+
+
 def assign_documents(items, connection=default_connection):
-    """[(issue id, document text)] -> [document id or None], in order: each text counted into its
-    issue's document for it, made if the issue has none yet, in the caller's transaction. A text
-    with no words gets None."""
-    keys = [(issue_id, _digest(text)) if text else None for issue_id, text in items]
-    wanted: dict[tuple[int, str], list] = {}  # (issue, digest) -> [text, events]
-    for key, (_issue_id, text) in zip(keys, items, strict=True):
+    """[(issue id, project id, document text)] -> [document id or None], in order: each text
+    counted into its issue's document for it, made if the issue has none yet, in the caller's
+    transaction. A text with no words gets None."""
+    keys = [(issue_id, _digest(text)) if text else None for issue_id, _project, text in items]
+    wanted: dict[tuple[int, str], list] = {}  # (issue, digest) -> [text, project, events]
+    for key, (_issue_id, project_id, text) in zip(keys, items, strict=True):
         if key is not None:
-            wanted.setdefault(key, [text, 0])[1] += 1
+            wanted.setdefault(key, [text, project_id, 0])[2] += 1
     if not wanted:
         return [None] * len(items)
     ids: dict[tuple[int, str], int] = {}
@@ -123,10 +144,11 @@ def assign_documents(items, connection=default_connection):
             for doc_id, issue_id, digest in cursor.fetchall():
                 if (issue_id, digest) in wanted:
                     ids.setdefault((issue_id, digest), doc_id)  # a merge may leave two: either
-        known = [(events, ids[key]) for key, (_text, events) in wanted.items() if key in ids]
+        known = [(events, ids[key]) for key, (_t, _p, events) in wanted.items() if key in ids]
         if known:
             cursor.executemany(f"UPDATE {DOC_TABLE} SET events = events + %s WHERE id = %s", known)
-        for key, (text, events) in wanted.items():
+        new_words: set[str] = set()
+        for key, (text, project_id, events) in wanted.items():
             if key in ids:
                 continue
             if connection.vendor == "postgresql":
@@ -143,9 +165,16 @@ def assign_documents(items, connection=default_connection):
                 )
                 ids[key] = cursor.lastrowid
                 cursor.execute(
-                    f"INSERT INTO {FTS_TABLE} (rowid, issue_id, document) VALUES (%s, %s, %s)",
-                    [ids[key], key[0], text],
+                    f"INSERT INTO {FTS_TABLE} (rowid, issue_id, document, scope) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [ids[key], key[0], text, _scope(project_id)],
                 )
+                new_words.update(text.split())
+        if new_words:
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {TERM_TABLE} (term) VALUES (%s)",
+                [(word,) for word in sorted(new_words)],
+            )
     return [None if key is None else ids[key] for key in keys]
 
 
@@ -155,7 +184,7 @@ def index_events(rows, datas, connection=default_connection):
     if connection.vendor not in SUPPORTED_VENDORS:
         return
     items = [
-        (row.issue_id, document_for(data, row.title, row.culprit))
+        (row.issue_id, row.project_id, document_for(data, row.title, row.culprit))
         for row, data in zip(rows, datas, strict=True)
     ]
     for row, doc_id in zip(rows, assign_documents(items, connection), strict=True):
@@ -180,21 +209,84 @@ def move_issue_events(source_issue_id, target_issue_id, connection=default_conne
         )
 
 
-def issue_ids_matching(text, connection=default_connection):
-    """(sql, params) selecting the ids of issues with an event matching every word of `text` (as a
-    prefix); None when `text` has no words or the database has no index."""
+def issue_filter(text, project_ids=None, connection=default_connection):
+    """A filter (Q) on issues for those with an event matching every word of `text` (each word as
+    the start of a word); None when `text` has no words or the database has no index.
+    `project_ids`: the projects the issues searched are in, when the caller knows them (SQLite
+    then reads only their documents)."""
     words = search_words(text)
     if not words or connection.vendor not in SUPPORTED_VENDORS:
         return None
-    if connection.vendor == "sqlite":
-        # Words are letters and digits only; quoted, FTS5 takes them as plain strings.
-        match = " ".join(f'"{word}"*' for word in words)
-        return f"SELECT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
-    query = " & ".join(f"'{word}':*" for word in words)
-    return (
-        f"SELECT issue_id FROM {DOC_TABLE} WHERE document @@ to_tsquery('simple', %s)",
-        [query],
-    )
+    if connection.vendor == "postgresql":
+        query = " & ".join(f"'{word}':*" for word in words)
+        sql = f"SELECT issue_id FROM {DOC_TABLE} WHERE document @@ to_tsquery('simple', %s)"
+        return Q(pk__in=RawSQL(sql, [query]))
+    broad = Q(_HasMatchingDocument(F("pk"), [" " + word for word in words]))
+    match = _match_expression(words, project_ids, connection)
+    if match is None:
+        return broad
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",
+            [match, NARROW_DOCUMENTS + 1],
+        )
+        found = cursor.fetchall()
+    if len(found) <= NARROW_DOCUMENTS:
+        return Q(pk__in=sorted({issue_id for (issue_id,) in found}))
+    return broad
+
+
+def _match_expression(words, project_ids, connection):
+    """The FTS5 query for `words`, or None when each of them starts more than MAX_EXPANSION
+    indexed words (`e`, `4`: such a search matches nearly everything; the list is walked).
+    A word is written out as the indexed words it starts (OR); a word starting more of them as a
+    prefix query (beside a listed word, what it adds is the few documents both match). Within
+    the projects' scope tokens when they are known."""
+    groups, wide = [], []
+    with connection.cursor() as cursor:
+        for word in words:
+            cursor.execute(
+                f"SELECT term FROM {TERM_TABLE} WHERE term >= %s AND term < %s LIMIT %s",
+                [word, word + "\U0010ffff", MAX_EXPANSION + 1],
+            )
+            terms = [term for (term,) in cursor.fetchall()]
+            # Words and terms are letters and digits only; quoted, FTS5 takes them as strings.
+            if not terms:  # in no document: nothing matches (the query says so at once)
+                groups.append(f'document : "{word}"')
+            elif len(terms) <= MAX_EXPANSION:
+                groups.append("document : (" + " OR ".join(f'"{t}"' for t in terms) + ")")
+            else:
+                wide.append(f'document : "{word}"*')
+    if not groups:
+        return None
+    if project_ids is not None and len(project_ids) <= MAX_SCOPED_PROJECTS:
+        scopes = " OR ".join(f'"{_scope(int(p))}"' for p in sorted(project_ids)) or '"none"'
+        groups.insert(0, f"scope : ({scopes})")
+    return " AND ".join(groups + wide)
+
+
+class _HasMatchingDocument(Func):
+    """SQLite: EXISTS a document of the issue containing every needle (' ' + a search word, so a
+    word start). Read per issue, for a broad search walked in the list's order: each issue's few
+    documents by the index on issue_id, their text by rowid."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, issue, needles):
+        super().__init__(issue, needles=tuple(needles))
+        self.needles = tuple(needles)
+
+    def as_sql(
+        self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context
+    ):
+        issue_sql, params = compiler.compile(self.source_expressions[0])
+        checks = " AND ".join(["instr(' ' || f.document, %s) > 0"] * len(self.needles))
+        sql = (
+            f"EXISTS (SELECT 1 FROM {DOC_TABLE} d CROSS JOIN {FTS_TABLE} f ON f.rowid = d.id "
+            f"WHERE d.issue_id = {issue_sql} AND {checks})"
+        )
+        return sql, [*params, *self.needles]
 
 
 _SQLITE_TRIGGER = (
@@ -229,6 +321,13 @@ _POSTGRES_TRIGGERS = [
 ]
 
 
+_SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE {table} USING fts5(document, issue_id UNINDEXED, scope, "
+    "tokenize = 'unicode61 remove_diacritics 0')"
+)
+_SQLITE_TERMS = f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} (term text PRIMARY KEY) WITHOUT ROWID"
+
+
 def create_index(schema_editor):
     """The document table, the FTS5 table (SQLite) or GIN index (PostgreSQL) and the triggers."""
     vendor = schema_editor.connection.vendor
@@ -237,10 +336,8 @@ def create_index(schema_editor):
             f"CREATE TABLE {DOC_TABLE} (id integer PRIMARY KEY, issue_id bigint NOT NULL, "
             "digest varchar(16) NOT NULL, events integer NOT NULL)"
         )
-        schema_editor.execute(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-            "document, issue_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')"
-        )
+        schema_editor.execute(_SQLITE_FTS.format(table=FTS_TABLE))
+        schema_editor.execute(_SQLITE_TERMS)
         schema_editor.execute(_SQLITE_TRIGGER)
     elif vendor == "postgresql":
         schema_editor.execute(
@@ -261,6 +358,7 @@ def drop_index(schema_editor):
     if vendor == "sqlite":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_delete")
         schema_editor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {TERM_TABLE}")
         schema_editor.execute(f"DROP TABLE IF EXISTS {DOC_TABLE}")
     elif vendor == "postgresql":
         for name in ("delete", "truncate"):
@@ -269,6 +367,41 @@ def drop_index(schema_editor):
             )
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {DOC_TABLE}_event_{name}()")
         schema_editor.execute(f"DROP TABLE IF EXISTS {DOC_TABLE}")
+
+
+def upgrade_index(schema_editor):
+    """SQLite: an index of 0014's form (no scope column, no vocabulary) rewritten into this one:
+    its documents copied into a new FTS5 table with their projects' scope tokens (re-tokenised,
+    never re-read from the events), the vocabulary read off the index. A no-op on an index made
+    in this form and on other databases."""
+    connection = schema_editor.connection
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name FROM pragma_table_info('{FTS_TABLE}')")
+        if "scope" in {name for (name,) in cursor.fetchall()}:
+            return
+    new = f"{FTS_TABLE}_new"
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_delete")
+    schema_editor.execute(_SQLITE_FTS.format(table=new))
+    schema_editor.execute(
+        f"INSERT INTO {new} (rowid, document, issue_id, scope) "
+        f"SELECT f.rowid, f.document, f.issue_id, 'p' || i.project_id FROM {FTS_TABLE} f "
+        "JOIN bugsink_issues_issue i ON i.id = f.issue_id ORDER BY f.rowid"
+    )
+    schema_editor.execute(f"DROP TABLE {FTS_TABLE}")
+    schema_editor.execute(f"ALTER TABLE {new} RENAME TO {FTS_TABLE}")
+    schema_editor.execute(_SQLITE_TERMS)
+    vocabulary = f"{TERM_TABLE}_vocab"
+    schema_editor.execute(
+        f"CREATE VIRTUAL TABLE temp.{vocabulary} USING fts5vocab(main, {FTS_TABLE}, 'col')"
+    )
+    schema_editor.execute(
+        f"INSERT OR IGNORE INTO {TERM_TABLE} (term) "
+        f"SELECT term FROM temp.{vocabulary} WHERE col = 'document'"
+    )
+    schema_editor.execute(f"DROP TABLE temp.{vocabulary}")
+    schema_editor.execute(_SQLITE_TRIGGER)
 
 
 def backfill(event_model, connection, batch=1000):
@@ -281,12 +414,15 @@ def backfill(event_model, connection, batch=1000):
             event_model.objects.using(connection.alias)
             .filter(pk__gt=last)
             .order_by("pk")
-            .only("id", "issue_id", "title", "culprit", "payload", "payload_dict_id")[:batch]
+            .only("id", "issue_id", "project_id", "title", "culprit", "payload", "payload_dict_id")[
+                :batch
+            ]
         )
         if not rows:
             return
         items = [
-            (row.issue_id, document_for(load_payload(row), row.title, row.culprit)) for row in rows
+            (row.issue_id, row.project_id, document_for(load_payload(row), row.title, row.culprit))
+            for row in rows
         ]
         doc_ids = assign_documents(items, connection)
         with connection.cursor() as cursor:

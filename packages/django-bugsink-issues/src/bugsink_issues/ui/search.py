@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 
 from bugsink_issues.models import IssueTagValue, TagValue
-from bugsink_issues.models.fulltext import issue_ids_matching
+from bugsink_issues.models.fulltext import MAX_SCOPED_PROJECTS, issue_filter
 from bugsink_issues.models.issues import IssueStatus, Level
 
 PAGE_SIZE = 50
@@ -176,19 +175,27 @@ def filter_issues(qs, *, projects, status="open", query=""):
     if statuses:
         qs = qs.filter(status__in=statuses)
     if parsed.text:
-        qs = text_filter(qs, parsed.text)
+        qs = text_filter(qs, parsed.text, project_ids=_ids(projects))
     return qs, parsed
 
 
-def text_filter(qs, text):
-    """The issues of `qs` with a stored event matching every word of `text` (the free text)."""
+def _ids(projects):
+    """The ids of `projects` (a queryset or ids), or None when there are too many to scope by."""
+    if not isinstance(projects, QuerySet):
+        return list(projects)
+    ids = list(projects.values_list("pk", flat=True)[: MAX_SCOPED_PROJECTS + 1])
+    return ids if len(ids) <= MAX_SCOPED_PROJECTS else None
+
+
+def text_filter(qs, text, project_ids=None):
+    """The issues of `qs` with a stored event matching every word of `text` (the free text).
+    `project_ids`: the projects `qs` is within, when the caller knows them."""
     if connection.vendor not in ("sqlite", "postgresql"):
         return qs.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
-    matching = issue_ids_matching(text)
+    matching = issue_filter(text, project_ids)
     if matching is None:  # punctuation only: nothing to look up
         return qs
-    sql, params = matching
-    return qs.filter(pk__in=RawSQL(sql, params))
+    return qs.filter(matching)
 
 
 @dataclass
