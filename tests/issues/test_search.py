@@ -17,6 +17,7 @@ from bugsink_issues.models import (
     Issue,
     IssueTagValue,
     ProjectSettings,
+    ProjectTeam,
     fulltext,
 )
 from bugsink_issues.models.fulltext import DOC_TABLE, FTS_TABLE, document_for, search_words
@@ -377,6 +378,21 @@ def test_the_upgrade_rewrites_an_index_of_the_earlier_form(two_projects):
         assert sorted(t for (t,) in cursor.fetchall()) == ["cart", "carton"]
     Event.objects.all().delete()  # the trigger is back: the documents go with their events
     assert _documents() == set()
+
+
+def test_a_free_text_count_stops_at_its_cap(client, two_projects, monkeypatch):
+    first, _second = two_projects
+    alice = make_user("alice2")
+    client.force_login(alice)
+    ProjectTeam.objects.create(project=first, team=make_team("First team", admins=[alice]))
+    monkeypatch.setattr(issue_search, "TEXT_COUNT_CAP", 2)
+    found, response = titles(client, first, "cart")
+    assert len(found) == 3  # the page lists every match; only the count stops
+    assert '<span class="bsk-total" data-total="2+">2+ issues</span>' in response.content.decode()
+    found, response = titles(client, first, "payment")
+    assert '<span class="bsk-total" data-total="1">1 issue</span>' in response.content.decode()
+    found, response = titles(client, first, "")  # no free text: counted exactly
+    assert '<span class="bsk-total" data-total="4">4 issues</span>' in response.content.decode()
 
 
 def _documents():

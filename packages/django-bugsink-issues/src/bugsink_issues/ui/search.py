@@ -198,6 +198,21 @@ def text_filter(qs, text, project_ids=None):
     return qs.filter(matching)
 
 
+# A list searched by free text counts its issues up to this many and then says "1000+" (as
+# Sentry's stream does): a broad search finds its page in the first issues it checks, but an exact
+# count would check every issue of the project.
+TEXT_COUNT_CAP = 1000
+
+
+def count_of(qs, parsed):
+    """(the number of issues in `qs`, whether there are more): exact unless free text is searched,
+    then at most TEXT_COUNT_CAP."""
+    if not parsed.text:
+        return qs.count(), False
+    n = qs[: TEXT_COUNT_CAP + 1].count()
+    return min(n, TEXT_COUNT_CAP), n > TEXT_COUNT_CAP
+
+
 @dataclass
 class Page:
     rows: list

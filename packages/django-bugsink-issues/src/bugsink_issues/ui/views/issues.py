@@ -106,13 +106,15 @@ def _list(request, project=None):
     )
     rows = result.rows
     volume = daily_counts("issue_id", [i.pk for i in rows], app_settings.UI_SPARKLINE_DAYS)
+    total, more = issue_search.count_of(search.issues, search.parsed)
     return page(
         request,
         "bugsink_issues/issues/list.html",
         {
             "project": project,
             "rows": [(issue, sparkline_svg(volume[issue.pk])) for issue in rows],
-            "total": search.issues.count(),
+            "total": total,
+            "total_more": more,
             "status": search.status,
             "statuses": list(issue_search.STATUSES),
             "sort": search.sort,
