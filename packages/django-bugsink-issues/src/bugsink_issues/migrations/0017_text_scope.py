@@ -12,10 +12,14 @@ def upgrade(apps, schema_editor):
     fulltext.upgrade_index(schema_editor)
 
 
+def downgrade(apps, schema_editor):
+    fulltext.downgrade_index(schema_editor)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("bugsink_issues", "0016_issue_day_counts"),
     ]
 
-    # Backwards there is nothing to undo: 0014's backwards drops the index in either form.
-    operations = [migrations.RunPython(upgrade, migrations.RunPython.noop)]
+    # Backwards: the index rewritten into 0014's form, which the release before this one reads.
+    operations = [migrations.RunPython(upgrade, downgrade)]

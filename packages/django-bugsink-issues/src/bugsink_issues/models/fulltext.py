@@ -325,6 +325,11 @@ _SQLITE_FTS = (
     "CREATE VIRTUAL TABLE {table} USING fts5(document, issue_id UNINDEXED, scope, "
     "tokenize = 'unicode61 remove_diacritics 0')"
 )
+# The form 0014 made (no scope, no vocabulary): 0017's backwards goes back to it.
+_SQLITE_FTS_0014 = (
+    "CREATE VIRTUAL TABLE {table} USING fts5(document, issue_id UNINDEXED, "
+    "tokenize = 'unicode61 remove_diacritics 0')"
+)
 _SQLITE_TERMS = f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} (term text PRIMARY KEY) WITHOUT ROWID"
 
 
@@ -369,28 +374,39 @@ def drop_index(schema_editor):
         schema_editor.execute(f"DROP TABLE IF EXISTS {DOC_TABLE}")
 
 
+def _has_scope(connection):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name FROM pragma_table_info('{FTS_TABLE}')")
+        return "scope" in {name for (name,) in cursor.fetchall()}
+
+
+def _rewrite_fts(schema_editor, create, insert):
+    """The FTS5 table replaced by one made with `create` (a template of `table`) and filled by
+    `insert` (of `table`, reading the old one); the delete trigger, which names it, around it."""
+    new = f"{FTS_TABLE}_new"
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_delete")
+    schema_editor.execute(create.format(table=new))
+    schema_editor.execute(insert.format(table=new))
+    schema_editor.execute(f"DROP TABLE {FTS_TABLE}")
+    schema_editor.execute(f"ALTER TABLE {new} RENAME TO {FTS_TABLE}")
+    schema_editor.execute(_SQLITE_TRIGGER)
+
+
 def upgrade_index(schema_editor):
     """SQLite: an index of 0014's form (no scope column, no vocabulary) rewritten into this one:
     its documents copied into a new FTS5 table with their projects' scope tokens (re-tokenised,
     never re-read from the events), the vocabulary read off the index. A no-op on an index made
     in this form and on other databases."""
     connection = schema_editor.connection
-    if connection.vendor != "sqlite":
+    if connection.vendor != "sqlite" or _has_scope(connection):
         return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT name FROM pragma_table_info('{FTS_TABLE}')")
-        if "scope" in {name for (name,) in cursor.fetchall()}:
-            return
-    new = f"{FTS_TABLE}_new"
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_delete")
-    schema_editor.execute(_SQLITE_FTS.format(table=new))
-    schema_editor.execute(
-        f"INSERT INTO {new} (rowid, document, issue_id, scope) "
+    _rewrite_fts(
+        schema_editor,
+        _SQLITE_FTS,
+        "INSERT INTO {table} (rowid, document, issue_id, scope) "
         f"SELECT f.rowid, f.document, f.issue_id, 'p' || i.project_id FROM {FTS_TABLE} f "
-        "JOIN bugsink_issues_issue i ON i.id = f.issue_id ORDER BY f.rowid"
+        "JOIN bugsink_issues_issue i ON i.id = f.issue_id ORDER BY f.rowid",
     )
-    schema_editor.execute(f"DROP TABLE {FTS_TABLE}")
-    schema_editor.execute(f"ALTER TABLE {new} RENAME TO {FTS_TABLE}")
     schema_editor.execute(_SQLITE_TERMS)
     vocabulary = f"{TERM_TABLE}_vocab"
     schema_editor.execute(
@@ -401,7 +417,21 @@ def upgrade_index(schema_editor):
         f"SELECT term FROM temp.{vocabulary} WHERE col = 'document'"
     )
     schema_editor.execute(f"DROP TABLE temp.{vocabulary}")
-    schema_editor.execute(_SQLITE_TRIGGER)
+
+
+def downgrade_index(schema_editor):
+    """SQLite: back to 0014's form (what the release before 0017 reads), the inverse of
+    upgrade_index; a no-op on an index of that form and on other databases."""
+    connection = schema_editor.connection
+    if connection.vendor != "sqlite" or not _has_scope(connection):
+        return
+    _rewrite_fts(
+        schema_editor,
+        _SQLITE_FTS_0014,
+        "INSERT INTO {table} (rowid, document, issue_id) "
+        f"SELECT rowid, document, issue_id FROM {FTS_TABLE} ORDER BY rowid",
+    )
+    schema_editor.execute(f"DROP TABLE IF EXISTS {TERM_TABLE}")
 
 
 def backfill(event_model, connection, batch=1000):
