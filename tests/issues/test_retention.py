@@ -4,11 +4,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
 from bugsink_issues import lifecycle
-from bugsink_issues.lifecycle.retention import tightened
+from bugsink_issues.lifecycle.retention import evictable, tightened
 from bugsink_issues.lifecycle.tasks import enforce_retention
 from bugsink_issues.models import Event, Issue, ProjectSettings
 from tests.factories import make_project, make_team, make_user, python_exception, spooled
@@ -170,3 +171,17 @@ def test_evicted_attachments_give_their_bytes_back_to_the_quota(project, digest,
     assert (report.events, report.attachments, report.attachment_bytes) == (1, 1, 6)
     assert not EventAttachment.objects.exists()
     stored_counts_are_exact(project)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_the_oldest_events_are_found_by_a_seek_not_a_sort(project, digest):
+    digest([spooled(project, python_exception("A")) for _ in range(4)])  # the first is pinned
+    sql, params = evictable(project.pk).values_list("id", "issue_id")[:100].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    # A seek on (project_id, is_pinned) and the index's own order: no temporary B-tree.
+    assert "bi_event_retention (project_id=? AND is_pinned=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+    unpinned = Event.objects.filter(project=project, is_pinned=False).order_by("id")
+    assert list(evictable(project.pk)) == list(unpinned) != []

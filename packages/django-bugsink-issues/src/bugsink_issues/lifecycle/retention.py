@@ -82,13 +82,21 @@ def enforce_and_report(project_settings, now=None) -> Evicted:
     return evicted
 
 
-def _evict(project_settings, limit, older_than=None):
-    events = Event.objects.filter(project_id=project_settings.project_id, is_pinned=False)
+def evictable(project_id, older_than=None):
+    """The project's events retention may evict, in the order it evicts them: oldest stored first
+    (over the cap) or oldest by timestamp (past the maximum age)."""
+    # is_pinned IN (false), not is_pinned=False: Django writes that as NOT "is_pinned", which
+    # SQLite cannot seek on, so it read every event of the project through the (project,
+    # is_pinned, id) index and sorted them: 66 ms per digest batch at 480,000 events.
+    events = Event.objects.filter(project_id=project_id, is_pinned__in=[False])
     if older_than is not None:
         # Walks the (project, timestamp) index: finding nothing old costs nothing.
-        events = events.filter(timestamp__lt=older_than).order_by("timestamp")
-    else:
-        events = events.order_by("id")  # the (project, is_pinned, id) index: oldest stored first
+        return events.filter(timestamp__lt=older_than).order_by("timestamp")
+    return events.order_by("id")  # the (project, is_pinned, id) index: a seek, then in order
+
+
+def _evict(project_settings, limit, older_than=None):
+    events = evictable(project_settings.project_id, older_than)
     victims = list(events.values_list("id", "issue_id")[:limit])
     if not victims:
         return Evicted()
