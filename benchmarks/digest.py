@@ -41,6 +41,10 @@ events each with the release-health `session` item sentry-sdk sends beside it (a
 both event rates, the digest's CPU time per event, and what the health items add per event in CPU
 microseconds (the e2e benchmark's --with-health sends these items end to end, by default a
 check-in in every 500th envelope).
+
+--retention=compare runs the ~4 KB mixes twice in the same database, side by side, batches
+interleaved the same way: two projects filled alike with as many events first, one then capped
+at what it holds (each event stored there evicts its project's oldest), the other not. It prints both rates, the digest's CPU time per event, and what eviction adds per event.
 """
 
 import json
@@ -335,6 +339,8 @@ def _driver(data_dir, argv):
         return _compare_scrubbing(factory, events, large_events, batch, spooled_class)
     if "--health=compare" in argv:
         return _compare_health(factory, events, batch, spooled_class)
+    if "--retention=compare" in argv:
+        return _compare_retention(factory, events, batch, spooled_class)
     rows = []
     map_bytes = 0
     for label, kind in MIXES:
@@ -571,6 +577,76 @@ def _compare_health(factory, events, batch, spooled_class):
             f"{r['mix']:<14}{r['events']:>7}{r['sessions']:>9}{r['off_eps']:>12.0f}"
             f"{r['on_eps']:>10.0f}{r['on_eps'] / r['off_eps']:>7.3f}{r['cpu_off']:>17.0f}"
             f"{r['cpu_on']:>10.0f}{r['cpu_on'] - r['cpu_off']:>11.0f}"
+        )
+
+
+def _compare_retention(factory, events, batch, spooled_class):
+    from django.db import connection
+
+    from bugsink_ingest.models import Project
+    from bugsink_issues.digest import digest_batch
+    from bugsink_issues.models import Event, ProjectSettings
+
+    rows = []
+    for label, kind in MIXES[:2]:  # the ~4 KB mixes
+        now = datetime.now(UTC)
+        spools = {}
+        for capped in (False, True):
+            project = Project.objects.create(name=f"{label}, capped {capped}")
+            # Both filled alike (the same issues exist before the timing); one is then capped.
+            fill = _payloads(factory, kind, events)
+            payloads = fill + _payloads(factory, kind, events)
+            spools[capped] = [
+                spooled_class(uuid.uuid4().hex, project.pk, event_id, now, payload)
+                for event_id, payload in payloads
+            ]
+            for i in range(0, len(fill), batch):
+                digest_batch(spools[capped][i : i + batch])
+            if capped:
+                held = ProjectSettings.objects.for_project(project.pk).stored_event_count
+                ProjectSettings.objects.filter(project_id=project.pk).update(
+                    retention_max_events=held
+                )
+            spools[capped] = spools[capped][len(fill) :]
+            digest_batch(spools[capped][:batch])  # warm-up outside the timing
+        connection.close()
+        elapsed, cpu = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
+        for n, i in enumerate(range(batch, events, batch)):
+            for capped in (False, True) if n % 2 == 0 else (True, False):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                digest_batch(spools[capped][i : i + batch])
+                elapsed[capped] += time.perf_counter() - started
+                cpu[capped] += time.process_time() - cpu_started
+        connection.close()
+        n = events - batch
+        capped_project = spools[True][0].project_id
+        rows.append(
+            {
+                "mix": label,
+                "events": n,
+                "held": Event.objects.filter(project_id=capped_project).count(),
+                "cap": ProjectSettings.objects.for_project(capped_project).retention_max_events,
+                "off_eps": n / elapsed[False],
+                "on_eps": n / elapsed[True],
+                "cpu_off": 1e6 * cpu[False] / n,
+                "cpu_on": 1e6 * cpu[True] / n,
+            }
+        )
+    print(
+        f"digest benchmark, below the retention cap vs at it (each event stored evicts one), "
+        f"side by side: batches of {batch}, Python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'mix':<14}{'events':>7}{'held/cap':>13}{'below ev/s':>11}{'at cap':>8}"
+        f"{'ratio':>7}{'CPU us/ev below':>16}{'at cap':>8}{'evict us':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['mix']:<14}{r['events']:>7}{r['held']:>7}/{r['cap']:<5}{r['off_eps']:>11.0f}"
+            f"{r['on_eps']:>8.0f}{r['on_eps'] / r['off_eps']:>7.3f}{r['cpu_off']:>16.0f}"
+            f"{r['cpu_on']:>8.0f}{r['cpu_on'] - r['cpu_off']:>10.0f}"
         )
 
 
