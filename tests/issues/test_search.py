@@ -398,3 +398,39 @@ def _documents():
         Event.objects.filter(search_doc_id__in=counts).values_list("search_doc_id", "title")
     )
     return {(titles.get(doc_id, "?"), n) for doc_id, n in counts.items()}
+
+
+def _plan(qs):
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return " | ".join(row[-1] for row in cursor.fetchall())
+
+
+SORT_INDEXES = {
+    "-last_seen": "bi_issue_status_seen",
+    "-event_count": "bi_issue_status_count",
+    "-first_seen": "bi_issue_status_first",
+}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plans")
+def test_a_status_list_is_counted_and_paged_from_its_indexes(project, digest):
+    digest([spooled(project, python_exception(f"E{i}")) for i in range(3)])
+    qs, _parsed = issue_search.filter_issues(
+        project.issues.all(), projects=Project.objects.filter(pk=project.pk), status="open"
+    )
+    assert '"merged_into_id" IS NULL' in str(qs.query)  # the manager's, in every list
+    # The count reads one index alone (no issue row), whatever the statistics say.
+    for analyzed in (False, True):
+        if analyzed:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        plan = _plan(qs.values("pk"))
+        assert "COVERING INDEX bi_issue_status_" in plan, plan
+        for order, index in SORT_INDEXES.items():  # a page in index order
+            plan = _plan(qs.order_by(order, "-pk")[:51])
+            # (ties on the sort column are put in id order: "RIGHT PART OF ORDER BY")
+            assert index in plan, plan
+            assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    assert qs.count() == 3
