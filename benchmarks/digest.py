@@ -407,6 +407,25 @@ def _driver(data_dir, argv):
         _print_tables(rows)
 
 
+def _batches(spool, batch):
+    return [spool[i : i + batch] for i in range(0, len(spool), batch)]
+
+
+def _interleaved(batches):
+    """Digest batch n of each variant ({False: [...], True: [...]}) in turn, the order flipped every
+    other n so that drift and growth fall on both alike: ({variant: wall s}, {variant: CPU s})."""
+    from bugsink_issues.digest import digest_batch
+
+    elapsed, cpu = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
+    for n in range(len(batches[False])):
+        for variant in (False, True) if n % 2 == 0 else (True, False):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            digest_batch(batches[variant][n])
+            elapsed[variant] += time.perf_counter() - started
+            cpu[variant] += time.process_time() - cpu_started
+    return elapsed, cpu
+
+
 def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
     from django.db import connection
 
@@ -432,13 +451,9 @@ def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
             ]
             digest_batch(spools[scrub][:batch])  # warm-up outside the timing
         connection.close()
-        elapsed, cpu_digest = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
-        for n, i in enumerate(range(batch, len(payloads), batch)):
-            for scrub in (False, True) if n % 2 == 0 else (True, False):
-                started, cpu_started = time.perf_counter(), time.process_time()
-                digest_batch(spools[scrub][i : i + batch])
-                elapsed[scrub] += time.perf_counter() - started
-                cpu_digest[scrub] += time.process_time() - cpu_started
+        elapsed, cpu_digest = _interleaved(
+            {v: _batches(spools[v][batch:], batch) for v in (False, True)}
+        )
         connection.close()
         # The CPU phase alone, in CPU time (this process's, so that other load on the machine
         # counts less), passes interleaved, the best of three for each.
@@ -536,13 +551,7 @@ def _compare_health(factory, events, batch, spooled_class):
             batches[health] = [spool[i : i + per] for i in range(0, len(spool), per)]
             digest_batch(batches[health][0])  # warm-up outside the timing
         connection.close()
-        elapsed, cpu = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
-        for n in range(1, len(batches[False])):
-            for health in (False, True) if n % 2 == 0 else (True, False):
-                started, cpu_started = time.perf_counter(), time.process_time()
-                digest_batch(batches[health][n])
-                elapsed[health] += time.perf_counter() - started
-                cpu[health] += time.process_time() - cpu_started
+        elapsed, cpu = _interleaved({v: batches[v][1:] for v in (False, True)})
         connection.close()
         n = len(payloads) - batch
         counted = sum(
@@ -610,13 +619,9 @@ def _compare_retention(factory, events, batch, spooled_class):
             spools[capped] = spools[capped][len(fill) :]
             digest_batch(spools[capped][:batch])  # warm-up outside the timing
         connection.close()
-        elapsed, cpu = {False: 0.0, True: 0.0}, {False: 0.0, True: 0.0}
-        for n, i in enumerate(range(batch, events, batch)):
-            for capped in (False, True) if n % 2 == 0 else (True, False):
-                started, cpu_started = time.perf_counter(), time.process_time()
-                digest_batch(spools[capped][i : i + batch])
-                elapsed[capped] += time.perf_counter() - started
-                cpu[capped] += time.process_time() - cpu_started
+        elapsed, cpu = _interleaved(
+            {v: _batches(spools[v][batch:events], batch) for v in (False, True)}
+        )
         connection.close()
         n = events - batch
         capped_project = spools[True][0].project_id
