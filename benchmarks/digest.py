@@ -575,18 +575,7 @@ def _compare_health(factory, events, batch, spooled_class):
         f"{CHECK_IN_EVERY}th a check-in), side by side: batches of {batch} events, "
         f"Python {sys.version.split()[0]}"
     )
-    header = (
-        f"{'mix':<14}{'events':>7}{'sessions':>9}{'errors ev/s':>12}{'+health':>10}"
-        f"{'ratio':>7}{'CPU us/ev errors':>17}{'+health':>10}{'health us':>11}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(
-            f"{r['mix']:<14}{r['events']:>7}{r['sessions']:>9}{r['off_eps']:>12.0f}"
-            f"{r['on_eps']:>10.0f}{r['on_eps'] / r['off_eps']:>7.3f}{r['cpu_off']:>17.0f}"
-            f"{r['cpu_on']:>10.0f}{r['cpu_on'] - r['cpu_off']:>11.0f}"
-        )
+    _print_pair(rows, ("sessions", lambda r: r["sessions"]), PAIR_HEALTH)
 
 
 def _compare_retention(factory, events, batch, spooled_class):
@@ -641,18 +630,35 @@ def _compare_retention(factory, events, batch, spooled_class):
         f"digest benchmark, below the retention cap vs at it (each event stored evicts one), "
         f"side by side: batches of {batch}, Python {sys.version.split()[0]}"
     )
-    header = (
-        f"{'mix':<14}{'events':>7}{'held/cap':>13}{'below ev/s':>11}{'at cap':>8}"
-        f"{'ratio':>7}{'CPU us/ev below':>16}{'at cap':>8}{'evict us':>10}"
-    )
+    _print_pair(rows, ("held/cap", lambda r: f"{r['held']}/{r['cap']}"), PAIR_RETENTION)
+
+
+# The labels of a side-by-side table's two rates, their CPU times per event and the difference.
+PAIR_HEALTH = ("errors ev/s", "+health", "CPU us/ev errors", "+health", "health us")
+PAIR_RETENTION = ("below ev/s", "at cap", "CPU us/ev below", "at cap", "evict us")
+
+
+def _print_pair(rows, extra, labels):
+    """mix, events, a column of the comparison's own (extra: its label and value), both rates and
+    their ratio, both CPU times per event and their difference."""
+    label, value = extra
+    names = ["events", label, labels[0], labels[1], "ratio", *labels[2:]]
+    widths = [len(name) + 2 for name in names]
+    header = f"{'mix':<14}" + "".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(
-            f"{r['mix']:<14}{r['events']:>7}{r['held']:>7}/{r['cap']:<5}{r['off_eps']:>11.0f}"
-            f"{r['on_eps']:>8.0f}{r['on_eps'] / r['off_eps']:>7.3f}{r['cpu_off']:>16.0f}"
-            f"{r['cpu_on']:>8.0f}{r['cpu_on'] - r['cpu_off']:>10.0f}"
-        )
+        cells = [
+            r["events"],
+            value(r),
+            f"{r['off_eps']:.0f}",
+            f"{r['on_eps']:.0f}",
+            f"{r['on_eps'] / r['off_eps']:.3f}",
+            f"{r['cpu_off']:.0f}",
+            f"{r['cpu_on']:.0f}",
+            f"{r['cpu_on'] - r['cpu_off']:.0f}",
+        ]
+        print(f"{r['mix']:<14}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
 def _print(rows, batch):
