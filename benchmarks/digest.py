@@ -559,17 +559,7 @@ def _compare_health(factory, events, batch, spooled_class):
                 "sessions", flat=True
             )
         )
-        rows.append(
-            {
-                "mix": label,
-                "events": n,
-                "sessions": counted,
-                "off_eps": n / elapsed[False],
-                "on_eps": n / elapsed[True],
-                "cpu_off": 1e6 * cpu[False] / n,
-                "cpu_on": 1e6 * cpu[True] / n,
-            }
-        )
+        rows.append(_pair_row(label, n, elapsed, cpu, sessions=counted))
     print(
         f"digest benchmark, error events alone vs each with its session item (and every "
         f"{CHECK_IN_EVERY}th a check-in), side by side: batches of {batch} events, "
@@ -615,16 +605,14 @@ def _compare_retention(factory, events, batch, spooled_class):
         n = events - batch
         capped_project = spools[True][0].project_id
         rows.append(
-            {
-                "mix": label,
-                "events": n,
-                "held": Event.objects.filter(project_id=capped_project).count(),
-                "cap": ProjectSettings.objects.for_project(capped_project).retention_max_events,
-                "off_eps": n / elapsed[False],
-                "on_eps": n / elapsed[True],
-                "cpu_off": 1e6 * cpu[False] / n,
-                "cpu_on": 1e6 * cpu[True] / n,
-            }
+            _pair_row(
+                label,
+                n,
+                elapsed,
+                cpu,
+                held=Event.objects.filter(project_id=capped_project).count(),
+                cap=ProjectSettings.objects.for_project(capped_project).retention_max_events,
+            )
         )
     print(
         f"digest benchmark, below the retention cap vs at it (each event stored evicts one), "
@@ -636,6 +624,19 @@ def _compare_retention(factory, events, batch, spooled_class):
 # The labels of a side-by-side table's two rates, their CPU times per event and the difference.
 PAIR_HEALTH = ("errors ev/s", "+health", "CPU us/ev errors", "+health", "health us")
 PAIR_RETENTION = ("below ev/s", "at cap", "CPU us/ev below", "at cap", "evict us")
+
+
+def _pair_row(mix, n, elapsed, cpu, **extra):
+    """A row of a side-by-side table: both variants' rates and CPU us per event over n events."""
+    return {
+        "mix": mix,
+        "events": n,
+        "off_eps": n / elapsed[False],
+        "on_eps": n / elapsed[True],
+        "cpu_off": 1e6 * cpu[False] / n,
+        "cpu_on": 1e6 * cpu[True] / n,
+        **extra,
+    }
 
 
 def _print_pair(rows, extra, labels):
