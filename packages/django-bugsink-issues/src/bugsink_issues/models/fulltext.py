@@ -45,6 +45,7 @@ __all__ = [
     "backfill",
     "create_index",
     "document_for",
+    "downgrade_index",
     "drop_index",
     "ensure_triggers",
     "index_events",
