@@ -472,17 +472,15 @@ def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
         ) / max(1, min(200, on_events.count()))
         n = len(payloads) - batch
         rows.append(
-            {
-                "mix": label,
-                "events": n,
-                "off_eps": n / elapsed[False],
-                "on_eps": n / elapsed[True],
-                "digest_cpu_off": 1e6 * cpu_digest[False] / n,
-                "digest_cpu_on": 1e6 * cpu_digest[True] / n,
-                "cpu_off": cpu[False],
-                "cpu_on": cpu[True],
-                "filtered": filtered,
-            }
+            _pair_row(
+                label,
+                n,
+                elapsed,
+                cpu_digest,
+                prepare_off=cpu[False],
+                prepare_on=cpu[True],
+                filtered=filtered,
+            )
         )
     print(
         f"digest benchmark, scrubbing off vs on side by side: batches of {batch}, "
@@ -496,12 +494,12 @@ def _compare_scrubbing(factory, events, large_events, batch, spooled_class):
     print(header)
     print("-" * len(header))
     for r in rows:
-        off, on = r["digest_cpu_off"], r["digest_cpu_on"]
+        off, on = r["cpu_off"], r["cpu_on"]
         print(
             f"{r['mix']:<14}{r['events']:>7}{r['off_eps']:>9.0f}{r['on_eps']:>8.0f}"
             f"{r['on_eps'] / r['off_eps']:>7.3f}{off:>21.0f}{on:>6.0f}"
-            f"{100 * (on - off) / off:>6.1f}%{r['cpu_off']:>18.0f}{r['cpu_on']:>6.0f}"
-            f"{r['cpu_on'] - r['cpu_off']:>5.0f}{r['filtered']:>12.1f}"
+            f"{100 * (on - off) / off:>6.1f}%{r['prepare_off']:>18.0f}{r['prepare_on']:>6.0f}"
+            f"{r['prepare_on'] - r['prepare_off']:>5.0f}{r['filtered']:>12.1f}"
         )
 
 

