@@ -65,10 +65,18 @@ def _documents_in_bulk(cursor, plan, issue_rows, smalls, rich, fulltext):
                 texts.add(fulltext.document_for(small, row["title"], row["culprit"]))
             for text in texts:
                 copy.write_row([issue_id, fulltext._digest(text), text])
+    # The GIN index built after the rows, not filled through one INSERT of 1.46M rows: that one
+    # leaves it twice the size and 20x slower to read `handler & 42` (70 against 3.3 ms at 5M),
+    # where the digest's inserts (100 documents at a time: 1.2 ms at 300k documents, like a
+    # fresh build's) do not.
+    cursor.execute(f"DROP INDEX {fulltext.DOC_TABLE}_document")
     cursor.execute(
         f"INSERT INTO {fulltext.DOC_TABLE} (issue_id, digest, events, document) "
-        "SELECT issue_id, digest, 0, to_tsvector('simple', document) FROM bench_docs"
+        f"SELECT b.issue_id, b.digest, 0, {fulltext.pg_document_sql('b.document', 'i.project_id')} "
+        "FROM bench_docs b JOIN bugsink_issues_issue i ON i.id = b.issue_id"
     )
+    cursor.execute(fulltext.PG_GIN_INDEX)
+    cursor.execute(fulltext.PG_FILL_TERMS)
 
 
 def event_counts(issues, events):

@@ -303,12 +303,24 @@ def _searches_by_path(monkeypatch, projects):
     return found, " ".join(q["sql"] for q in queries.captured_queries)
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's ways of reading its index")
+SQLITE = connection.vendor == "sqlite"
+# Each way of reading the index, by what its SQL says: the issues looked up from the index
+# (narrow), each issue of the list checked (broad), within the projects' scope.
+if SQLITE:
+    NARROW, BROAD, SCOPED = "MATCH", "instr(", "scope : "
+else:
+    NARROW, BROAD, SCOPED = (
+        "SELECT DISTINCT issue_id",
+        f"IN (SELECT issue_id FROM {DOC_TABLE}",
+        f"'{fulltext.PG_SCOPE_PREFIX}",
+    )
+
+
 def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monkeypatch):
     projects = list(two_projects)
     # The issues are looked up from the index (narrow), words written out as the words they start.
     listed, sql = _searches_by_path(monkeypatch, projects)
-    assert "instr(" not in sql and "scope : " in sql
+    assert NARROW in sql and SCOPED in sql and BROAD not in sql
     assert listed[("First", "car 17")] == ["E0: cart 17 failed", "E1: cart 170 failed"]
     assert listed[("First", "17")] == [
         "E0: cart 17 failed", "E1: cart 170 failed", "E3: payment 17 refused",
@@ -316,59 +328,103 @@ def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monk
     assert listed[("Second", "refused 4")] == ["E2: payment 4 refused"]
     assert listed[("First", "older 2")] == ["E2: carton 9 lost"]  # an older event's text
     assert listed[("First", "zebra")] == []
-    # Every search word a prefix query (no word is written out).
+    # Every search word a prefix (no word is written out): SQLite walks the list, PostgreSQL
+    # looks the prefixes up in the index.
     monkeypatch.setattr(fulltext, "MAX_EXPANSION", 0)
     prefixed, sql = _searches_by_path(monkeypatch, projects)
-    assert prefixed == listed
+    assert (BROAD if SQLITE else "':*") in sql and prefixed == listed
+    if not SQLITE:
+        # ... and each prefix checked on the documents the project's scope finds.
+        monkeypatch.setattr(fulltext, "PG_PREFIX_ESTIMATE", -1)
+        checked, sql = _searches_by_path(monkeypatch, projects)
+        assert "ts_match_vq(" in sql and checked == listed
+        monkeypatch.setattr(fulltext, "PG_PREFIX_ESTIMATE", 100_000)
+        # Broad by the planner's estimate, without the lookup.
+        monkeypatch.setattr(fulltext, "PG_BROAD_ESTIMATE", -1)
+        estimated, sql = _searches_by_path(monkeypatch, projects)
+        assert NARROW not in sql and BROAD in sql and estimated == listed
+        monkeypatch.setattr(fulltext, "PG_BROAD_ESTIMATE", 20_000)
     # Broad: each issue of the list checked for a document with the words.
     monkeypatch.setattr(fulltext, "MAX_EXPANSION", 32)
     monkeypatch.setattr(fulltext, "NARROW_DOCUMENTS", 0)
     walked, sql = _searches_by_path(monkeypatch, projects)
-    assert "instr(" in sql
+    assert BROAD in sql
     assert walked == listed
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's scope tokens")
+def _project_documents(words, project_ids):
+    """The issues of the documents of `project_ids` that match `words`, read from the index."""
+    with connection.cursor() as cursor:
+        if SQLITE:
+            match = fulltext._match_expression(words, project_ids, connection)
+            cursor.execute(
+                f"SELECT DISTINCT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
+            )
+        else:
+            condition, params, _ = fulltext._postgres_match(words, project_ids, connection)
+            cursor.execute(f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition}", params)
+        return {issue_id for (issue_id,) in cursor.fetchall()}
+
+
 def test_a_search_reads_only_the_documents_of_its_projects(two_projects):
     first, second = two_projects
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
-            [fulltext._match_expression(["order"], [first.pk], connection)],
-        )
-        assert cursor.fetchall() == []  # "order" is only in the second project's documents
-        cursor.execute(
-            f"SELECT DISTINCT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
-            [fulltext._match_expression(["cart"], [first.pk], connection)],
-        )
-        found = {issue_id for (issue_id,) in cursor.fetchall()}
-    assert found == set(first.issues.filter(title__contains="cart").values_list("pk", flat=True))
+    assert _project_documents(["order"], [first.pk]) == set()  # only in the second project's
+    assert _project_documents(["order"], [first.pk, second.pk]) == set(
+        second.issues.filter(title__contains="order").values_list("pk", flat=True)
+    )
+    assert _project_documents(["cart"], [first.pk]) == set(
+        first.issues.filter(title__contains="cart").values_list("pk", flat=True)
+    )
     # A scope token is no search word: "p1" finds no issue by its project's token.
     assert _found(first, f"p{first.pk}") == []
+    assert _found(first, f"_p{first.pk}") == []
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the upgrade of SQLite's index")
+def _index_form():
+    """What the index has besides the words: SQLite's FTS5 columns, PostgreSQL's scope lexemes;
+    the vocabulary's words starting `car`, None without a vocabulary; the delete trigger."""
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        terms = None
+        if fulltext.TERM_TABLE in tables:
+            cursor.execute(f"SELECT term FROM {fulltext.TERM_TABLE} WHERE term LIKE 'car%%'")
+            terms = sorted(t for (t,) in cursor.fetchall())
+        if SQLITE:
+            cursor.execute(f"SELECT name FROM pragma_table_info('{FTS_TABLE}')")
+            extra = [name for (name,) in cursor.fetchall() if name not in ("document", "issue_id")]
+            if extra:
+                cursor.execute(f"SELECT DISTINCT scope FROM {FTS_TABLE} ORDER BY scope")
+                extra = [s for (s,) in cursor.fetchall()]
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                f"SELECT DISTINCT lexeme FROM {DOC_TABLE}, unnest(document) "
+                "WHERE left(lexeme, 1) = '_' ORDER BY 1"
+            )
+            extra = [lexeme for (lexeme,) in cursor.fetchall()]
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [Event._meta.db_table]
+            )
+        triggers = {name for (name,) in cursor.fetchall()}
+    return extra, terms, f"{DOC_TABLE}_event_delete" in triggers
+
+
 @pytest.mark.django_db(transaction=True)
-def test_0017_rewrites_the_index_forward_and_back(two_projects):
+def test_the_scope_migration_rewrites_the_index_forward_and_back(two_projects):
+    """0017 (SQLite) and 0019 (PostgreSQL) take an index of 0014's form to this one and back."""
     first, second = two_projects
     before = {(p.name, q): _found(p, q) for p in two_projects for q in SEARCHES}
+    prefix = fulltext.SCOPE_PREFIX if SQLITE else fulltext.PG_SCOPE_PREFIX
+    scopes = sorted([f"{prefix}{first.pk}", f"{prefix}{second.pk}"])
+    assert _index_form() == (scopes, ["cart", "carton"], True)
     call_command("migrate", "bugsink_issues", "0016", verbosity=0)  # back to 0014's form
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT name FROM pragma_table_info('{FTS_TABLE}')")
-        assert [name for (name,) in cursor.fetchall()] == ["document", "issue_id"]
-        cursor.execute("SELECT name FROM sqlite_master WHERE name = %s", [fulltext.TERM_TABLE])
-        assert cursor.fetchall() == []
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        assert f"{DOC_TABLE}_event_delete" in {name for (name,) in cursor.fetchall()}
-    call_command("migrate", "bugsink_issues", verbosity=0)  # 0017
+    assert _index_form() == ([], None, True)
+    call_command("migrate", "bugsink_issues", verbosity=0)
     with connection.schema_editor() as editor:
         fulltext.upgrade_index(editor)  # a second run finds the new form and leaves it
+        fulltext.upgrade_postgres_index(editor)
+    assert _index_form() == (scopes, ["cart", "carton"], True)
     assert {(p.name, q): _found(p, q) for p in two_projects for q in SEARCHES} == before
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT scope FROM {FTS_TABLE} ORDER BY scope")
-        assert [s for (s,) in cursor.fetchall()] == sorted([f"p{first.pk}", f"p{second.pk}"])
-        cursor.execute(f"SELECT term FROM {fulltext.TERM_TABLE} WHERE term LIKE 'car%%'")
-        assert sorted(t for (t,) in cursor.fetchall()) == ["cart", "carton"]
     Event.objects.all().delete()  # the trigger is back: the documents go with their events
     assert _documents() == set()
 

@@ -17,17 +17,21 @@ leave a document behind.
   as a `scope` token), and the vocabulary: every word a document was made with, so that a search
   word is written out as the indexed words it starts (see `issue_filter`).
 - PostgreSQL: the words as a `tsvector` in the same row (the `simple` configuration: no stemming,
-  no stop words, since identifiers are what people search) with a GIN index.
+  no stop words, since identifiers are what people search) with a GIN index; the project as a
+  lexeme of it (`_p<id>`, which no word can be: `_` is no letter), and the vocabulary as on
+  SQLite.
 - Another database: no index; the free text matches issue titles and culprits with icontains.
 
 The digest assigns the documents in its own transaction (`index_events`, before it inserts the
 events). SQLite drops a table's triggers when a migration rebuilds the table; `ensure_triggers`
 (run after every `migrate`) puts them back. The migration `0014_text_documents` replaces the
 index of one document per event (`0009_ui_workflow`) and indexes the events stored before it;
-`0017_text_scope` gives an SQLite index of 0014's form its scope column and vocabulary.
+`0017_text_scope` gives an SQLite index of 0014's form its scope column and vocabulary,
+`0019_text_scope_postgres` a PostgreSQL one its scope lexemes and vocabulary.
 """
 
 import hashlib
+import json
 import re
 
 from django.db import connection as default_connection
@@ -53,12 +57,19 @@ __all__ = [
     "move_issue_events",
     "search_words",
     "upgrade_index",
+    "upgrade_postgres_index",
+    "downgrade_postgres_index",
+    "pg_document_sql",
+    "pg_scope_sql",
+    "PG_FILL_TERMS",
+    "PG_GIN_INDEX",
 ]
 
 DOC_TABLE = "bugsink_issues_textdoc"
 FTS_TABLE = "bugsink_issues_textsearch"  # SQLite
-# SQLite: the vocabulary, kept beside the index because FTS5's own (fts5vocab) counts each term's
-# postings as it lists it: 71 ms to find `something` at 5,000,000 events, 0.5 ms here.
+# The vocabulary (SQLite: kept beside the index because FTS5's own (fts5vocab) counts each term's
+# postings as it lists it: 71 ms to find `something` at 5,000,000 events, 0.5 ms here;
+# PostgreSQL: GIN has no way to list its keys but ts_stat, a scan of every document).
 TERM_TABLE = "bugsink_issues_textterm"
 EVENT_TABLE = "bugsink_issues_event"
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
@@ -119,12 +130,37 @@ def _digest(document):
     return hashlib.blake2b(document.encode(), digest_size=8).hexdigest()
 
 
-# A document's scope token: its project's id behind this prefix (`p12`).
+# A document's scope token: its project's id behind this prefix (`p12`). PostgreSQL keeps it among
+# the words, so its prefix is what no word has (a word is letters and digits).
 SCOPE_PREFIX = "p"
+PG_SCOPE_PREFIX = "_p"
 
 
-def _scope(project_id):
-    return f"{SCOPE_PREFIX}{project_id}"
+def _scope(project_id, vendor="sqlite"):
+    return f"{PG_SCOPE_PREFIX if vendor == 'postgresql' else SCOPE_PREFIX}{int(project_id)}"
+
+
+def pg_scope_sql(project_sql):
+    """PostgreSQL: SQL of the tsvector of one scope lexeme, for the project id `project_sql`."""
+    return f"array_to_tsvector(ARRAY['{PG_SCOPE_PREFIX}' || {project_sql}])"
+
+
+def pg_document_sql(text_sql, project_sql):
+    """PostgreSQL: SQL of a document's tsvector: its text's words and its project's scope."""
+    return f"to_tsvector('simple', {text_sql}) || {pg_scope_sql(project_sql)}"
+
+
+# PostgreSQL: the vocabulary read off the index's documents (a scope lexeme is no word).
+PG_FILL_TERMS = (
+    f"INSERT INTO {TERM_TABLE} (term) SELECT word FROM ts_stat('SELECT document FROM {DOC_TABLE}') "
+    "WHERE left(word, 1) <> '_' ORDER BY word ON CONFLICT DO NOTHING"
+)
+# PostgreSQL: the vocabulary of the texts given (one param, an array of them), as the index's own
+# lexemes, in order (two digests adding the same new words then wait, not deadlock).
+PG_ADD_TERMS = (
+    f"INSERT INTO {TERM_TABLE} (term) SELECT DISTINCT v.lexeme FROM unnest(%s::text[]) AS t(text), "
+    "unnest(to_tsvector('simple', t.text)) AS v ORDER BY 1 ON CONFLICT DO NOTHING"
+)
 
 
 def assign_documents(items, connection=default_connection):
@@ -161,10 +197,11 @@ def assign_documents(items, connection=default_connection):
             if connection.vendor == "postgresql":
                 cursor.execute(
                     f"INSERT INTO {DOC_TABLE} (issue_id, digest, events, document) "
-                    "VALUES (%s, %s, %s, to_tsvector('simple', %s)) RETURNING id",
-                    [key[0], key[1], events, text],
+                    f"VALUES (%s, %s, %s, {pg_document_sql('%s', '%s::bigint')}) RETURNING id",
+                    [key[0], key[1], events, text, project_id],
                 )
                 ids[key] = cursor.fetchone()[0]
+                new_words.add(text)
             else:
                 cursor.execute(
                     f"INSERT INTO {DOC_TABLE} (issue_id, digest, events) VALUES (%s, %s, %s)",
@@ -177,7 +214,9 @@ def assign_documents(items, connection=default_connection):
                     [ids[key], key[0], text, _scope(project_id)],
                 )
                 new_words.update(text.split())
-        if new_words:
+        if new_words and connection.vendor == "postgresql":  # texts, whose lexemes are the words
+            cursor.execute(PG_ADD_TERMS, [sorted(new_words)])
+        elif new_words:
             cursor.executemany(
                 f"INSERT OR IGNORE INTO {TERM_TABLE} (term) VALUES (%s)",
                 [(word,) for word in sorted(new_words)],
@@ -219,15 +258,18 @@ def move_issue_events(source_issue_id, target_issue_id, connection=default_conne
 def issue_filter(text, project_ids=None, connection=default_connection):
     """A filter (Q) on issues for those with an event matching every word of `text` (each word as
     the start of a word); None when `text` has no words or the database has no index.
-    `project_ids`: the projects the issues searched are in, when the caller knows them (SQLite
-    then reads only their documents)."""
+    `project_ids`: the projects the issues searched are in, when the caller knows them (only
+    their documents are then read).
+
+    Both databases look the matches up in the index first, up to NARROW_DOCUMENTS of them
+    (SQLite: documents; PostgreSQL: their distinct issues): so few, the filter is their issues'
+    ids (narrow); more, it checks each issue of the list, in its order, for a matching document,
+    and the list stops as soon as its page is full (broad)."""
     words = search_words(text)
     if not words or connection.vendor not in SUPPORTED_VENDORS:
         return None
     if connection.vendor == "postgresql":
-        query = " & ".join(f"'{word}':*" for word in words)
-        sql = f"SELECT issue_id FROM {DOC_TABLE} WHERE document @@ to_tsquery('simple', %s)"
-        return Q(pk__in=RawSQL(sql, [query]))
+        return _postgres_filter(words, project_ids, connection)
     broad = Q(_HasMatchingDocument(F("pk"), [" " + word for word in words]))
     match = _match_expression(words, project_ids, connection)
     if match is None:
@@ -246,6 +288,26 @@ def issue_filter(text, project_ids=None, connection=default_connection):
     return broad
 
 
+def _expansions(words, connection):
+    """[(word, the indexed words it starts, or None when there are more than MAX_EXPANSION)]:
+    from the vocabulary, in order."""
+    found = []
+    with connection.cursor() as cursor:
+        for word in words:
+            cursor.execute(
+                f"SELECT term FROM {TERM_TABLE} WHERE term >= %s AND term < %s "
+                "ORDER BY term LIMIT %s",
+                [word, word + "\U0010ffff", MAX_EXPANSION + 1],
+            )
+            terms = [term for (term,) in cursor.fetchall()]
+            found.append((word, terms if len(terms) <= MAX_EXPANSION else None))
+    return found
+
+
+def _scoped(project_ids):
+    return project_ids is not None and len(project_ids) <= MAX_SCOPED_PROJECTS
+
+
 def _match_expression(words, project_ids, connection):
     """The FTS5 query for `words`, or None when each of them starts more than MAX_EXPANSION
     indexed words (`e`, `4`: such a search matches nearly everything; the list is walked).
@@ -253,26 +315,99 @@ def _match_expression(words, project_ids, connection):
     prefix query (beside a listed word, what it adds is the few documents both match). Within
     the projects' scope tokens when they are known."""
     groups, wide = [], []
-    with connection.cursor() as cursor:
-        for word in words:
-            cursor.execute(
-                f"SELECT term FROM {TERM_TABLE} WHERE term >= %s AND term < %s LIMIT %s",
-                [word, word + "\U0010ffff", MAX_EXPANSION + 1],
-            )
-            terms = [term for (term,) in cursor.fetchall()]
-            # Words and terms are letters and digits only; quoted, FTS5 takes them as strings.
-            if not terms:  # in no document: nothing matches (the query says so at once)
-                groups.append(f'document : "{word}"')
-            elif len(terms) <= MAX_EXPANSION:
-                groups.append("document : (" + " OR ".join(f'"{t}"' for t in terms) + ")")
-            else:
-                wide.append(f'document : "{word}"*')
+    for word, terms in _expansions(words, connection):
+        # Words and terms are letters and digits only; quoted, FTS5 takes them as strings.
+        if terms is None:
+            wide.append(f'document : "{word}"*')
+        elif not terms:  # in no document: nothing matches (the query says so at once)
+            groups.append(f'document : "{word}"')
+        else:
+            groups.append("document : (" + " OR ".join(f'"{t}"' for t in terms) + ")")
     if not groups:
         return None
-    if project_ids is not None and len(project_ids) <= MAX_SCOPED_PROJECTS:
-        scopes = " OR ".join(f'"{_scope(int(p))}"' for p in sorted(project_ids)) or '"none"'
+    if _scoped(project_ids):
+        scopes = " OR ".join(f'"{_scope(p)}"' for p in sorted(project_ids)) or '"none"'
         groups.insert(0, f"scope : ({scopes})")
     return " AND ".join(groups + wide)
+
+
+def _lexeme(term):
+    """A tsquery operand for one lexeme, as it is (no parser: `_p1` stays one)."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+# PostgreSQL: a search the planner expects to match more documents than this (from the
+# statistics ANALYZE keeps of the lexemes; they are within a few times) is broad without the
+# lookup, which would find its NARROW_DOCUMENTS + 1 in vain (21 ms for `something failed` at
+# 5,000,000 events).
+PG_BROAD_ESTIMATE = 4 * NARROW_DOCUMENTS
+# PostgreSQL: a word starting more than MAX_EXPANSION lexemes in more documents than this is
+# checked on each document the rest of the search found, not looked up in the GIN index, which
+# merges the postings of every key a prefix starts into one bitmap before it can skip anything:
+# `failed 4` 49 -> 17 ms at 5,000,000 events, `e` 53 -> 9 ms. A narrower prefix is looked up
+# (`handler 42`: 12 ms in the index, 37 ms checked document by document).
+PG_PREFIX_ESTIMATE = 100_000
+
+
+def _estimate(cursor, condition, params):
+    """The planner's estimate of the documents matching `condition` (EXPLAIN plans, runs
+    nothing)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {DOC_TABLE} WHERE {condition}", params)
+    plan = cursor.fetchone()[0]
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
+
+
+def _postgres_match(words, project_ids, connection):
+    """(SQL of a condition on a document for `words`, its params, whether the GIN index is read
+    for a word), as PostgreSQL reads it fastest: a word written out as the lexemes it starts, the
+    projects' scope lexemes, a wider word as a prefix when it is in few enough documents, else
+    checked on each document the rest found (ts_match_vq, the function behind @@, which no index
+    serves). Prefixes go through to_tsquery, as the documents did."""
+    groups: list[str] = []
+    prefixes: list[str] = []
+    checked: list[str] = []
+    with connection.cursor() as cursor:
+        for word, terms in _expansions(words, connection):
+            if terms is not None:
+                groups.append("(" + " | ".join(_lexeme(t) for t in terms or [word]) + ")")
+                continue
+            prefix = f"{_lexeme(word)}:*"
+            estimate = _estimate(cursor, "document @@ to_tsquery('simple', %s)", [prefix])
+            (prefixes if estimate <= PG_PREFIX_ESTIMATE else checked).append(prefix)
+    indexed = bool(groups or prefixes)
+    if _scoped(project_ids):
+        scopes = [_lexeme(_scope(p, "postgresql")) for p in sorted(project_ids)]
+        groups.insert(0, "(" + (" | ".join(scopes) or _lexeme("_none")) + ")")
+    queries, params = [], []
+    if groups:
+        queries.append("%s::tsquery")
+        params.append(" & ".join(groups))
+    if prefixes:
+        queries.append("to_tsquery('simple', %s)")
+        params.append(" & ".join(prefixes))
+    sql = ["document @@ (" + " && ".join(queries) + ")"] if queries else []
+    if checked:
+        sql.append("ts_match_vq(document, to_tsquery('simple', %s))")
+        params.append(" & ".join(checked))
+    return " AND ".join(sql), params, indexed
+
+
+def _postgres_filter(words, project_ids, connection):
+    condition, params, indexed = _postgres_match(words, project_ids, connection)
+    matching = f"SELECT issue_id FROM {DOC_TABLE} WHERE {condition}"
+    if indexed:
+        with connection.cursor() as cursor:
+            if _estimate(cursor, condition, params) <= PG_BROAD_ESTIMATE:
+                # Issues, not documents, counted: a few issues with many texts each stay narrow.
+                cursor.execute(
+                    f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition} LIMIT %s",
+                    [*params, NARROW_DOCUMENTS + 1],
+                )
+                found = cursor.fetchall()
+                if len(found) <= NARROW_DOCUMENTS:
+                    return Q(pk__in=sorted(issue_id for (issue_id,) in found))
+    # Broad: the planner walks the list and checks each issue's few documents (its index).
+    return Q(pk__in=RawSQL(matching, params))
 
 
 class _HasMatchingDocument(Func):
@@ -341,6 +476,9 @@ _SQLITE_FTS_0014 = (
     "tokenize = 'unicode61 remove_diacritics 0')"
 )
 _SQLITE_TERMS = f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} (term text PRIMARY KEY) WITHOUT ROWID"
+# Ordered by code point whatever the database's collation: a word's range is [word, word + max).
+_POSTGRES_TERMS = f'CREATE TABLE {TERM_TABLE} (term text COLLATE "C" PRIMARY KEY)'
+PG_GIN_INDEX = f"CREATE INDEX {DOC_TABLE}_document ON {DOC_TABLE} USING GIN (document)"
 
 
 def create_index(schema_editor):
@@ -359,9 +497,8 @@ def create_index(schema_editor):
             f"CREATE TABLE {DOC_TABLE} (id bigserial PRIMARY KEY, issue_id bigint NOT NULL, "
             "digest varchar(16) NOT NULL, events integer NOT NULL, document tsvector NOT NULL)"
         )
-        schema_editor.execute(
-            f"CREATE INDEX {DOC_TABLE}_document ON {DOC_TABLE} USING GIN (document)"
-        )
+        schema_editor.execute(PG_GIN_INDEX)
+        schema_editor.execute(_POSTGRES_TERMS)
         for statement in _POSTGRES_TRIGGERS:
             schema_editor.execute(statement)
     if vendor in SUPPORTED_VENDORS:
@@ -381,6 +518,7 @@ def drop_index(schema_editor):
                 f"DROP TRIGGER IF EXISTS {DOC_TABLE}_event_{name} ON {EVENT_TABLE}"
             )
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {DOC_TABLE}_event_{name}()")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {TERM_TABLE}")
         schema_editor.execute(f"DROP TABLE IF EXISTS {DOC_TABLE}")
 
 
@@ -443,6 +581,49 @@ def downgrade_index(schema_editor):
         f"SELECT rowid, document, issue_id FROM {FTS_TABLE} ORDER BY rowid",
     )
     schema_editor.execute(f"DROP TABLE IF EXISTS {TERM_TABLE}")
+
+
+def _has_terms(connection):
+    with connection.cursor() as cursor:
+        return TERM_TABLE in connection.introspection.table_names(cursor)
+
+
+def _rewrite_documents(schema_editor, update):
+    """PostgreSQL: every document's tsvector rewritten by `update` with the GIN index dropped
+    and built again after (one sorted build instead of a million insertions into it)."""
+    schema_editor.execute(f"DROP INDEX IF EXISTS {DOC_TABLE}_document")
+    schema_editor.execute(update)
+    schema_editor.execute(PG_GIN_INDEX)
+
+
+def upgrade_postgres_index(schema_editor):
+    """PostgreSQL: an index of 0014's form (no scope, no vocabulary) given each document's
+    project as its scope lexeme and the vocabulary read off the documents (no event is read).
+    A no-op on an index made in this form and on other databases."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql" or _has_terms(connection):
+        return
+    schema_editor.execute(_POSTGRES_TERMS)
+    schema_editor.execute(PG_FILL_TERMS)
+    _rewrite_documents(
+        schema_editor,
+        f"UPDATE {DOC_TABLE} d SET document = d.document || {pg_scope_sql('i.project_id')} "
+        "FROM bugsink_issues_issue i WHERE i.id = d.issue_id",
+    )
+
+
+def downgrade_postgres_index(schema_editor):
+    """PostgreSQL: back to 0014's form, the inverse of upgrade_postgres_index; a no-op on an
+    index of that form and on other databases."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql" or not _has_terms(connection):
+        return
+    _rewrite_documents(
+        schema_editor,
+        f"UPDATE {DOC_TABLE} SET document = ts_delete(document, ARRAY("
+        "SELECT lexeme FROM unnest(document) WHERE left(lexeme, 1) = '_'))",
+    )
+    schema_editor.execute(f"DROP TABLE {TERM_TABLE}")
 
 
 def backfill(event_model, connection, batch=1000):
