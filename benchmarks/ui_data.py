@@ -64,7 +64,7 @@ def _documents_in_bulk(cursor, plan, issue_rows, smalls, rich, fulltext):
                 small = smalls[seq % SMALL_TEXTS]
                 texts.add(fulltext.document_for(small, row["title"], row["culprit"]))
             for text in texts:
-                copy.write_row([issue_id, fulltext._digest(text), text])
+                copy.write_row([issue_id, fulltext.digest_of(text), text])
     # The GIN index built after the rows, not filled through one INSERT of 1.46M rows: that one
     # leaves it twice the size and 20x slower to read `handler & 42` (70 against 3.3 ms at 5M),
     # where the digest's inserts (100 documents at a time: 1.2 ms at 300k documents, like a
@@ -231,7 +231,7 @@ def build(issues=ISSUES, events=EVENTS, projects=1, seed=1):
         _insert(cursor, Grouping, grouping_rows)
         _insert(cursor, IssueTagValue, tag_rows)
 
-        # The full-text index (models/fulltext.py) gets each event's document, as the digest
+        # The full-text index (models/fulltext/) gets each event's document, as the digest
         # assigns it: the free-text searches then read a real index.
         if connection.vendor == "postgresql":
             _documents_in_bulk(cursor, plan, issue_rows, smalls, rich, fulltext)

@@ -21,6 +21,7 @@ from bugsink_issues.models import (
     fulltext,
 )
 from bugsink_issues.models.fulltext import DOC_TABLE, FTS_TABLE, document_for, search_words
+from bugsink_issues.models.fulltext import search as text_search
 from bugsink_issues.ui import search as issue_search
 from tests.factories import make_project, make_team, make_user, python_exception, spooled
 from tests.issues.sdk_events import sdk_events
@@ -330,23 +331,23 @@ def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monk
     assert listed[("First", "zebra")] == []
     # Every search word a prefix (no word is written out): SQLite walks the list, PostgreSQL
     # looks the prefixes up in the index.
-    monkeypatch.setattr(fulltext, "MAX_EXPANSION", 0)
+    monkeypatch.setattr(text_search, "MAX_EXPANSION", 0)
     prefixed, sql = _searches_by_path(monkeypatch, projects)
     assert (BROAD if SQLITE else "':*") in sql and prefixed == listed
     if not SQLITE:
         # ... and each prefix checked on the documents the project's scope finds.
-        monkeypatch.setattr(fulltext, "PG_PREFIX_ESTIMATE", -1)
+        monkeypatch.setattr(text_search, "PG_PREFIX_ESTIMATE", -1)
         checked, sql = _searches_by_path(monkeypatch, projects)
         assert "ts_match_vq(" in sql and checked == listed
-        monkeypatch.setattr(fulltext, "PG_PREFIX_ESTIMATE", 100_000)
+        monkeypatch.setattr(text_search, "PG_PREFIX_ESTIMATE", 100_000)
         # Broad by the planner's estimate, without the lookup.
-        monkeypatch.setattr(fulltext, "PG_BROAD_ESTIMATE", -1)
+        monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", -1)
         estimated, sql = _searches_by_path(monkeypatch, projects)
         assert NARROW not in sql and BROAD in sql and estimated == listed
-        monkeypatch.setattr(fulltext, "PG_BROAD_ESTIMATE", 20_000)
+        monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", 20_000)
     # Broad: each issue of the list checked for a document with the words.
-    monkeypatch.setattr(fulltext, "MAX_EXPANSION", 32)
-    monkeypatch.setattr(fulltext, "NARROW_DOCUMENTS", 0)
+    monkeypatch.setattr(text_search, "MAX_EXPANSION", 32)
+    monkeypatch.setattr(text_search, "NARROW_DOCUMENTS", 0)
     walked, sql = _searches_by_path(monkeypatch, projects)
     assert BROAD in sql
     assert walked == listed
@@ -356,12 +357,12 @@ def _project_documents(words, project_ids):
     """The issues of the documents of `project_ids` that match `words`, read from the index."""
     with connection.cursor() as cursor:
         if SQLITE:
-            match = fulltext._match_expression(words, project_ids, connection)
+            match = text_search._match_expression(words, project_ids, connection)
             cursor.execute(
                 f"SELECT DISTINCT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
             )
         else:
-            condition, params, _ = fulltext._postgres_match(words, project_ids, connection)
+            condition, params, _ = text_search._postgres_match(words, project_ids, connection)
             cursor.execute(f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition}", params)
         return {issue_id for (issue_id,) in cursor.fetchall()}
 

@@ -1,4 +1,4 @@
-# Releases ordered within their package, and the full-text index of events (models/fulltext.py).
+# Releases ordered within their package, and the full-text index of events (models/fulltext/).
 # The data step reads the releases of each project once. The index made here is the first form
 # (one document per event), frozen below; 0014_text_documents replaces it and indexes the events.
 

@@ -1,5 +1,5 @@
 """The full-text index keeps one document per issue and distinct text, counted by events, instead
-of one per event (models/fulltext.py): a search reads as many documents as there are distinct
+of one per event (models/fulltext/): a search reads as many documents as there are distinct
 texts. Every stored event is read once (its payload decompressed), in batches, to index it."""
 
 import importlib

@@ -1,5 +1,5 @@
 """SQLite's full-text index gains a scope token per document (its issue's project) and the
-vocabulary of its words (models/fulltext.py): a search reads only the searched projects' documents
+vocabulary of its words (models/fulltext/): a search reads only the searched projects' documents
 and writes a common word out as the words it starts instead of merging their postings. The
 documents are copied from the index as they are (no event is read); PostgreSQL is unchanged."""
 

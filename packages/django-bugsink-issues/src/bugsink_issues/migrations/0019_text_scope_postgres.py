@@ -1,4 +1,4 @@
-"""PostgreSQL's full-text index gains what 0017 gave SQLite's (models/fulltext.py): each document
+"""PostgreSQL's full-text index gains what 0017 gave SQLite's (models/fulltext/): each document
 its project as a scope lexeme, and the vocabulary of its words, so that a search reads only the
 searched projects' documents and names the words a search word starts instead of merging their
 postings. The documents are rewritten from themselves (no event is read) and the GIN index built

@@ -72,7 +72,7 @@ class Event(models.Model):
     problems = models.JSONField(default=list, blank=True)
     # Retention keeps these: the first event of an issue and those that changed its state.
     is_pinned = models.BooleanField(default=False)
-    # Its document in the full-text index (models/fulltext.py; a plain column, as the index's
+    # Its document in the full-text index (models/fulltext/; a plain column, as the index's
     # tables are not models): the delete trigger counts the event out of it.
     search_doc_id = models.BigIntegerField(null=True, blank=True, editable=False)
 

@@ -3,7 +3,7 @@
 The search language (the list's placeholder shows it):
 
 - free words and "quoted phrases": every word must start a word of an event's title, culprit,
-  message or exception (the database's full-text index, models/fulltext.py);
+  message or exception (the database's full-text index, models/fulltext/);
 - `is:open` (or `unresolved`), `is:resolved`, `is:muted`, `is:all`: the status, over the tab's;
 - `level:error` (debug, info, warning, error, fatal);
 - `release:1.2`: a release or a version prefix, with or without the package (`myshop@1.2.0` is

@@ -1,0 +1,210 @@
+"""How the full-text index is read: a search's words written out from the vocabulary, the
+searched projects' scope, and a narrow or broad filter on issues, as each database reads fastest."""
+
+import json
+
+from django.db import connection as default_connection
+from django.db.models import BooleanField, F, Func, Q
+from django.db.models.expressions import RawSQL
+
+from bugsink_issues.models.fulltext.documents import search_words
+from bugsink_issues.models.fulltext.schema import (
+    DOC_TABLE,
+    FTS_TABLE,
+    SUPPORTED_VENDORS,
+    TERM_TABLE,
+    scope_token,
+)
+
+# A search word starting at most this many indexed words is written out as them: FTS5 reads a
+# prefix query by merging the whole posting list of every word it starts before it can skip or
+# stop, but walks named words lazily (a common word costs nothing until it is reached).
+MAX_EXPANSION = 32
+# Up to this many matching documents, the issues are looked up from the index; beyond it the
+# search is broad and each issue of the list, in its order, is checked for a matching document
+# until the page (and the bounded count) is full.
+NARROW_DOCUMENTS = 5000
+MAX_SCOPED_PROJECTS = 100
+
+
+def issue_filter(text, project_ids=None, connection=default_connection):
+    """A filter (Q) on issues for those with an event matching every word of `text` (each word as
+    the start of a word); None when `text` has no words or the database has no index.
+    `project_ids`: the projects the issues searched are in, when the caller knows them (only
+    their documents are then read).
+
+    Both databases look the matches up in the index first, up to NARROW_DOCUMENTS of them
+    (SQLite: documents; PostgreSQL: their distinct issues): so few, the filter is their issues'
+    ids (narrow); more, it checks each issue of the list, in its order, for a matching document,
+    and the list stops as soon as its page is full (broad)."""
+    words = search_words(text)
+    if not words or connection.vendor not in SUPPORTED_VENDORS:
+        return None
+    if connection.vendor == "postgresql":
+        return _postgres_filter(words, project_ids, connection)
+    return _sqlite_filter(words, project_ids, connection)
+
+
+def _sqlite_filter(words, project_ids, connection):
+    broad = Q(_HasMatchingDocument(F("pk"), [" " + word for word in words]))
+    match = _match_expression(words, project_ids, connection)
+    if match is None:
+        return broad
+    with connection.cursor() as cursor:
+        # The matches' rowids alone (the index, not the documents' rows, where issue_id sits
+        # behind the text), their issues from the document table: 7.3 -> 3.1 ms at 5,001 rows.
+        cursor.execute(
+            f"SELECT d.issue_id FROM (SELECT rowid AS doc FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH %s LIMIT %s) m CROSS JOIN {DOC_TABLE} d ON d.id = m.doc",
+            [match, NARROW_DOCUMENTS + 1],
+        )
+        found = cursor.fetchall()
+    if len(found) <= NARROW_DOCUMENTS:
+        return Q(pk__in=sorted({issue_id for (issue_id,) in found}))
+    return broad
+
+
+def _expansions(words, connection):
+    """[(word, the indexed words it starts, or None when there are more than MAX_EXPANSION)]:
+    from the vocabulary, in order."""
+    found = []
+    with connection.cursor() as cursor:
+        for word in words:
+            cursor.execute(
+                f"SELECT term FROM {TERM_TABLE} WHERE term >= %s AND term < %s "
+                "ORDER BY term LIMIT %s",
+                [word, word + "\U0010ffff", MAX_EXPANSION + 1],
+            )
+            terms = [term for (term,) in cursor.fetchall()]
+            found.append((word, terms if len(terms) <= MAX_EXPANSION else None))
+    return found
+
+
+def _scoped(project_ids):
+    return project_ids is not None and len(project_ids) <= MAX_SCOPED_PROJECTS
+
+
+def _match_expression(words, project_ids, connection):
+    """The FTS5 query for `words`, or None when each of them starts more than MAX_EXPANSION
+    indexed words (`e`, `4`: such a search matches nearly everything; the list is walked).
+    A word is written out as the indexed words it starts (OR); a word starting more of them as a
+    prefix query (beside a listed word, what it adds is the few documents both match). Within
+    the projects' scope tokens when they are known."""
+    groups, wide = [], []
+    for word, terms in _expansions(words, connection):
+        # Words and terms are letters and digits only; quoted, FTS5 takes them as strings.
+        if terms is None:
+            wide.append(f'document : "{word}"*')
+        elif not terms:  # in no document: nothing matches (the query says so at once)
+            groups.append(f'document : "{word}"')
+        else:
+            groups.append("document : (" + " OR ".join(f'"{t}"' for t in terms) + ")")
+    if not groups:
+        return None
+    if _scoped(project_ids):
+        scopes = " OR ".join(f'"{scope_token(p)}"' for p in sorted(project_ids)) or '"none"'
+        groups.insert(0, f"scope : ({scopes})")
+    return " AND ".join(groups + wide)
+
+
+def _lexeme(term):
+    """A tsquery operand for one lexeme, as it is (no parser: `_p1` stays one)."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+# PostgreSQL: a search the planner expects to match more documents than this (from the
+# statistics ANALYZE keeps of the lexemes; they are within a few times) is broad without the
+# lookup, which would find its NARROW_DOCUMENTS + 1 in vain (21 ms for `something failed` at
+# 5,000,000 events).
+PG_BROAD_ESTIMATE = 4 * NARROW_DOCUMENTS
+# PostgreSQL: a word starting more than MAX_EXPANSION lexemes in more documents than this is
+# checked on each document the rest of the search found, not looked up in the GIN index, which
+# merges the postings of every key a prefix starts into one bitmap before it can skip anything:
+# `failed 4` 49 -> 17 ms at 5,000,000 events, `e` 53 -> 9 ms. A narrower prefix is looked up
+# (`handler 42`: 12 ms in the index, 37 ms checked document by document).
+PG_PREFIX_ESTIMATE = 100_000
+
+
+def _estimate(cursor, condition, params):
+    """The planner's estimate of the documents matching `condition` (EXPLAIN plans, runs
+    nothing)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {DOC_TABLE} WHERE {condition}", params)
+    plan = cursor.fetchone()[0]
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
+
+
+def _postgres_match(words, project_ids, connection):
+    """(SQL of a condition on a document for `words`, its params, whether the GIN index is read
+    for a word), as PostgreSQL reads it fastest: a word written out as the lexemes it starts, the
+    projects' scope lexemes, a wider word as a prefix when it is in few enough documents, else
+    checked on each document the rest found (ts_match_vq, the function behind @@, which no index
+    serves). Prefixes go through to_tsquery, as the documents did."""
+    groups: list[str] = []
+    prefixes: list[str] = []
+    checked: list[str] = []
+    with connection.cursor() as cursor:
+        for word, terms in _expansions(words, connection):
+            if terms is not None:
+                groups.append("(" + " | ".join(_lexeme(t) for t in terms or [word]) + ")")
+                continue
+            prefix = f"{_lexeme(word)}:*"
+            estimate = _estimate(cursor, "document @@ to_tsquery('simple', %s)", [prefix])
+            (prefixes if estimate <= PG_PREFIX_ESTIMATE else checked).append(prefix)
+    indexed = bool(groups or prefixes)
+    if _scoped(project_ids):
+        scopes = [_lexeme(scope_token(p, "postgresql")) for p in sorted(project_ids)]
+        groups.insert(0, "(" + (" | ".join(scopes) or _lexeme("_none")) + ")")
+    queries, params = [], []
+    if groups:
+        queries.append("%s::tsquery")
+        params.append(" & ".join(groups))
+    if prefixes:
+        queries.append("to_tsquery('simple', %s)")
+        params.append(" & ".join(prefixes))
+    sql = ["document @@ (" + " && ".join(queries) + ")"] if queries else []
+    if checked:
+        sql.append("ts_match_vq(document, to_tsquery('simple', %s))")
+        params.append(" & ".join(checked))
+    return " AND ".join(sql), params, indexed
+
+
+def _postgres_filter(words, project_ids, connection):
+    condition, params, indexed = _postgres_match(words, project_ids, connection)
+    matching = f"SELECT issue_id FROM {DOC_TABLE} WHERE {condition}"
+    if indexed:
+        with connection.cursor() as cursor:
+            if _estimate(cursor, condition, params) <= PG_BROAD_ESTIMATE:
+                # Issues, not documents, counted: a few issues with many texts each stay narrow.
+                cursor.execute(
+                    f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition} LIMIT %s",
+                    [*params, NARROW_DOCUMENTS + 1],
+                )
+                found = cursor.fetchall()
+                if len(found) <= NARROW_DOCUMENTS:
+                    return Q(pk__in=sorted(issue_id for (issue_id,) in found))
+    # Broad: the planner walks the list and checks each issue's few documents (its index).
+    return Q(pk__in=RawSQL(matching, params))
+
+
+class _HasMatchingDocument(Func):
+    """SQLite: EXISTS a document of the issue containing every needle (' ' + a search word, so a
+    word start). Read per issue, for a broad search walked in the list's order: each issue's few
+    documents by the index on issue_id, their text by rowid."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, issue, needles):
+        super().__init__(issue)
+        self.needles = tuple(needles)
+
+    def as_sql(
+        self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context
+    ):
+        issue_sql, params = compiler.compile(self.source_expressions[0])
+        checks = " AND ".join(["instr(' ' || f.document, %s) > 0"] * len(self.needles))
+        sql = (
+            f"EXISTS (SELECT 1 FROM {DOC_TABLE} d CROSS JOIN {FTS_TABLE} f ON f.rowid = d.id "
+            f"WHERE d.issue_id = {issue_sql} AND {checks})"
+        )
+        return sql, [*params, *self.needles]
