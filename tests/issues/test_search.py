@@ -312,7 +312,7 @@ if SQLITE:
 else:
     NARROW, BROAD, SCOPED = (
         "SELECT DISTINCT issue_id",
-        f"IN (SELECT issue_id FROM {DOC_TABLE}",
+        f"EXISTS (SELECT 1 FROM {DOC_TABLE} d WHERE",
         f"'{fulltext.PG_SCOPE_PREFIX}",
     )
 
@@ -344,7 +344,7 @@ def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monk
         monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", -1)
         estimated, sql = _searches_by_path(monkeypatch, projects)
         assert NARROW not in sql and BROAD in sql and estimated == listed
-        monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", 20_000)
+        monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", 10_000)
     # Broad: each issue of the list checked for a document with the words.
     monkeypatch.setattr(text_search, "MAX_EXPANSION", 32)
     monkeypatch.setattr(text_search, "NARROW_DOCUMENTS", 0)
@@ -491,3 +491,22 @@ def test_a_status_list_is_counted_and_paged_from_its_indexes(project, digest):
             assert index in plan, plan
             assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
     assert qs.count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
+def test_a_broad_search_checks_each_issue_it_walks(project, digest, monkeypatch):
+    """Broad, the documents are checked per issue as the list is walked (a subplan that stops
+    with the page), never joined in bulk, which would read every matching document first."""
+    digest([spooled(project, python_exception(f"cart {i} failed")) for i in range(4)])
+    monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", -1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # whatever the statistics say, the shape stays
+    qs, parsed = issue_search.filter_issues(
+        project.issues.all(), projects=Project.objects.filter(pk=project.pk), query="cart failed"
+    )
+    sql, params = qs.order_by("-last_seen", "-pk")[:26].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert "SubPlan" in plan and "Join" not in plan, plan
+    assert issue_search.count_of(qs, parsed) == (4, False)
