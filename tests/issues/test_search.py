@@ -336,15 +336,15 @@ def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monk
     assert (BROAD if SQLITE else "':*") in sql and prefixed == listed
     if not SQLITE:
         # ... and each prefix checked on the documents the project's scope finds.
-        monkeypatch.setattr(text_search, "PG_PREFIX_ESTIMATE", -1)
-        checked, sql = _searches_by_path(monkeypatch, projects)
+        with monkeypatch.context() as m:
+            m.setattr(text_search, "PG_PREFIX_ESTIMATE", -1)
+            checked, sql = _searches_by_path(monkeypatch, projects)
         assert "ts_match_vq(" in sql and checked == listed
-        monkeypatch.setattr(text_search, "PG_PREFIX_ESTIMATE", 100_000)
         # Broad by the planner's estimate, without the lookup.
-        monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", -1)
-        estimated, sql = _searches_by_path(monkeypatch, projects)
+        with monkeypatch.context() as m:
+            m.setattr(text_search, "PG_BROAD_ESTIMATE", -1)
+            estimated, sql = _searches_by_path(monkeypatch, projects)
         assert NARROW not in sql and BROAD in sql and estimated == listed
-        monkeypatch.setattr(text_search, "PG_BROAD_ESTIMATE", 10_000)
     # Broad: each issue of the list checked for a document with the words.
     monkeypatch.setattr(text_search, "MAX_EXPANSION", 32)
     monkeypatch.setattr(text_search, "NARROW_DOCUMENTS", 0)
