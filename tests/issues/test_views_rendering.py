@@ -213,3 +213,35 @@ def test_md_text_escapes_what_markdown_and_html_read():
     for text in ("# h", "- item", "1) x", "> quote", "```", "~~~", "<!-- c -->", "&amp;"):
         rendered, tags = _render(f"- {md_text(text)}")
         assert rendered == text and tags == {"ul", "li"}, text
+
+
+def test_the_issue_list_rows_escape_what_events_and_names_put_in_them(
+    client, alice, digest, settings
+):
+    """The list's rows are written in Python (ui/issue_rows.py), not by the template: each value
+    is escaped there, and numbers stay plain where a host separates thousands."""
+    user, project = alice
+    project.name = 'Shop <b>"one"</b>'
+    project.save()
+    markup = "<img src=x onerror=alert(1)>"
+    digest([spooled(project, python_exception(markup, 'it\'s "quoted" & <b>bold</b>'))])
+    issue = Issue.objects.get()
+    Issue.objects.filter(pk=issue.pk).update(
+        event_count=12345, assigned_team=make_team("<i>ops</i>"), status="resolved"
+    )
+    settings.USE_THOUSAND_SEPARATOR = True
+    client.force_login(user)
+    body = client.get(reverse("bugsink_issues:all_issues"), {"status": "all"}).content.decode()
+    rows = re.search(r"<tbody>(.*)</tbody>", body, re.S).group(1)
+    assert "<img" not in rows and "<b>" not in rows and "<i>" not in rows
+
+    parts = []
+    parser = HTMLParser()
+    parser.handle_data = parts.append
+    parser.feed(rows)
+    text = " ".join(parts)
+    assert f'{markup}: it\'s "quoted" & <b>bold</b>' in text  # the title, as sent
+    assert 'Shop <b>"one"</b>' in text and "→ <i>ops</i>" in text and "resolved" in text
+    link = reverse("bugsink_issues:issue", args=[issue.pk])
+    assert f'<a href="{link}" class="bsk-title"' in rows
+    assert f'value="{issue.pk}"' in rows and ">12345</td>" in rows

@@ -18,6 +18,7 @@ from bugsink_issues.models import Issue, Team
 from bugsink_issues.models.access import visible_projects
 from bugsink_issues.ui import access
 from bugsink_issues.ui import search as issue_search
+from bugsink_issues.ui.issue_rows import issue_rows
 from bugsink_issues.ui.login import login_required
 from bugsink_issues.ui.views.common import page
 from bugsink_issues.ui.volume import daily_counts, sparkline_svg
@@ -104,15 +105,21 @@ def _list(request, project=None):
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
     )
-    rows = result.rows
-    volume = daily_counts("issue_id", [i.pk for i in rows], app_settings.UI_SPARKLINE_DAYS)
+    volume = daily_counts("issue_id", [i.pk for i in result.rows], app_settings.UI_SPARKLINE_DAYS)
+    rows = [(issue, sparkline_svg(volume[issue.pk])) for issue in result.rows]
     total, more = issue_search.count_of(search.issues, search.parsed)
     return page(
         request,
         "bugsink_issues/issues/list.html",
         {
             "project": project,
-            "rows": [(issue, sparkline_svg(volume[issue.pk])) for issue in rows],
+            "rows": rows,
+            "rows_html": issue_rows(
+                rows,
+                # One reverse() per page, not two per row.
+                reverse("bugsink_issues:issue", args=[0]).removesuffix("0/"),
+                with_project=project is None,
+            ),
             "total": total,
             "total_more": more,
             "status": search.status,
@@ -128,8 +135,6 @@ def _list(request, project=None):
             "previous_cursor": result.previous_cursor,
             "bulk_actions": BULK_ACTIONS,
             "sparkline_days": app_settings.UI_SPARKLINE_DAYS,
-            # One reverse() per page, not two per row.
-            "issue_base": reverse("bugsink_issues:issue", args=[0]).removesuffix("0/"),
         },
     )
 
