@@ -347,6 +347,13 @@ def test_every_way_of_reading_the_index_finds_the_same_issues(two_projects, monk
         assert NARROW not in sql and BROAD in sql and estimated == listed
     # Broad: each issue of the list checked for a document with the words.
     monkeypatch.setattr(text_search, "MAX_EXPANSION", 32)
+    if not SQLITE:
+        # PostgreSQL: every part of a search but the rarest (the other words, the scope) checked
+        # on the documents the rarest finds.
+        with monkeypatch.context() as m:
+            m.setattr(text_search, "PG_LOOKUP_RATIO", 0)
+            rarest, sql = _searches_by_path(monkeypatch, projects)
+        assert "ts_match_vq(" in sql and NARROW in sql and rarest == listed
     monkeypatch.setattr(text_search, "NARROW_DOCUMENTS", 0)
     walked, sql = _searches_by_path(monkeypatch, projects)
     assert BROAD in sql
@@ -362,8 +369,18 @@ def _project_documents(words, project_ids):
                 f"SELECT DISTINCT issue_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]
             )
         else:
-            condition, params, _ = text_search._postgres_match(words, project_ids, connection)
-            cursor.execute(f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition}", params)
+            search = text_search._postgres_match(words, project_ids, connection)
+            found = set()
+            for condition, params in (
+                (search.lookup, search.lookup_params),
+                (search.every, search.every_params),
+            ):
+                cursor.execute(
+                    f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition}", params
+                )
+                found.add(frozenset(issue_id for (issue_id,) in cursor.fetchall()))
+            assert len(found) == 1  # read either way, the same documents
+            return set(found.pop())
         return {issue_id for (issue_id,) in cursor.fetchall()}
 
 

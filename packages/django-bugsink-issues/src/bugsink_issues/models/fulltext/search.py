@@ -2,6 +2,7 @@
 searched projects' scope, and a narrow or broad filter on issues, as each database reads fastest."""
 
 import json
+from typing import NamedTuple
 
 from django.db import connection as default_connection
 from django.db.models import BooleanField, F, Func, Q
@@ -121,9 +122,17 @@ PG_BROAD_ESTIMATE = 2 * NARROW_DOCUMENTS
 # PostgreSQL: a word starting more than MAX_EXPANSION lexemes in more documents than this is
 # checked on each document the rest of the search found, not looked up in the GIN index, which
 # merges the postings of every key a prefix starts into one bitmap before it can skip anything:
-# `failed 4` 49 -> 17 ms at 5,000,000 events, `e` 53 -> 9 ms. A narrower prefix is looked up
-# (`handler 42`: 12 ms in the index, 37 ms checked document by document).
+# `failed 4` 49 -> 17 ms at 5,000,000 events, `e` 53 -> 9 ms.
 PG_PREFIX_ESTIMATE = 100_000
+# PostgreSQL: a part of a search (a word's lexemes, the projects' scope) expected in more than this
+# many times the documents of its rarest part is checked on each document the rarer parts find,
+# not looked up: the GIN index advances a frequent lexeme's postings to each rarer match, decoding
+# about a page of them each time, or all of them. At 5,000,000 events: `handler 42` (`handler` in
+# 1.4M documents) looked up whole 57 ms, `_p1 & 42:*` looked up and `handler` checked on its
+# 3,773 documents 5.5 ms; `error17` (16,194 documents) with the scope `_p1` (72,918, 4.5 times
+# more) looked up 10.8 ms, the scope checked 5.8 ms; but `42:*` with `_p1` (2.5 times more)
+# looked up 3.4 ms, `_p1` checked on the 49,537 documents of `42:*` 14 ms.
+PG_LOOKUP_RATIO = 4
 
 
 def _estimate(cursor, condition, params):
@@ -134,55 +143,82 @@ def _estimate(cursor, condition, params):
     return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
 
 
+def _tsquery(parts):
+    """SQL of one tsquery matching all of `parts` ((operand, whether it is a prefix)) and its
+    params: lexemes as they are (no parser: `_p1` stays one), prefixes through to_tsquery, as the
+    documents were made."""
+    sql, params = [], []
+    for prefix, cast in ((False, "%s::tsquery"), (True, "to_tsquery('simple', %s)")):
+        operands = [operand for operand, is_prefix in parts if is_prefix == prefix]
+        if operands:
+            sql.append(cast)
+            params.append(" & ".join(operands))
+    return "(" + " && ".join(sql) + ")", params
+
+
+class _PostgresSearch(NamedTuple):
+    lookup: str  # SQL of a condition on a document, as the GIN index is read for it
+    lookup_params: list[str]
+    every: str  # the same condition as one tsquery, for documents read one by one
+    every_params: list[str]
+    matching: float | None  # the planner's estimate of the documents it matches; None: no lookup
+
+
 def _postgres_match(words, project_ids, connection):
-    """(SQL of a condition on a document for `words`, its params, whether the GIN index is read
-    for a word), as PostgreSQL reads it fastest: a word written out as the lexemes it starts, the
-    projects' scope lexemes, a wider word as a prefix when it is in few enough documents, else
-    checked on each document the rest found (ts_match_vq, the function behind @@, which no index
-    serves). Prefixes go through to_tsquery, as the documents did."""
-    groups: list[str] = []
-    prefixes: list[str] = []
-    checked: list[str] = []
-    with connection.cursor() as cursor:
-        for word, terms in _expansions(words, connection):
-            if terms is not None:
-                groups.append("(" + " | ".join(_lexeme(t) for t in terms or [word]) + ")")
-                continue
-            prefix = f"{_lexeme(word)}:*"
-            estimate = _estimate(cursor, "document @@ to_tsquery('simple', %s)", [prefix])
-            (prefixes if estimate <= PG_PREFIX_ESTIMATE else checked).append(prefix)
-    indexed = bool(groups or prefixes)
+    """The condition on a document for `words`: each word written out as the lexemes it starts,
+    or a prefix; the projects' scope lexemes; for a lookup, the rarest parts looked up in the
+    index, the frequent ones (PG_LOOKUP_RATIO) and the wide prefixes (PG_PREFIX_ESTIMATE) checked
+    on each document it finds (ts_match_vq, the function behind @@, which no index serves)."""
+    parts = []
+    for word, terms in _expansions(words, connection):
+        if terms is None:
+            parts.append((f"{_lexeme(word)}:*", True))
+        else:
+            parts.append(("(" + " | ".join(_lexeme(t) for t in terms or [word]) + ")", False))
     if _scoped(project_ids):
         scopes = [_lexeme(scope_token(p, "postgresql")) for p in sorted(project_ids)]
-        groups.insert(0, "(" + (" | ".join(scopes) or _lexeme("_none")) + ")")
-    queries, params = [], []
-    if groups:
-        queries.append("%s::tsquery")
-        params.append(" & ".join(groups))
-    if prefixes:
-        queries.append("to_tsquery('simple', %s)")
-        params.append(" & ".join(prefixes))
-    sql = ["document @@ (" + " && ".join(queries) + ")"] if queries else []
-    if checked:
-        sql.append("ts_match_vq(document, to_tsquery('simple', %s))")
-        params.append(" & ".join(checked))
-    return " AND ".join(sql), params, indexed
+        parts.append(("(" + (" | ".join(scopes) or _lexeme("_none")) + ")", False))
+    every, every_params = _tsquery(parts)
+    every = f"document @@ {every}"
+    lookup, checked, rarest = [], [], None
+    with connection.cursor() as cursor:
+        estimated = []
+        for part in parts:
+            sql, params = _tsquery([part])
+            estimated.append((_estimate(cursor, f"document @@ {sql}", params), part))
+        for estimate, part in sorted(estimated, key=lambda pair: pair[0]):
+            wide = part[1] and estimate > PG_PREFIX_ESTIMATE
+            if not wide and (rarest is None or estimate <= PG_LOOKUP_RATIO * rarest):
+                rarest = estimate if rarest is None else rarest
+                lookup.append(part)
+            else:
+                checked.append(part)
+        matching = None
+        if lookup:
+            matching = _estimate(cursor, every, every_params) if len(parts) > 1 else rarest
+    conditions, params = [], []
+    for check, chosen in (("document @@ {}", lookup), ("ts_match_vq(document, {})", checked)):
+        if chosen:
+            sql, chosen_params = _tsquery(chosen)
+            conditions.append(check.format(sql))
+            params.extend(chosen_params)
+    return _PostgresSearch(" AND ".join(conditions), params, every, every_params, matching)
 
 
 def _postgres_filter(words, project_ids, connection):
-    condition, params, indexed = _postgres_match(words, project_ids, connection)
-    if indexed:
+    search = _postgres_match(words, project_ids, connection)
+    if search.matching is not None and search.matching <= PG_BROAD_ESTIMATE:
         with connection.cursor() as cursor:
-            if _estimate(cursor, condition, params) <= PG_BROAD_ESTIMATE:
-                # Issues, not documents, counted: a few issues with many texts each stay narrow.
-                cursor.execute(
-                    f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {condition} LIMIT %s",
-                    [*params, NARROW_DOCUMENTS + 1],
-                )
-                found = cursor.fetchall()
-                if len(found) <= NARROW_DOCUMENTS:
-                    return Q(pk__in=sorted(issue_id for (issue_id,) in found))
-    return Q(_HasMatchingDocument(F("pk"), condition, params))
+            # Issues, not documents, counted: a few issues with many texts each stay narrow.
+            cursor.execute(
+                f"SELECT DISTINCT issue_id FROM {DOC_TABLE} WHERE {search.lookup} LIMIT %s",
+                [*search.lookup_params, NARROW_DOCUMENTS + 1],
+            )
+            found = cursor.fetchall()
+        if len(found) <= NARROW_DOCUMENTS:
+            return Q(pk__in=sorted(issue_id for (issue_id,) in found))
+    # Each issue's few documents are read one by one: one tsquery checks each (two cost twice).
+    return Q(_HasMatchingDocument(F("pk"), search.every, search.every_params))
 
 
 class _HasMatchingDocument(Func):
