@@ -145,6 +145,10 @@ def test_a_large_payload_within_its_caps_skips_the_walk_and_one_beyond_them_does
     assert len(payload) > 16_384 and not needs_full_walk(payload, within)
     long_list = {**within, "extra": {"items": list(range(501))}}  # MAX_LIST_ITEMS is 500
     assert needs_full_walk(json.dumps(long_list).encode(), long_list)
-    escaped = {**within, "extra": "nul \x00"}
-    assert needs_full_walk(json.dumps(escaped).encode(), escaped)
+    for text in ("nul \x00", "lone \ud800", "lone \udfff", "hangul \ud55c"):
+        escaped = {**within, "extra": text}
+        assert needs_full_walk(json.dumps(escaped).encode(), escaped)  # \u0000, \ud800, ...
+        upper = json.dumps(escaped).encode().replace(b"\\ud", b"\\uD")
+        assert needs_full_walk(upper, escaped)
+    assert not needs_full_walk(json.dumps({**within, "extra": "\u00e9 \\u0001"}).encode(), within)
     assert not needs_full_walk(b'{"a": "small"}', {"a": "small"})
