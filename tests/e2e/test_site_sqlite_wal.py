@@ -1,4 +1,4 @@
-"""The deployment's SQLite files get a WAL size limit; a PostgreSQL main database gets no PRAGMA."""
+"""The deployment's SQLite files get a WAL size limit and, when new, 8 KiB pages; a PostgreSQL main database gets no PRAGMA."""
 
 import json
 
@@ -19,7 +19,10 @@ if os.environ.get("PROBE_CONNECT"):
             cursor.execute("PRAGMA journal_size_limit")
             limit = cursor.fetchone()[0]
             cursor.execute("PRAGMA journal_mode")
-            out[alias] = {"journal_size_limit": limit, "journal_mode": cursor.fetchone()[0]}
+            mode = cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_size")
+            out[alias] = {"journal_size_limit": limit, "journal_mode": mode}
+            out[alias + "_page_size"] = cursor.fetchone()[0]
 print(json.dumps(out))
 """
 
@@ -33,8 +36,24 @@ def test_every_sqlite_file_truncates_its_wal(tmp_path):
     assert set(seen["options"]) == {"default", "snappea", "cache"}  # cache: login throttling
     for alias in ("default", "snappea", "cache"):
         assert seen[alias] == {"journal_size_limit": 1048576, "journal_mode": "wal"}
+        assert seen[alias + "_page_size"] == 8192  # a new file: two event rows fit in a page
         # The limit is added to the deployment's own PRAGMAs, not instead of them.
         assert "synchronous=NORMAL" in seen["options"][alias]["init_command"]
+
+
+def test_an_existing_file_keeps_its_page_size(tmp_path):
+    import sqlite3
+
+    data = tmp_path / "data"
+    data.mkdir()
+    old = sqlite3.connect(data / "db.sqlite3")  # made by an earlier release: 4 KiB pages
+    old.execute("PRAGMA page_size=4096")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    seen = probe(tmp_path, BUGSINK_DATA_DIR=str(data), PROBE_CONNECT="1")
+    assert seen["default"]["journal_mode"] == "wal"
+    assert seen["default_page_size"] == 4096 and seen["snappea_page_size"] == 8192
 
 
 def test_postgres_gets_no_sqlite_pragma(tmp_path):
