@@ -17,6 +17,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from harness.settings import SQLITE_WAL
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests/issues/data/samples/custom-fingerprint.json"
 ISSUES = 10_000
@@ -35,6 +37,8 @@ def cache_path(issues=ISSUES, events=EVENTS, projects=1) -> Path:
         for path in sorted((ROOT / "packages" / app / "migrations").glob("*.py")):
             digest.update(path.name.encode() + path.read_bytes())
     digest.update(Path(__file__).read_bytes())
+    # The file's form (its page size) is set by the PRAGMAs it was made with.
+    digest.update(SQLITE_WAL["init_command"].encode())
     directory = Path(tempfile.gettempdir()) / "bugsink-bench-ui"
     directory.mkdir(exist_ok=True)
     shape = f"{issues}-{events}" + (f"-{projects}p" if projects != 1 else "")
