@@ -64,8 +64,8 @@ LOGGING = {
 # Writers take SQLite's write lock when their transaction begins (no lock upgrade deadlocks), and
 # wait for it rather than fail at once.
 SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-# What the benchmarks add, as the reference deployment does: WAL, and no fsync per commit.
-# (and the deployment's page size for new files)
+# What the benchmarks add, as the reference deployment does (bugsink_site.env.SQLITE_INIT): its
+# page size for new files, WAL, and no fsync per commit.
 SQLITE_WAL = {
     "init_command": "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 }

@@ -143,8 +143,9 @@ def database_from_url(url: str) -> dict:
 # crashes (and loses at most the last transactions on power loss, never corrupts) at a fraction of
 # FULL's fsyncs. Django >= 5.1 runs init_command on every new connection.
 # 8 KiB pages, set before WAL makes a new file (an existing file keeps its size): an event's row
-# (its compressed ~5 KB payload and columns, a little over 2 KB) fits once in a 4 KiB page and
-# three times in 8 KiB, 4,271 -> 2,898 bytes on disk per event of the 4 KB mix.
+# (a ~5 KB payload compressed, with its columns: a little over 2 KB) fits once in a 4 KiB page and
+# three times in 8 KiB, 4,271 -> 2,898 bytes on disk per event of the 4 KB mix. The benchmarks'
+# harness.settings.SQLITE_WAL says the same.
 SQLITE_INIT = (
     "PRAGMA page_size=8192;PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
     "PRAGMA temp_store=MEMORY"

@@ -1,4 +1,5 @@
-"""The deployment's SQLite files get a WAL size limit and, when new, 8 KiB pages; a PostgreSQL main database gets no PRAGMA."""
+"""The deployment's SQLite files get a WAL size limit and, when new, 8 KiB pages; a PostgreSQL main
+database gets no PRAGMA."""
 
 import json
 
@@ -36,7 +37,7 @@ def test_every_sqlite_file_truncates_its_wal(tmp_path):
     assert set(seen["options"]) == {"default", "snappea", "cache"}  # cache: login throttling
     for alias in ("default", "snappea", "cache"):
         assert seen[alias] == {"journal_size_limit": 1048576, "journal_mode": "wal"}
-        assert seen[alias + "_page_size"] == 8192  # a new file: two event rows fit in a page
+        assert seen[alias + "_page_size"] == 8192  # a new file: several event rows fit in a page
         # The limit is added to the deployment's own PRAGMAs, not instead of them.
         assert "synchronous=NORMAL" in seen["options"][alias]["init_command"]
 

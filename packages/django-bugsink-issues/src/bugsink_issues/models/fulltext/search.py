@@ -178,8 +178,8 @@ def _postgres_match(words, project_ids, connection):
     if _scoped(project_ids):
         scopes = [_lexeme(scope_token(p, "postgresql")) for p in sorted(project_ids)]
         parts.append(("(" + (" | ".join(scopes) or _lexeme("_none")) + ")", False))
-    every, every_params = _tsquery(parts)
-    every = f"document @@ {every}"
+    whole, every_params = _tsquery(parts)
+    every = f"document @@ {whole}"
     lookup, checked, rarest = [], [], None
     with connection.cursor() as cursor:
         estimated = []
@@ -187,12 +187,13 @@ def _postgres_match(words, project_ids, connection):
             sql, params = _tsquery([part])
             estimated.append((_estimate(cursor, f"document @@ {sql}", params), part))
         for estimate, part in sorted(estimated, key=lambda pair: pair[0]):
-            wide = part[1] and estimate > PG_PREFIX_ESTIMATE
-            if not wide and (rarest is None or estimate <= PG_LOOKUP_RATIO * rarest):
-                rarest = estimate if rarest is None else rarest
+            if part[1] and estimate > PG_PREFIX_ESTIMATE:  # a wide prefix
+                checked.append(part)
+            elif rarest is None:  # the rarest part the index serves: always looked up
+                rarest = estimate
                 lookup.append(part)
             else:
-                checked.append(part)
+                (lookup if estimate <= PG_LOOKUP_RATIO * rarest else checked).append(part)
         matching = None
         if lookup:
             matching = _estimate(cursor, every, every_params) if len(parts) > 1 else rarest
